@@ -1,0 +1,3 @@
+from sagestep.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""sagestep.asl"""

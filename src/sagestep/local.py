@@ -1,0 +1,110 @@
+"""Public entry to the local backend: boto3-shaped clients over one workspace.
+
+    from sagestep.local import client
+    sfn = client("stepfunctions", home="./.sagestep")
+    sm = client("sagemaker", home="./.sagestep")
+
+Clients of the same workspace in one process share one :class:`LocalRuntime` (one
+database, one object store, one engine worker, one Lambda registry).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sagestep.clock import Clock, SystemClock
+from sagestep.workspace import Workspace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SERVICES = ("stepfunctions", "sagemaker", "sagemaker-runtime", "s3")
+
+
+class LocalRuntime:
+    """Everything local for one workspace, built lazily, shared by that workspace's clients."""
+
+    def __init__(self, workspace: Workspace, clock: Clock | None = None) -> None:
+        self.workspace = workspace
+        self.clock: Clock = clock or SystemClock()
+
+    @cached_property
+    def object_store(self) -> Any:
+        from sagestep.stores.objectstore import LocalObjectStore
+
+        return LocalObjectStore(self.workspace.s3_root)
+
+    @cached_property
+    def sagemaker(self) -> Any:
+        from sagestep.sagemaker.service import SageMakerService
+
+        return SageMakerService(self.workspace, self.object_store, self.clock)
+
+    @cached_property
+    def lambdas(self) -> Any:
+        from sagestep.engine.lambdas import LambdaRegistry
+
+        return LambdaRegistry(self.workspace)
+
+    @cached_property
+    def engine(self) -> Any:
+        from sagestep.backends.integrations import local_integrations
+        from sagestep.engine.service import EngineService
+
+        return EngineService(self.workspace, local_integrations(self), self.clock)
+
+    def client(self, service: str) -> Any:
+        """A boto3-shaped client for ``service`` over this runtime."""
+        if service == "stepfunctions":
+            from sagestep.engine.client import LocalStepFunctionsClient
+
+            return LocalStepFunctionsClient(self)
+        if service == "sagemaker":
+            from sagestep.sagemaker.client import LocalSageMakerClient
+
+            return LocalSageMakerClient(self)
+        if service == "sagemaker-runtime":
+            from sagestep.serving.runtime_client import LocalSageMakerRuntimeClient
+
+            return LocalSageMakerRuntimeClient(self)
+        if service == "s3":
+            from sagestep.stores.s3client import LocalS3Client
+
+            return LocalS3Client(self.object_store)
+        raise ValueError(
+            f"no local client for service {service!r}; supported: {', '.join(SERVICES)}"
+        )
+
+
+_runtimes: dict[str, LocalRuntime] = {}
+_runtimes_lock = threading.Lock()
+
+
+def runtime(home: str | os.PathLike[str] | None = None) -> LocalRuntime:
+    """The process-wide runtime of the workspace at ``home`` (see Workspace.resolve)."""
+    ws = Workspace.resolve(home)
+    key = str(ws.root)
+    with _runtimes_lock:
+        if key not in _runtimes:
+            _runtimes[key] = LocalRuntime(ws)
+        return _runtimes[key]
+
+
+def client(service: str, home: str | os.PathLike[str] | None = None) -> Any:
+    """A boto3-shaped local client: stepfunctions, sagemaker, sagemaker-runtime or s3."""
+    return runtime(home).client(service)
+
+
+def register_lambda(
+    name: str, handler: Callable[[Any, Any], Any] | str, home: str | os.PathLike[str] | None = None
+) -> None:
+    """Make ``handler`` answer Lambda ``name`` (plain ARN or lambda:invoke) in this workspace.
+
+    ``handler`` is a Python callable ``(event, context) -> result`` (this process only) or an
+    import string ``"package.module:function"`` (persisted, so `sagestep server` and other
+    processes resolve it too).
+    """
+    runtime(home).lambdas.register(name, handler)

@@ -1,0 +1,1 @@
+"""Object store, config registry, and the shared SQLite helpers."""
