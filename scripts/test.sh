@@ -5,12 +5,16 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   need=()
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
 fi
 python -m pip install -q -e '.[test]'
+# checkov pins an old boto3, so it lives in its own virtual environment.
+if [ ! -x .venv-checkov/bin/checkov ]; then
+  python -m venv .venv-checkov && .venv-checkov/bin/pip install -q checkov
+fi
+export SAGESTEP_CHECKOV="$PWD/.venv-checkov/bin/checkov"
 ruff check src tests
 mypy
 python -m pytest -q -n 2 "$@"

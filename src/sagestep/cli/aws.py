@@ -1,9 +1,55 @@
-"""CLI commands: aws (filled in by its owner)."""
+"""CLI commands for AWS: `package-lambda`, `deploy`, and the CI templates `init --ci` writes."""
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import typer
+
+from sagestep.errors import SagestepError
+
+# `sagestep init --ci KIND` -> (destination inside the project, template file name).
+CI_TEMPLATES = {
+    "gitlab": (".gitlab-ci.yml", "gitlab-ci.yml"),
+    "github": (".github/workflows/sagestep.yml", "github-actions.yml"),
+}
+
+
+def ci_template(kind: str) -> tuple[str, str]:
+    """The CI file ``sagestep init --ci KIND`` writes: (path relative to the project, text)."""
+    if kind not in CI_TEMPLATES:
+        raise SagestepError(f"unknown CI kind {kind!r}; choose one of: {', '.join(CI_TEMPLATES)}")
+    dest, name = CI_TEMPLATES[kind]
+    return dest, _template_text(name)
+
+
+def _template_text(name: str) -> str:
+    # Installed wheel: sagestep/templates/ (package data); source checkout: <repo>/templates/.
+    packaged = resources.files("sagestep").joinpath("templates", name)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    repo = Path(__file__).resolve().parents[3] / "templates" / name
+    if repo.is_file():
+        return repo.read_text(encoding="utf-8")
+    raise SagestepError(f"CI template {name} is missing from this installation (looked in {repo})")
+
+
+def package_lambda(
+    out: Path = typer.Option(
+        Path("build/lambda"), "--out", help="Directory for router.zip and notify.zip."
+    ),
+) -> None:
+    """Build the router and notification Lambda zips (standard library + sagestep modules only)."""
+    from sagestep.backends.lambda_zip import build_all
+
+    for built in build_all(out):
+        typer.echo(
+            f"{built.name}: {built.path} {built.size} bytes, {len(built.modules)} modules, "
+            f"handler {built.handler}, sha256 {built.sha256_base64}"
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("package-lambda")(package_lambda)

@@ -1,9 +1,186 @@
-"""CLI commands: pipeline (filled in by its owner)."""
+"""CLI commands for pipelines: init, validate, compile, register, run, upload, example.
+
+Run-inspection commands (status, history, logs, approve, models, endpoints) are in
+cli/operate.py; both are thin: parse, call a Backend, print.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+
+from sagestep.cli import options
+from sagestep.errors import SagestepError
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+
+
+def out() -> Console:
+    """A console on stdout (built per call so test capture and pipes work)."""
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # pipes and CI logs: wide enough that tables never truncate
+        console.width = 200
+    return console
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values parse as JSON when they can (numbers, booleans), else strings."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SagestepError(f"--param {pair!r}: expected KEY=VALUE, e.g. --param threshold=0.2")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def init(
+    directory: Path = typer.Argument(..., help="Directory to create the use case in."),
+    name: str = typer.Option(None, "--name", help="Pipeline name (default: the directory name)."),
+    ci: str = typer.Option(None, "--ci", help="Also write a CI file: gitlab or github."),
+) -> None:
+    """Scaffold a use case: pipeline.yaml, scripts and a README."""
+    from sagestep.cli.scaffold import scaffold
+
+    written = scaffold(directory, name or directory.resolve().name, ci)
+    console = out()
+    for path in written:
+        console.print(f"created {path}")
+    console.print(f"next: sagestep run {directory / 'pipeline.yaml'}")
+
+
+def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML or JSON).")) -> None:
+    """Check a config; errors name file:line and the key path."""
+    from sagestep.spec import load_config
+
+    item = load_config(config).item
+    running = [s for s, block in item["stages"].items() if block.get("run")]
+    out().print(f"ok: {item['name']} ({len(running)} stages run: {', '.join(running)})")
+
+
+def compile_(
+    output: Path = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the generic state machine (ASL JSON) that runs every pipeline."""
+    from sagestep.asl.compile import compile_state_machine
+
+    text = json.dumps(compile_state_machine(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        out().print(f"wrote {output}")
+    else:
+        typer.echo(text)
+
+
+def register_config(
+    config: str = typer.Argument(..., help="Config file, or s3://bucket/key in the object store."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Store a config in the registry as a new version."""
+    done = options.backend_from_options(backend, home).register(config)
+    out().print(f"registered {done.name} version {done.version}")
+
+
+def run(
+    target: str = typer.Argument(..., help="A config file (registered first) or a pipeline name."),
+    date: str = typer.Option(None, "--date", help="Dataset date YYYY-MM-DD (default: today, UTC)."),
+    param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE run parameter (repeat)."),
+    follow_: bool = typer.Option(True, "--follow/--no-follow", help="Show progress until it ends."),
+    logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
+    timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Start a run and follow it stage by stage; exit code 0 only if it succeeds."""
+    from sagestep.cli.follow import follow
+
+    chosen = options.backend_from_options(backend, home)
+    console = out()
+    name = target
+    if Path(target).is_file() or target.startswith("s3://"):
+        done = chosen.register(target)
+        console.print(f"registered {done.name} version {done.version}")
+        name = done.name
+    ref = chosen.start_run(name, dataset_date=date, params=parse_params(param))
+    console.print(f"started {ref.name}" + (" (already running)" if ref.duplicate else ""))
+    if not follow_:
+        return
+    info = follow(chosen, ref.arn, console, logs=logs, timeout=timeout)
+    finish(console, info)
+
+
+def finish(console: Console, info: Any) -> None:
+    """Print the run's outcome and exit 0 only on success."""
+    if info.status == "SUCCEEDED":
+        console.print(f"{info.name} SUCCEEDED")
+        return
+    if info.status == "RUNNING":
+        console.print(f"{info.name} still RUNNING (follow it with `sagestep status {info.name}`)")
+        raise SystemExit(3)
+    console.print(f"{info.name} {info.status}: {info.error} {info.cause}".rstrip(), markup=False)
+    # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+    # typer.Exit into a return value that main() drops (exit code 0).
+    raise SystemExit(1)
+
+
+def upload(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="Local file to upload."),
+    destination: str = typer.Argument(..., help="s3://bucket/key in the local object store."),
+    home: str = options.HomeOption,
+) -> None:
+    """Put a file into the local object store and send its S3 event to the router."""
+    from sagestep.triggers.watcher import upload as do_upload
+
+    refs = do_upload(options.backend_from_options("local", home), source, destination)
+    console = out()
+    console.print(f"uploaded {destination}")
+    for ref in refs:
+        console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
+    if not refs:
+        console.print("no pipeline's S3 trigger matches this object")
+
+
+example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=True)
+
+
+@example_app.command("list")
+def example_list() -> None:
+    """List the bundled examples."""
+    for path in sorted(p for p in EXAMPLES_DIR.iterdir() if (p / "pipeline.yaml").is_file()):
+        out().print(path.name)
+
+
+@example_app.command("run")
+def example_run(
+    name: str = typer.Argument(..., help="Example name, e.g. xgboost-breast-cancer."),
+    logs: bool = typer.Option(False, "--logs", help="Print job logs as stages end."),
+    home: str = options.HomeOption,
+) -> None:
+    """Run a bundled example end to end locally, ending with a prediction if it deploys."""
+    from sagestep.cli.examples import run_example
+
+    run_example(options.backend_from_options("local", home), EXAMPLES_DIR / name, out(), logs=logs)
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(validate)
+    app.command("compile")(compile_)
+    app.command("register")(register_config)
+    app.command("run")(run)
+    app.command("upload")(upload)
+    app.add_typer(example_app, name="example")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add this module's commands (and cli/operate.py's) to the root app."""
+    from sagestep.cli import operate
+
+    register_commands(app)
+    operate.register(app)

@@ -1,9 +1,102 @@
-"""CLI commands: server (filled in by its owner)."""
+"""`sagestep server`: the long-running local worker.
+
+It advances executions (the engine worker), restores endpoints, fires schedules and watches
+the local object store for uploads. Everything it does is durable in the workspace, so it
+can be stopped (Ctrl-C) and restarted at any time.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 import typer
+from rich.console import Console
+
+from sagestep.cli import options
+
+POLL_SECONDS = 1.0
+
+
+def serve(
+    backend: Any, stop: threading.Event, console: Console, *, poll: float = POLL_SECONDS,
+    watch: bool = True, schedules: bool = True, now: Callable[[], float] = time.time,
+) -> None:
+    """Run engine, endpoints, schedules and watcher until ``stop`` is set."""
+    from sagestep.triggers.scheduler import Scheduler
+    from sagestep.triggers.watcher import Watcher
+
+    runtime = backend.runtime
+    engine = runtime.engine
+    backend.state_machine_arn  # noqa: B018 - create/update the generic machine before work arrives
+    engine.worker.start()
+    console.print(f"workspace {runtime.workspace.root}")
+    console.print("engine worker started")
+    restored = _restore_endpoints(runtime)
+    if restored is not None:
+        console.print(f"endpoints restored: {restored}")
+    db_path = runtime.workspace.db_path
+    scheduler = Scheduler(db_path, backend.configs, backend.send_event) if schedules else None
+    watcher = Watcher(runtime.object_store, db_path, backend.send_event) if watch else None
+    if watcher:
+        console.print(f"watching {runtime.workspace.s3_root}")
+    try:
+        while not stop.is_set():
+            _cycle(scheduler, watcher, console, now())
+            stop.wait(poll)
+    finally:
+        for part in (scheduler, watcher):
+            if part is not None:
+                part.close()
+        engine.close()
+        console.print("server stopped")
+
+
+def _cycle(scheduler: Any, watcher: Any, console: Console, now: float) -> None:
+    from sagestep.errors import SagestepError
+
+    if scheduler is not None:
+        for rule, _at in scheduler.tick(now):
+            console.print(f"schedule {rule} fired")
+    if watcher is not None:
+        try:
+            results = watcher.scan()
+        except SagestepError as exc:  # one bad event must not stop the server
+            console.print(f"watcher: {exc}", markup=False)
+            return
+        for refs in results:
+            for ref in refs or []:
+                console.print(f"started {ref.name} ({ref.pipeline})")
+
+
+def _restore_endpoints(runtime: Any) -> int | None:
+    # Endpoints are processes; after a restart the serving layer brings InService ones back.
+    service = runtime.sagemaker
+    restore = getattr(service, "restore_endpoints", None)
+    if restore is None:
+        return None
+    restored = restore()
+    return len(restored) if isinstance(restored, list | tuple) else int(restored or 0)
+
+
+def server(
+    home: str = options.HomeOption,
+    poll: float = typer.Option(POLL_SECONDS, "--poll", help="Seconds between watcher/schedule checks."),
+    watch: bool = typer.Option(True, "--watch/--no-watch", help="Watch the local object store."),
+    schedules: bool = typer.Option(True, "--schedules/--no-schedules", help="Fire cron/rate schedules."),
+) -> None:
+    """Run the local worker: engine, endpoints, schedules, object-store watcher (Ctrl-C stops)."""
+    backend = options.backend_from_options("local", home)
+    stop = threading.Event()
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command()(server)

@@ -1,0 +1,233 @@
+"""LocalBackend: the Backend protocol over one local workspace's boto3-shaped clients.
+
+Runs start the way they do on AWS: an event goes to the router (the same handler code as
+the Lambda), which reads the config registry (SQLite here, DynamoDB there) and calls
+StartExecution on the generic state machine (the local engine here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sagestep.backends.base import LogChunk, Registered, RunInfo, RunRef, StageInfo
+from sagestep.backends.runs import Runs
+from sagestep.errors import BackendError
+from sagestep.triggers.router import Router
+
+STATE_MACHINE_NAME = "sagestep-pipeline"
+HELPER_FUNCTION = "sagestep-helper"
+HELPER_HANDLER = "sagestep.triggers.helper:handler"
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/sagestep-local"
+
+
+class RegistrySource:
+    """The router's ConfigSource view of a config registry."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    def get(self, name: str) -> Mapping[str, Any] | None:
+        found: Mapping[str, Any] | None = self.registry.get(name)
+        return found
+
+    def items(self) -> list[Mapping[str, Any]]:
+        return list(self.registry.list())
+
+
+class LocalBackend:
+    """Configs, runs, models and endpoints of the workspace at ``home``."""
+
+    kind = "local"
+
+    def __init__(self, home: str | os.PathLike[str] | None = None, **parts: Any) -> None:
+        # ``parts`` overrides collaborators (tests): runtime, registry, sfn, sagemaker,
+        # sagemaker_runtime, logs, clock, definition (instead of the compiled machine).
+        self._home = home
+        self._parts = parts
+
+    # --- collaborators, built lazily so commands that need little stay fast -----------------
+
+    @cached_property
+    def runtime(self) -> Any:
+        if "runtime" in self._parts:
+            return self._parts["runtime"]
+        from sagestep.local import runtime
+
+        return runtime(self._home)
+
+    @cached_property
+    def registry(self) -> Any:
+        if "registry" in self._parts:
+            return self._parts["registry"]
+        from sagestep.stores.registry import SQLiteConfigRegistry
+
+        return SQLiteConfigRegistry(self.runtime.workspace.db_path)
+
+    @cached_property
+    def sfn(self) -> Any:
+        return self._parts.get("sfn") or self.runtime.client("stepfunctions")
+
+    @cached_property
+    def sagemaker(self) -> Any:
+        return self._parts.get("sagemaker") or self.runtime.client("sagemaker")
+
+    @cached_property
+    def sagemaker_runtime(self) -> Any:
+        return self._parts.get("sagemaker_runtime") or self.runtime.client("sagemaker-runtime")
+
+    @cached_property
+    def state_machine_arn(self) -> str:
+        """The generic state machine, created or updated to the current compiled definition."""
+        self._register_helper()
+        if "definition" in self._parts:  # tests: a small machine instead of the generic one
+            definition = json.dumps(self._parts["definition"], sort_keys=True)
+        else:
+            from sagestep.asl.compile import compile_state_machine
+
+            definition = json.dumps(compile_state_machine(), sort_keys=True)
+        for machine in self.sfn.list_state_machines().get("stateMachines", []):
+            if machine["name"] == STATE_MACHINE_NAME:
+                arn = str(machine["stateMachineArn"])
+                current = self.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+                if json.loads(current) != json.loads(definition):
+                    self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+                return arn
+        created = self.sfn.create_state_machine(
+            name=STATE_MACHINE_NAME, definition=definition, roleArn=LOCAL_ROLE
+        )
+        return str(created["stateMachineArn"])
+
+    def _register_helper(self) -> None:
+        if "sfn" in self._parts:  # tests with a fake engine have no Lambda registry
+            return
+        self.runtime.lambdas.register(HELPER_FUNCTION, HELPER_HANDLER)
+
+    @cached_property
+    def router(self) -> Router:
+        clock = self._parts.get("clock") or self.runtime.clock
+        return Router(RegistrySource(self.registry), self.sfn, self.state_machine_arn, clock.now)
+
+    @cached_property
+    def runs(self) -> Runs:
+        logs = self._parts.get("logs")
+        if logs is None and "sfn" not in self._parts:
+            logs = getattr(self.runtime.sagemaker, "logs", None)
+        return Runs(self.sfn, lambda: self.state_machine_arn, logs)
+
+    # --- configs -----------------------------------------------------------------------------
+
+    def register(self, source: str | Path) -> Registered:
+        item = self.load(source)
+        version = int(self.registry.put(item))
+        return Registered(str(item["name"]), version)
+
+    def load(self, source: str | Path) -> dict[str, Any]:
+        """The normalised item of a config file or an s3:// object (SpecError if invalid)."""
+        from sagestep.spec import load_config
+
+        text = str(source)
+        if not text.startswith("s3://"):
+            return dict(load_config(Path(text)).item)
+        from sagestep.stores.objectstore import parse_uri
+
+        bucket, key = parse_uri(text)
+        store = self.runtime.object_store
+        if not store.exists(bucket, key):
+            raise BackendError(f"{text} does not exist in the local object store")
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / Path(key).name
+            local.write_bytes(store.get_bytes(bucket, key))
+            item = dict(load_config(local).item)
+        item["source_uri"] = text  # seed 002's {config: {bucket, prefix}} routes by this
+        return item
+
+    def configs(self) -> list[dict[str, Any]]:
+        return [dict(i) for i in self.registry.list()]
+
+    def config(self, name: str, version: int | None = None) -> dict[str, Any]:
+        item = self.registry.get(name, version)
+        if item is None:
+            known = ", ".join(sorted(i["name"] for i in self.registry.list())) or "(none)"
+            raise BackendError(f"no pipeline {name!r} (version {version or 'latest'}); registered: {known}")
+        return dict(item)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def start_run(
+        self, pipeline: str, *, dataset_date: str | None = None,
+        params: Mapping[str, Any] | None = None, run_key: str | None = None,
+    ) -> RunRef:
+        event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
+        if dataset_date:
+            event["dataset_date"] = dataset_date
+        if params:
+            event["params"] = dict(params)
+        (ref,) = self.send_event(event)
+        return ref
+
+    def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
+        result = self.router.route(dict(event))
+        return [
+            RunRef(s["pipeline"], s["name"], s["executionArn"], s["duplicate"])
+            for s in result["started"]
+        ]
+
+    def describe_run(self, run: str) -> RunInfo:
+        return self.runs.describe(run)
+
+    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunInfo]:
+        return self.runs.list_runs(pipeline, limit)
+
+    def history(self, run: str) -> list[dict[str, Any]]:
+        return self.runs.history(run)
+
+    def stages(self, run: str) -> list[StageInfo]:
+        return self.runs.stages(run)
+
+    def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
+        return self.runs.logs(run, stage)
+
+    def approve(self, run: str, comment: str = "") -> str:
+        return self.runs.answer(run, True, comment)
+
+    def reject(self, run: str, comment: str = "") -> str:
+        return self.runs.answer(run, False, comment)
+
+    # --- models and endpoints ----------------------------------------------------------------
+
+    def models(self, group: str | None = None) -> list[dict[str, Any]]:
+        groups = [group] if group else [
+            g["ModelPackageGroupName"]
+            for g in self.sagemaker.list_model_package_groups().get("ModelPackageGroupSummaryList", [])
+        ]
+        found: list[dict[str, Any]] = []
+        for name in groups:
+            page = self.sagemaker.list_model_packages(ModelPackageGroupName=name)
+            found.extend(page.get("ModelPackageSummaryList", []))
+        return found
+
+    def model(self, name_or_arn: str) -> dict[str, Any]:
+        return dict(self.sagemaker.describe_model_package(ModelPackageName=name_or_arn))
+
+    def approve_model(self, name_or_arn: str, status: str = "Approved") -> dict[str, Any]:
+        arn = self.model(name_or_arn)["ModelPackageArn"]
+        self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
+        return self.model(arn)
+
+    def endpoints(self) -> list[dict[str, Any]]:
+        return list(self.sagemaker.list_endpoints().get("Endpoints", []))
+
+    def invoke(self, endpoint: str, body: bytes, content_type: str = "text/csv") -> bytes:
+        response = self.sagemaker_runtime.invoke_endpoint(
+            EndpointName=endpoint, Body=body, ContentType=content_type
+        )
+        payload = response["Body"]
+        data = payload.read() if hasattr(payload, "read") else payload
+        return bytes(data)

@@ -1,0 +1,141 @@
+"""Stage-by-stage progress of an execution, read from its history events.
+
+The generic state machine names each state after its stage ("training: job"); older or
+hand-written machines (seed 002's "CheckTrainingRun", "TrainingJob") are matched by the
+stage words in the name. Works on boto3 GetExecutionHistory events, local or AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sagestep.backends.base import StageInfo
+
+STAGES = (
+    "preprocessing", "training", "tuning", "evaluation", "gate", "approval", "register",
+    "create_model", "deploy", "batch_transform", "postprocessing", "notify",
+)
+# Words (after lower-casing and dropping separators) that name each stage in a state name.
+_ALIASES = (
+    ("preprocessing", ("preprocessing", "preprocess", "etl")),
+    ("postprocessing", ("postprocessing", "postprocess")),
+    ("batch_transform", ("batchtransform", "transform", "batch")),
+    ("create_model", ("createmodel",)),
+    ("tuning", ("tuning", "tune", "hyperparameter")),
+    ("training", ("training", "train")),
+    ("evaluation", ("evaluation", "evaluate")),
+    ("gate", ("gate", "threshold")),
+    ("approval", ("approval", "approve")),
+    ("register", ("register", "modelpackage")),
+    ("deploy", ("deploy", "endpoint")),
+    ("notify", ("notify", "notification", "sns")),
+)
+_JOB_KEYS = (
+    "ProcessingJobName", "TrainingJobName", "HyperParameterTuningJobName", "TransformJobName",
+    "ModelName", "EndpointConfigName", "EndpointName", "ModelPackageGroupName",
+)
+
+
+def stage_of(state_name: str) -> str | None:
+    """The pipeline stage a state belongs to, or None for framework states."""
+    head, sep, _ = state_name.partition(":")
+    if sep and head.strip().lower().replace(" ", "_") in STAGES:
+        return head.strip().lower().replace(" ", "_")
+    flat = re.sub(r"[^a-z]", "", state_name.lower())
+    for stage, words in _ALIASES:
+        if any(word in flat for word in words):
+            return stage
+    return None
+
+
+def stages(
+    events: Sequence[Mapping[str, Any]], status: str = "RUNNING",
+    enabled: Sequence[str] | None = None,
+) -> list[StageInfo]:
+    """Progress per stage in canonical order; stages never entered are PENDING/SKIPPED.
+
+    ``enabled`` (stage keys whose run flag is on) limits the not-yet-entered stages shown.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    current: str | None = None
+    for event in events:
+        kind = str(event.get("type", ""))
+        at = _ts(event.get("timestamp"))
+        entered = event.get("stateEnteredEventDetails")
+        if entered:
+            stage = stage_of(str(entered.get("name", "")))
+            if stage:
+                rec = seen.setdefault(stage, {"start": at, "end": None, "work": 0,
+                                              "jobs": [], "failed": "", "waiting": False})
+                rec["end"] = None
+                if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
+                    rec["work"] += 1
+                current = stage
+            continue
+        if current is None:
+            continue
+        rec = seen[current]
+        exited = event.get("stateExitedEventDetails")
+        if exited:
+            rec["end"] = at
+        if kind == "TaskScheduled":
+            details = event.get("taskScheduledEventDetails") or {}
+            rec["jobs"].extend(_jobs(details.get("parameters")))
+            rec["waiting"] = str(details.get("resource", "")).endswith(".waitForTaskToken")
+        elif kind in ("TaskSucceeded", "TaskSubmitted"):
+            rec["waiting"] = rec["waiting"] and kind == "TaskSubmitted"
+            rec["failed"] = "" if kind == "TaskSucceeded" else rec["failed"]  # a retry worked
+        elif kind.endswith("Failed") or kind.endswith("TimedOut"):
+            why: Mapping[str, Any] = next(
+                (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
+            )
+            rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
+            rec["end"] = at
+    wanted = {stage_of(s) or s for s in enabled} if enabled is not None else None
+    return [
+        _info(stage, seen.get(stage), status) for stage in STAGES
+        if stage in seen or (stage in wanted if wanted is not None else stage != "notify")
+    ]
+
+
+def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
+    if rec is None:
+        done = status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+        return StageInfo(stage, "SKIPPED" if done else "PENDING")
+    jobs = tuple(dict.fromkeys(rec["jobs"]))
+    if rec["failed"]:
+        state = "FAILED"
+    elif rec["waiting"]:
+        state = "WAITING"
+    elif rec["end"] is None and status == "RUNNING":
+        state = "RUNNING"
+    elif rec["work"] == 0:
+        state = "SKIPPED"  # only the stage's Choice ran: its run flag was off
+    elif rec["end"] is None and status != "SUCCEEDED":
+        state = "FAILED" if status in ("FAILED", "TIMED_OUT", "ABORTED") else "RUNNING"
+    else:
+        state = "SUCCEEDED"
+    return StageInfo(stage, state, rec["start"], rec["end"], jobs, rec["failed"])
+
+
+def _jobs(parameters: Any) -> list[str]:
+    if isinstance(parameters, str):
+        try:
+            parameters = json.loads(parameters)
+        except ValueError:
+            return []
+    if not isinstance(parameters, Mapping):
+        return []
+    return [str(parameters[k]) for k in _JOB_KEYS if isinstance(parameters.get(k), str)]
+
+
+def _ts(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None

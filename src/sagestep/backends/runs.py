@@ -1,0 +1,170 @@
+"""Run operations shared by every backend: they need only boto3-shaped clients.
+
+LocalBackend hands in the local clients, AwsBackend boto3's; the code is the same, which is
+the point of the boto3-shaped local services.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sagestep.backends import progress
+from sagestep.backends.base import LogChunk, RunInfo, StageInfo, find_task_token, run_info
+from sagestep.errors import BackendError
+
+REJECTED = "Sagestep.Rejected"  # the error the compiled machine's approval Catch expects
+LOG_GROUPS = (
+    "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TransformJobs",
+)
+
+
+class Runs:
+    """Describe, list, follow and answer executions through a Step Functions client."""
+
+    def __init__(self, sfn: Any, state_machine_arn: Any, logs: Any = None) -> None:
+        self.sfn = sfn
+        self._arn = state_machine_arn  # a str, or a callable giving it lazily
+        self.logs_client = logs
+
+    @property
+    def state_machine_arn(self) -> str:
+        return str(self._arn() if callable(self._arn) else self._arn)
+
+    def execution_arn(self, run: str) -> str:
+        """``run`` as an execution ARN (accepts a full ARN or an execution name)."""
+        if run.startswith("arn:"):
+            return run
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run
+
+    def describe(self, run: str) -> RunInfo:
+        try:
+            return run_info(self.sfn.describe_execution(executionArn=self.execution_arn(run)))
+        except Exception as exc:
+            if _code(exc) == "ExecutionDoesNotExist":
+                raise BackendError(
+                    f"no run {run!r}; list runs with `sagestep status` (names or ARNs accepted)"
+                ) from exc
+            raise
+
+    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunInfo]:
+        found: list[RunInfo] = []
+        kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": 100}
+        while len(found) < limit:
+            page = self.sfn.list_executions(**kwargs)
+            for summary in page.get("executions", []):
+                info = run_info(self.sfn.describe_execution(executionArn=summary["executionArn"]))
+                if pipeline is None or info.pipeline == pipeline:
+                    found.append(info)
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        return found[:limit]
+
+    def history(self, run: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(run), "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page.get("events", []))
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def stages(self, run: str) -> list[StageInfo]:
+        info = self.describe(run)
+        return progress.stages(self.history(run), info.status, enabled_stages(info.input))
+
+    def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
+        if self.logs_client is None:
+            raise BackendError("this backend keeps no job logs")
+        for info in self.stages(run):
+            if stage and info.stage != stage:
+                continue
+            for job in info.jobs:
+                lines = job_log_lines(self.logs_client, job)
+                if lines is not None:
+                    yield LogChunk(info.stage, job, tuple(lines))
+
+    def answer(self, run: str, approved: bool, comment: str) -> str:
+        token = find_task_token(self.history(run))
+        if token is None:
+            raise BackendError(
+                f"run {run!r} is not waiting for an approval (no pending task token); "
+                "check `sagestep status RUN`"
+            )
+        by = _user()
+        if approved:
+            self.sfn.send_task_success(
+                taskToken=token,
+                output=json.dumps({"approved": True, "by": by, "comment": comment}),
+            )
+        else:
+            self.sfn.send_task_failure(
+                taskToken=token, error=REJECTED, cause=comment or f"rejected by {by}"
+            )
+        return token
+
+
+def enabled_stages(payload: Mapping[str, Any]) -> list[str] | None:
+    """Stage keys whose run flag is on in an execution input (None if it has no stages)."""
+    stages = payload.get("stages")
+    if not isinstance(stages, Mapping):
+        return None
+    return [
+        key for key, block in stages.items()
+        if not isinstance(block, Mapping) or block.get("run", True) not in (False, "N", "n", "false")
+    ]
+
+
+def job_log_lines(logs: Any, job: str) -> list[str] | None:
+    """All log lines of SageMaker job ``job`` from a CloudWatch-Logs-shaped client."""
+    for group in LOG_GROUPS:
+        try:
+            streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=job + "/")
+        except Exception as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                continue
+            raise
+        names = [s["logStreamName"] for s in streams.get("logStreams", [])]
+        if not names:
+            continue
+        lines: list[str] = []
+        for name in names:
+            lines.extend(_stream_lines(logs, group, name))
+        return lines
+    return None
+
+
+def _stream_lines(logs: Any, group: str, stream: str) -> list[str]:
+    lines: list[str] = []
+    token = None
+    while True:
+        kwargs: dict[str, Any] = {"logGroupName": group, "logStreamName": stream,
+                                  "startFromHead": True}
+        if token:
+            kwargs["nextToken"] = token
+        response = logs.get_log_events(**kwargs)
+        events = response.get("events", [])
+        lines.extend(str(e.get("message", "")).rstrip("\n") for e in events)
+        following = response.get("nextForwardToken")
+        if not events or not following or following == token:
+            return lines
+        token = following
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): still answer the approval
+        return "unknown"
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        return str((response.get("Error") or {}).get("Code") or "")
+    return ""

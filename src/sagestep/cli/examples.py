@@ -1,0 +1,102 @@
+"""`sagestep example run NAME`: run a bundled example end to end on the local backend.
+
+Each example directory holds ``pipeline.yaml`` (or the config named by ``config``), its
+scripts, a ``data.py`` that writes the example's data into a directory, and an
+``example.json`` manifest::
+
+    {"config": "pipeline.yaml",
+     "data": "data.py",
+     "uploads": [{"file": "x.csv", "to": "s3://bucket/key"}],      # before registering
+     "start": {"upload": "data.csv", "to": "s3://bucket/key"}       # an S3-triggered run
+           | {"run": true, "params": {...}},                        # or a manual run
+     "invoke": {"endpoint": "name", "file": "sample.csv", "content_type": "text/csv"}}
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from sagestep.backends.base import RunInfo, RunRef
+from sagestep.errors import SagestepError
+
+
+def manifest(directory: Path) -> dict[str, Any]:
+    """The example's example.json (SagestepError naming the examples if missing)."""
+    path = directory / "example.json"
+    if not path.is_file():
+        known = sorted(p.name for p in directory.parent.glob("*/example.json"))
+        raise SagestepError(
+            f"no example {directory.name!r}; bundled: {', '.join(p.split('/')[0] for p in known)}"
+        )
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def run_example(
+    backend: Any, directory: Path, console: Console, *, logs: bool = False,
+    timeout: float | None = None,
+) -> RunInfo:
+    """Prepare data, register, start, follow; then invoke the endpoint. Exit 1 on failure."""
+    from sagestep.cli.follow import follow
+    from sagestep.cli.pipeline import finish
+    from sagestep.triggers.watcher import upload
+
+    spec = manifest(directory)
+    with tempfile.TemporaryDirectory(prefix="sagestep-example-") as tmp:
+        data = Path(tmp)
+        if spec.get("data"):
+            make_data(directory / spec["data"], data)
+        for extra in spec.get("uploads", []):
+            source = _resolve(extra["file"], directory, data)
+            upload(backend, source, extra["to"])
+        done = backend.register(directory / spec.get("config", "pipeline.yaml"))
+        console.print(f"registered {done.name} version {done.version}")
+        start = spec.get("start") or {"run": True}
+        if "upload" in start:
+            refs = upload(backend, _resolve(start["upload"], directory, data), start["to"])
+            console.print(f"uploaded {start['to']}")
+            ref = _only(refs, done.name, start["to"])
+        else:
+            ref = backend.start_run(done.name, params=start.get("params"))
+        console.print(f"started {ref.name}")
+        info = follow(backend, ref.arn, console, logs=logs, timeout=timeout)
+        if info.status == "SUCCEEDED" and spec.get("invoke"):
+            _invoke(backend, spec["invoke"], directory, data, console)
+    finish(console, info)
+    return info
+
+
+def make_data(script: Path, out: Path) -> None:
+    """Run an example's data script (a separate process: it may import what it likes)."""
+    done = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SagestepError(f"{script} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+
+
+def _invoke(backend: Any, spec: dict[str, Any], directory: Path, data: Path, console: Console) -> None:
+    body = _resolve(spec["file"], directory, data).read_bytes()
+    answer = backend.invoke(spec["endpoint"], body, spec.get("content_type", "text/csv"))
+    console.print(f"prediction from endpoint {spec['endpoint']}:")
+    for line in answer.decode(errors="replace").strip().splitlines():
+        console.print(f"  {line}", markup=False)
+
+
+def _resolve(name: str, directory: Path, data: Path) -> Path:
+    for base in (data, directory):
+        if (base / name).is_file():
+            return base / name
+    raise SagestepError(f"example file {name!r} is in neither {directory} nor its generated data")
+
+
+def _only(refs: list[RunRef], pipeline: str, uri: str) -> RunRef:
+    mine = [r for r in refs if r.pipeline == pipeline]
+    if not mine:
+        raise SagestepError(f"uploading {uri} started no run of {pipeline}; check its S3 trigger")
+    return mine[0]

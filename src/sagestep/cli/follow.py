@@ -1,0 +1,115 @@
+"""Following a run live: a stage-by-stage view until the execution ends.
+
+On a terminal it is a Rich live table; elsewhere (CI logs, tests) one line per stage change,
+so the output is stable and greppable. ``--logs`` prints each stage's job logs when the
+stage ends; a failed stage's last log lines are always shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sagestep.backends.base import RunInfo, StageInfo
+
+POLL_SECONDS = 0.2
+FAILED_TAIL = 20
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "WAITING": "magenta",
+          "SKIPPED": "dim", "PENDING": "dim"}
+
+
+def follow(
+    backend: Any, run: str, console: Console, *, logs: bool = False,
+    timeout: float | None = None, sleep: Callable[[float], None] = time.sleep,
+) -> RunInfo:
+    """Show progress of ``run`` until it ends (or ``timeout`` seconds); its final RunInfo."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    printed: dict[str, str] = {}
+    started = time.monotonic()
+    live = Live(console=console, auto_refresh=False) if console.is_terminal else None
+    if live:
+        live.start()
+    try:
+        while True:
+            info: RunInfo = backend.describe_run(run)
+            stages = backend.stages(run)
+            if live:
+                live.update(stage_table(info, stages, time.monotonic() - started), refresh=True)
+            else:
+                _print_changes(console, stages, printed, time.monotonic() - started)
+            _show_logs(backend, run, console, stages, printed, logs, bool(live))
+            if info.done or (deadline is not None and time.monotonic() >= deadline):
+                break
+            sleep(POLL_SECONDS)
+    finally:
+        if live:
+            live.stop()
+    return info
+
+
+def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = None) -> Table:
+    """A table of ``stages`` titled with the run."""
+    title = f"{info.pipeline} · {info.name} · {info.status}"
+    if elapsed is not None:
+        title += f" · {elapsed:.0f}s"
+    table = Table(title=title, title_justify="left")
+    for column in ("stage", "status", "time", "jobs"):
+        table.add_column(column)
+    for stage in stages:
+        seconds = f"{stage.seconds:.1f}s" if stage.seconds is not None else ""
+        style = _STYLE.get(stage.status, "")
+        table.add_row(stage.stage, f"[{style}]{stage.status}[/]" if style else stage.status,
+                      seconds, ", ".join(stage.jobs))
+    return table
+
+
+def stage_line(stage: StageInfo) -> str:
+    """One plain line for a stage's status."""
+    line = f"{stage.stage:<16} {stage.status:<9}"
+    if stage.seconds is not None and stage.status != "SKIPPED":
+        line += f" {stage.seconds:6.1f}s"
+    if stage.jobs:
+        line += "  " + ", ".join(stage.jobs)
+    if stage.detail and stage.status == "FAILED":
+        line += f"\n{'':<16} {stage.detail}"
+    return line.rstrip()
+
+
+def _print_changes(
+    console: Console, stages: list[StageInfo], printed: dict[str, str], elapsed: float
+) -> None:
+    for stage in stages:
+        if stage.status in ("PENDING",) or printed.get(stage.stage) == stage.status:
+            continue
+        printed[stage.stage] = stage.status
+        console.print(stage_line(stage), markup=False, highlight=False)
+
+
+def _show_logs(
+    backend: Any, run: str, console: Console, stages: list[StageInfo],
+    printed: dict[str, str], wanted: bool, is_live: bool,
+) -> None:
+    for stage in stages:
+        key = f"logs:{stage.stage}"
+        done = stage.status in ("SUCCEEDED", "FAILED")
+        if not done or key in printed or not stage.jobs:
+            continue
+        if not wanted and stage.status != "FAILED":
+            continue
+        printed[key] = "shown"
+        try:
+            chunks = list(backend.logs(run, stage.stage))
+        except Exception as exc:  # logs are a convenience: never fail the run view on them
+            console.print(f"  (logs of {stage.stage} unavailable: {exc})", markup=False)
+            continue
+        for chunk in chunks:
+            lines = chunk.lines if wanted else chunk.lines[-FAILED_TAIL:]
+            target = console.log if is_live else console.print
+            target(f"--- {chunk.stage} · {chunk.job} ---", markup=False, highlight=False)
+            for line in lines:
+                target(f"  {line}", markup=False, highlight=False)

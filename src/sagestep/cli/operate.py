@@ -1,0 +1,181 @@
+"""CLI commands for runs and their products: status, history, logs, approve, reject,
+models (list, describe, approve), endpoints (list, invoke)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from sagestep.cli import options
+from sagestep.cli.follow import stage_line
+from sagestep.cli.pipeline import out
+
+
+def status(
+    run: str = typer.Argument(None, help="Execution name or ARN (omit to list recent runs)."),
+    pipeline: str = typer.Option(None, "--pipeline", help="Only runs of this pipeline."),
+    limit: int = typer.Option(20, "--limit", help="How many runs to list."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Show one run stage by stage, or list recent runs."""
+    chosen = options.backend_from_options(backend, home)
+    console = out()
+    if run is None:
+        table = Table("run", "pipeline", "status", "started", "version")
+        for info in chosen.list_runs(pipeline, limit):
+            table.add_row(info.name, info.pipeline, info.status, _when(info.start),
+                          str(info.config_version or ""))
+        console.print(table)
+        return
+    info = chosen.describe_run(run)
+    console.print(f"{info.name}  {info.pipeline} v{info.config_version}  {info.status}")
+    for stage in chosen.stages(run):
+        console.print("  " + stage_line(stage), markup=False)
+    if info.error or info.cause:
+        console.print(f"  error: {info.error}: {info.cause}", markup=False)
+
+
+def history(
+    run: str = typer.Argument(..., help="Execution name or ARN."),
+    as_json: bool = typer.Option(False, "--json", help="Print the raw events as JSON."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Print an execution's history events."""
+    events = options.backend_from_options(backend, home).history(run)
+    if as_json:
+        typer.echo(json.dumps(events, indent=2, default=str))
+        return
+    console = out()
+    for event in events:
+        name = ""
+        for key, value in event.items():
+            if key.endswith("EventDetails") and isinstance(value, dict):
+                name = str(value.get("name") or value.get("resource") or value.get("error") or "")
+        console.print(f"{event['id']:>4} {_when(event.get('timestamp'))} {event['type']:<28} {name}"
+                      .rstrip(), markup=False)
+
+
+def logs(
+    run: str = typer.Argument(..., help="Execution name or ARN."),
+    stage: str = typer.Option(None, "--stage", help="Only this stage's jobs."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Print the logs of a run's SageMaker jobs."""
+    console = out()
+    found = False
+    for chunk in options.backend_from_options(backend, home).logs(run, stage):
+        found = True
+        console.print(f"--- {chunk.stage} · {chunk.job} ---", markup=False)
+        for line in chunk.lines:
+            console.print(line, markup=False)
+    if not found:
+        console.print("no job logs (yet) for this run" + (f" and stage {stage}" if stage else ""))
+
+
+def approve(
+    run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
+    comment: str = typer.Option("", "--comment", "-m", help="Why (kept in the history)."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Approve a run waiting at its manual approval stage."""
+    options.backend_from_options(backend, home).approve(run, comment)
+    out().print(f"approved {run}")
+
+
+def reject(
+    run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
+    comment: str = typer.Option("", "--comment", "-m", help="Why (becomes the failure cause)."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Reject a run waiting at its manual approval stage (the run fails)."""
+    options.backend_from_options(backend, home).reject(run, comment)
+    out().print(f"rejected {run}")
+
+
+models_app = typer.Typer(help="Registered model packages.", no_args_is_help=True)
+endpoints_app = typer.Typer(help="Deployed endpoints.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(
+    group: str = typer.Option(None, "--group", help="Model package group (default: all)."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """List model packages with their approval status."""
+    table = Table("package", "group", "version", "status", "created")
+    for pkg in options.backend_from_options(backend, home).models(group):
+        table.add_row(pkg.get("ModelPackageArn", ""), pkg.get("ModelPackageGroupName", ""),
+                      str(pkg.get("ModelPackageVersion", "")), pkg.get("ModelApprovalStatus", ""),
+                      _when(pkg.get("CreationTime")))
+    out().print(table)
+
+
+@models_app.command("describe")
+def models_describe(
+    package: str = typer.Argument(..., help="Model package ARN or name."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Print a model package (metrics, lineage, approval) as JSON."""
+    described = options.backend_from_options(backend, home).model(package)
+    described.pop("ResponseMetadata", None)
+    typer.echo(json.dumps(described, indent=2, default=str))
+
+
+@models_app.command("approve")
+def models_approve(
+    package: str = typer.Argument(..., help="Model package ARN or name."),
+    status_: str = typer.Option("Approved", "--status", help="Approved, Rejected or PendingManualApproval."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Set a model package's approval status."""
+    done = options.backend_from_options(backend, home).approve_model(package, status_)
+    out().print(f"{done.get('ModelPackageArn', package)} {done.get('ModelApprovalStatus', status_)}")
+
+
+@endpoints_app.command("list")
+def endpoints_list(home: str = options.HomeOption, backend: str = options.BackendOption) -> None:
+    """List endpoints and their status."""
+    table = Table("endpoint", "status", "created", "modified")
+    for ep in options.backend_from_options(backend, home).endpoints():
+        table.add_row(ep.get("EndpointName", ""), ep.get("EndpointStatus", ""),
+                      _when(ep.get("CreationTime")), _when(ep.get("LastModifiedTime")))
+    out().print(table)
+
+
+@endpoints_app.command("invoke")
+def endpoints_invoke(
+    endpoint: str = typer.Argument(..., help="Endpoint name."),
+    body: str = typer.Option(None, "--body", help="Request body (text)."),
+    file: Path = typer.Option(None, "--file", exists=True, dir_okay=False, help="Read the body from a file ('-' for stdin)."),
+    content_type: str = typer.Option("text/csv", "--content-type", help="Request content type."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Send one request to an endpoint and print the response."""
+    if body is None and file is None:
+        data = sys.stdin.buffer.read()
+    else:
+        data = body.encode() if body is not None else file.read_bytes()
+    answer = options.backend_from_options(backend, home).invoke(endpoint, data, content_type)
+    typer.echo(answer.decode(errors="replace").rstrip("\n"))
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value or "")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    for fn in (status, history, logs, approve, reject):
+        app.command()(fn)
+    app.add_typer(models_app, name="models")
+    app.add_typer(endpoints_app, name="endpoints")

@@ -1,0 +1,41 @@
+"""Backend selection for CLI commands: ``--backend local|aws`` and ``--home``.
+
+The AWS backend reads its settings (table, state machine, endpoint URL) at this edge only;
+see ``sagestep.backends.aws.AwsBackend.from_options``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from sagestep.errors import BackendError
+
+HomeOption = typer.Option(None, "--home", help="Local workspace (default $SAGESTEP_HOME or ./.sagestep).")
+BackendOption = typer.Option("local", "--backend", help="local (default) or aws.")
+
+# Tests swap this to hand commands a fake backend.
+factory: Callable[..., Any] | None = None
+
+
+def backend_from_options(
+    backend: str = "local", home: str | None = None, profile: str | None = None,
+    region: str | None = None,
+) -> Any:
+    """The Backend the command should talk to."""
+    if factory is not None:
+        return factory(backend=backend, home=home)
+    if backend == "local":
+        from sagestep.backends.local import LocalBackend
+
+        return LocalBackend(home)
+    if backend == "aws":
+        try:
+            from sagestep.backends.aws import AwsBackend
+        except ImportError as exc:
+            raise BackendError("the AWS backend is not available in this installation") from exc
+        return AwsBackend.from_options(profile=profile, region=region)
+    raise BackendError(f"unknown backend {backend!r}; use --backend local or --backend aws")
+

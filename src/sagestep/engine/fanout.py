@@ -1,0 +1,173 @@
+"""Parallel and Map: child threads per branch or item, results gathered in order.
+
+An inline Map runs at most ``MaxConcurrency`` iterations at once (0 = all). A failed
+iteration or branch fails the state (its error), unless a tolerated failure count or
+percentage is set and not exceeded; over it the Map fails with
+``States.ExceedToleratedFailureThreshold``. The other children are then aborted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sagestep.engine import dataflow, state_fields
+from sagestep.engine import failure as names
+from sagestep.engine.failure import Failure
+from sagestep.engine.states_error import StatesError
+from sagestep.engine.threads import WAIT, Fan, Thread
+
+if TYPE_CHECKING:
+    from sagestep.engine.interpreter import Interpreter
+
+
+def run_parallel(run: Interpreter, t: Thread, state: Any) -> None:
+    try:
+        value = dataflow.state_input(state, t.input, run.context(t), run.variables(t))
+    except StatesError as exc:
+        run.fail_state(t, state, run.error_of(t, exc))
+        return
+    started = run.emit(t, "ParallelStateStarted")
+    count = len(state.branches)
+    t.fan = Fan(total=count, results=[None] * count, started=count, running=count,
+                started_event=started)
+    t.phase, t.wait = WAIT, {"kind": "children"}
+    for index, branch in enumerate(state.branches):
+        child = run.new_thread(t, index, (*t.scope, state.name, index), last_event=started)
+        run.enter(child, branch.start_at, value)
+
+
+def run_map(run: Interpreter, t: Thread, state: Any) -> None:
+    ctx, variables = run.context(t), run.variables(t)
+    try:
+        items = state_fields.map_items(state, t.input, ctx, variables)
+        limits = state_fields.map_limits(state, t.input, ctx, variables)
+    except StatesError as exc:
+        run.fail_state(t, state, run.error_of(t, exc))
+        return
+    kind = "MapRunStarted" if state.distributed else "MapStateStarted"
+    details = ({"mapRunArn": run.info.arn.replace(":execution:", ":mapRun:") + "/" + state.name}
+               if state.distributed else {"length": len(items)})
+    started = run.emit(t, kind, details)
+    t.fan = Fan(total=len(items), results=[None] * len(items), limit=limits.max_concurrency,
+                tolerated_count=limits.tolerated_count,
+                tolerated_pct=limits.tolerated_percentage, items=list(items),
+                started_event=started)
+    t.phase, t.wait = WAIT, {"kind": "children"}
+    if not items:
+        _complete(run, t, state)
+        return
+    _fill(run, t, state)
+
+
+def _fill(run: Interpreter, t: Thread, state: Any) -> None:
+    """Start iterations while MaxConcurrency allows."""
+    fan = t.fan
+    assert fan is not None and fan.items is not None
+    while fan.started < fan.total and (fan.limit <= 0 or fan.running < fan.limit):
+        index = fan.started
+        item, fan.items[index] = fan.items[index], None
+        ctx = run.context(t)
+        ctx["Map"] = {"Item": {"Index": index, "Value": item}}
+        try:
+            value = state_fields.item_input(state, item, t.input, ctx, run.variables(t))
+        except StatesError as exc:
+            _fail(run, t, state, run.error_of(t, exc))
+            return
+        fan.started += 1
+        fan.running += 1
+        previous = fan.started_event
+        if not state.distributed:
+            previous = run.emit(t, "MapIterationStarted", {"name": state.name, "index": index},
+                                previous=fan.started_event)
+            t.last_event = fan.started_event
+        child = run.new_thread(t, index, (*t.scope, state.name, -1), last_event=previous)
+        run.enter(child, state.body.start_at, value)
+
+
+def child_done(run: Interpreter, parent: Thread, child: Thread, output: Any,
+               failure: Failure | None) -> None:
+    """A branch or iteration ended: record it; complete, continue or fail the parent."""
+    fan = parent.fan
+    if fan is None:
+        return
+    state = run.state_of(parent)
+    fan.running -= 1
+    fan.done += 1
+    is_map = state.TYPE == "Map"
+    if is_map and not state.distributed:
+        kind = "MapIterationSucceeded" if failure is None else "MapIterationFailed"
+        run.emit(parent, kind, {"name": state.name, "index": child.index},
+                 previous=child.last_event)
+    if failure is None:
+        fan.results[child.index] = output
+    else:
+        fan.failures += 1
+        fan.results[child.index] = failure.to_output()
+        if not is_map or _over_threshold(fan):
+            _fail(run, parent, state, _map_failure(state, fan, failure) if is_map else failure)
+            return
+    if fan.done == fan.total:
+        _complete(run, parent, state)
+    elif is_map:
+        _fill(run, parent, state)
+
+
+def _over_threshold(fan: Fan) -> bool:
+    if fan.tolerated_count is None and fan.tolerated_pct is None:
+        return True
+    if fan.tolerated_count is not None and fan.failures > fan.tolerated_count:
+        return True
+    return (fan.tolerated_pct is not None and fan.total > 0
+            and fan.failures * 100.0 / fan.total > fan.tolerated_pct)
+
+
+def _map_failure(state: Any, fan: Fan, failure: Failure) -> Failure:
+    if state.distributed or fan.tolerated_count is not None or fan.tolerated_pct is not None:
+        return Failure(names.TOLERATED,
+                       "The specified tolerated failure threshold was exceeded")
+    return failure
+
+
+def _fail(run: Interpreter, t: Thread, state: Any, failure: Failure) -> None:
+    for other in list(run.snap.threads.values()):
+        if other.parent == t.id:
+            if state.TYPE == "Map" and not state.distributed:  # noqa: SIM102
+                run.emit(t, "MapIterationAborted", {"name": state.name, "index": other.index})
+            stop_thread(run, other)
+    kind = "ParallelStateFailed" if state.TYPE == "Parallel" else (
+        "MapRunFailed" if state.distributed else "MapStateFailed")
+    run.emit(t, kind)
+    t.fan = None
+    run.fail_state(t, state, failure)
+
+
+def _complete(run: Interpreter, t: Thread, state: Any) -> None:
+    fan = t.fan
+    assert fan is not None
+    kind = "ParallelStateSucceeded" if state.TYPE == "Parallel" else (
+        "MapRunSucceeded" if state.distributed else "MapStateSucceeded")
+    run.emit(t, kind)
+    results, t.fan = fan.results, None
+    t.wait = None
+    try:
+        output, assigned = dataflow.state_output(state, t.input, results, run.context(t),
+                                                 run.variables(t))
+    except StatesError as exc:
+        run.fail_state(t, state, run.error_of(t, exc))
+        return
+    run.exit(t, state, output, assigned)
+
+
+def stop_thread(run: Interpreter, t: Thread) -> None:
+    """Abort ``t`` and everything below it: stop its job, close its token, forget it."""
+    from sagestep.engine.tasks import stop_job
+
+    for other in list(run.snap.threads.values()):
+        if other.parent == t.id:
+            stop_thread(run, other)
+    if t.task is not None:
+        stop_job(run, t)
+        if t.task.get("token"):
+            run.token_updates.append((t.task["token"], "CLOSED"))
+    if t.parent is not None:
+        run.snap.threads.pop(t.id, None)

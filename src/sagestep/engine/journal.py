@@ -1,0 +1,214 @@
+"""The engine's durable journal: state machines, executions, history, queue, tokens (SQLite).
+
+Every write that moves an execution forward goes through :meth:`Journal.commit`, one
+transaction holding the new history events, the execution's snapshot and its next due time,
+so a crash leaves either all of a step or none of it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sagestep.engine import schema
+from sagestep.engine.history import Event, dumps_details, loads_details
+from sagestep.stores.sqlite import connect, migrate, transaction
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an execution closed."""
+
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str
+    execution_arn: str
+
+
+class Journal:
+    """Typed access to the engine tables; thread-safe (one connection, one lock)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._conn = connect(path)
+        self._lock = threading.RLock()
+        migrate(self._conn, schema.COMPONENT, schema.SCRIPTS)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction under the journal's lock."""
+        with self._lock, transaction(self._conn) as conn:
+            yield conn
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    # -- history ---------------------------------------------------------------------------
+
+    def events(self, execution_arn: str, after: int = 0, limit: int = -1,
+               reverse: bool = False) -> list[Event]:
+        order = "DESC" if reverse else "ASC"
+        cmp = "<" if reverse else ">"
+        rows = self.query(
+            f"SELECT id, type, ts, previous, details FROM sfn_events WHERE execution_arn = ?"
+            f" AND id {cmp} ? ORDER BY id {order} LIMIT ?",
+            (execution_arn, after, limit),
+        )
+        return [Event(r[0], r[1], r[2], r[3], loads_details(r[4])) for r in rows]
+
+    @staticmethod
+    def insert_events(conn: sqlite3.Connection, execution_arn: str,
+                      events: Sequence[Event]) -> None:
+        conn.executemany(
+            "INSERT INTO sfn_events (execution_arn, id, type, ts, previous, details)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(execution_arn, e.id, e.type, e.timestamp, e.previous, dumps_details(e.details))
+             for e in events],
+        )
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def commit(self, arn: str, owner: str, events: Sequence[Event], snapshot: str | None,
+               next_event: int, due: float | None, ending: Ending | None, now: float,
+               tokens: Sequence[NewToken] = (), token_updates: Sequence[tuple[str, str]] = (),
+               force: bool = False) -> str:
+        """Persist one step of ``arn``.
+
+        Returns ``"ok"``, ``"lost"`` (nothing written: ``owner`` no longer holds the lease) or
+        ``"stop"`` (written, but StopExecution was requested meanwhile).
+        """
+        with self.tx() as conn:
+            held = conn.execute(
+                "SELECT stop_requested FROM sfn_queue WHERE execution_arn = ? AND lease_owner = ?",
+                (arn, owner),
+            ).fetchone()
+            if held is None:
+                return "lost"
+            self.insert_events(conn, arn, events)
+            for tok in tokens:
+                conn.execute(
+                    "INSERT OR IGNORE INTO sfn_task_tokens (token, execution_arn, status, created)"
+                    " VALUES (?, ?, 'WAITING', ?)", (tok.token, tok.execution_arn, now))
+            conn.executemany("UPDATE sfn_task_tokens SET status = ? WHERE token = ?",
+                             [(status, token) for token, status in token_updates])
+            if ending is None:
+                conn.execute(
+                    "UPDATE sfn_executions SET snapshot = ?, next_event = ? WHERE arn = ?",
+                    (snapshot, next_event, arn))
+                # A wake-up (callback, stop) that arrived during this pass must not be lost.
+                conn.execute(
+                    "UPDATE sfn_queue SET due = CASE WHEN woken IS NULL THEN ?"
+                    " ELSE MIN(COALESCE(?, woken), woken) END, woken = NULL"
+                    " WHERE execution_arn = ?", (due, due, arn))
+            else:
+                self.close_execution(conn, arn, ending, now, snapshot, next_event)
+            return "stop" if held[0] and not force and ending is None else "ok"
+
+    def stop_request(self, arn: str) -> tuple[bool, str | None, str | None]:
+        """(requested, error, cause) of a StopExecution waiting to be applied to ``arn``."""
+        row = self.one("SELECT stop_requested, stop_error, stop_cause FROM sfn_queue"
+                       " WHERE execution_arn = ?", (arn,))
+        return (False, None, None) if row is None else (bool(row[0]), row[1], row[2])
+
+    @staticmethod
+    def close_execution(conn: sqlite3.Connection, arn: str, ending: Ending, now: float,
+                        snapshot: str | None, next_event: int) -> None:
+        conn.execute(
+            "UPDATE sfn_executions SET status = ?, output = ?, error = ?, cause = ?,"
+            " stopped = ?, snapshot = ?, next_event = ? WHERE arn = ?",
+            (ending.status, ending.output, ending.error, ending.cause, now, snapshot,
+             next_event, arn))
+        conn.execute("DELETE FROM sfn_queue WHERE execution_arn = ?", (arn,))
+        conn.execute(
+            "UPDATE sfn_task_tokens SET status = 'CLOSED' WHERE execution_arn = ?"
+            " AND status IN ('WAITING', 'SUCCEEDED', 'FAILED')", (arn,))
+
+    def fail_internal(self, arn: str, owner: str, exc: BaseException, now: float) -> None:
+        """Close ``arn`` as FAILED after an engine bug, so it does not loop forever."""
+        with self.tx() as conn:
+            row = conn.execute("SELECT next_event, snapshot FROM sfn_executions WHERE arn = ?"
+                               " AND status = 'RUNNING'", (arn,)).fetchone()
+            if row is None:
+                return
+            cause = f"Internal error in the local engine: {type(exc).__name__}: {exc}"
+            event = Event(row[0], "ExecutionFailed", now, row[0] - 1,
+                          {"error": "States.Runtime", "cause": cause})
+            self.insert_events(conn, arn, [event])
+            self.close_execution(conn, arn, Ending("FAILED", None, "States.Runtime", cause), now,
+                                 row[1], row[0] + 1)
+
+    # -- queue and leases ----------------------------------------------------------------------
+
+    def claim(self, owner: str, now: float, lease_s: float, limit: int,
+              dead_owners: Sequence[str] = ()) -> list[str]:
+        """Lease up to ``limit`` due executions not leased by a live worker."""
+        with self.tx() as conn:
+            marks = ",".join("?" * len(dead_owners)) or "''"
+            rows = conn.execute(
+                "SELECT execution_arn FROM sfn_queue WHERE due <= ? AND (lease_owner IS NULL"
+                f" OR lease_expires < ? OR lease_owner = ? OR lease_owner IN ({marks}))"
+                " ORDER BY due LIMIT ?",
+                (now, now, owner, *dead_owners, limit),
+            ).fetchall()
+            arns = [r[0] for r in rows]
+            conn.executemany(
+                "UPDATE sfn_queue SET lease_owner = ?, lease_expires = ? WHERE execution_arn = ?",
+                [(owner, now + lease_s, a) for a in arns])
+            return arns
+
+    def lease_holders(self) -> list[str]:
+        rows = self.query("SELECT DISTINCT lease_owner FROM sfn_queue WHERE lease_owner IS NOT NULL")
+        return [r[0] for r in rows]
+
+    def release(self, arn: str, owner: str) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE sfn_queue SET lease_owner = NULL, lease_expires = NULL"
+                " WHERE execution_arn = ? AND lease_owner = ?", (arn, owner))
+
+    def next_due(self) -> float | None:
+        row = self.one("SELECT MIN(due) FROM sfn_queue WHERE lease_owner IS NULL")
+        return None if row is None or row[0] is None else float(row[0])
+
+    def wake(self, conn: sqlite3.Connection, arn: str, now: float) -> None:
+        """Make ``arn`` due now (a callback or a stop request arrived)."""
+        conn.execute(
+            "UPDATE sfn_queue SET woken = ?, due = CASE WHEN due IS NULL OR due > ? THEN ?"
+            " ELSE due END WHERE execution_arn = ?", (now, now, now, arn))
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def token(self, token: str) -> sqlite3.Row | None:
+        return self.one(
+            "SELECT token, execution_arn, status, output, error, cause, heartbeat"
+            " FROM sfn_task_tokens WHERE token = ?", (token,))
+
+    # -- outbox / lambdas ---------------------------------------------------------------------
+
+    def add_outbox(self, resource: str, execution_arn: str | None, payload: str,
+                   now: float) -> int:
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO sfn_outbox (resource, execution_arn, payload, created)"
+                " VALUES (?, ?, ?, ?)", (resource, execution_arn, payload, now))
+            return int(cur.lastrowid or 0)

@@ -1,0 +1,84 @@
+"""The engine's tables in the workspace database (component ``engine``)."""
+
+from __future__ import annotations
+
+COMPONENT = "engine"
+
+V1 = """
+CREATE TABLE sfn_state_machines (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    description TEXT,
+    created REAL NOT NULL,
+    updated REAL,
+    revision INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE sfn_executions (
+    arn TEXT PRIMARY KEY,
+    machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    started REAL NOT NULL,
+    stopped REAL,
+    trace_header TEXT,
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    redrive_date REAL,
+    snapshot TEXT,
+    next_event INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX sfn_executions_by_machine ON sfn_executions (machine_arn, started);
+CREATE TABLE sfn_events (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    ts REAL NOT NULL,
+    previous INTEGER NOT NULL,
+    details TEXT,
+    PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+CREATE TABLE sfn_queue (
+    execution_arn TEXT PRIMARY KEY,
+    due REAL,
+    lease_owner TEXT,
+    lease_expires REAL,
+    stop_error TEXT,
+    stop_cause TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    woken REAL
+);
+CREATE INDEX sfn_queue_by_due ON sfn_queue (due);
+CREATE TABLE sfn_task_tokens (
+    token TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    heartbeat REAL,
+    created REAL NOT NULL
+);
+CREATE INDEX sfn_task_tokens_by_execution ON sfn_task_tokens (execution_arn, status);
+CREATE TABLE sfn_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource TEXT NOT NULL,
+    execution_arn TEXT,
+    payload TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE sfn_lambdas (
+    name TEXT PRIMARY KEY,
+    target TEXT NOT NULL
+)
+"""
+
+SCRIPTS = [V1]

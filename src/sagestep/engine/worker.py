@@ -1,0 +1,140 @@
+"""The worker: leases due executions from the queue and advances them.
+
+It never sleeps for a state: it sleeps until the earliest due time in the queue or until
+woken (a new execution, a callback, a stop request). Leases carry the owner's host and pid,
+so a worker restarted after ``kill -9`` takes over its dead predecessor's executions at once
+instead of waiting for the lease to expire. A clock with a ``skip_to(t)`` method (tests,
+simulations) is moved to the next due time instead of being waited for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+from sagestep.engine.interpreter import ExecutionInfo, Interpreter
+from sagestep.engine.names import machine_name_of
+from sagestep.engine.threads import Snapshot
+
+if TYPE_CHECKING:
+    from sagestep.engine.service import EngineService
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+IDLE_SECONDS = 0.25  # real seconds between queue checks when nothing is due (other processes)
+CLAIM_BATCH = 16
+
+
+class Worker:
+    """Advances the executions of one service; a background thread or a blocking loop."""
+
+    def __init__(self, service: EngineService) -> None:
+        self.service = service
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the background thread (idempotent)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self.serve, args=(self._stop,),
+                                            name="sagestep-engine-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread after its current step."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+        self.start()
+
+    def serve(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set."""
+        while not stop.is_set():
+            worked = self.run_once()
+            if worked:
+                continue
+            self._idle(stop)
+
+    def run_once(self) -> int:
+        """Advance every execution due now; how many were advanced."""
+        journal, clock = self.service.journal, self.service.clock
+        arns = journal.claim(self.owner, clock.now(), LEASE_SECONDS, CLAIM_BATCH,
+                             self._dead_owners())
+        for arn in arns:
+            try:
+                self.advance(arn)
+            except Exception as exc:  # noqa: BLE001 - one broken execution must not stop the worker
+                log.exception("engine: execution %s failed inside the engine", arn)
+                journal.fail_internal(arn, self.owner, exc, clock.now())
+            finally:
+                journal.release(arn, self.owner)
+                self.service.notify()
+        return len(arns)
+
+    def _idle(self, stop: threading.Event) -> None:
+        clock = self.service.clock
+        due = self.service.journal.next_due()
+        now = clock.now()
+        skip = getattr(clock, "skip_to", None)
+        if due is not None and skip is not None:
+            if due > now:
+                skip(due)
+            return
+        timeout = IDLE_SECONDS if due is None else max(0.0, min(IDLE_SECONDS, due - now))
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _dead_owners(self) -> list[str]:
+        host = socket.gethostname()
+        dead = []
+        for owner in self.service.journal.lease_holders():
+            parts = owner.split(":")
+            if owner == self.owner or len(parts) != 3 or parts[0] != host:
+                continue
+            if not _alive(int(parts[1])):
+                dead.append(owner)
+        return dead
+
+    def advance(self, arn: str) -> None:
+        """Load ``arn`` and run it until blocked."""
+        svc = self.service
+        row = svc.journal.one("SELECT * FROM sfn_executions WHERE arn = ?", (arn,))
+        if row is None or row["status"] != "RUNNING":
+            return
+        info = ExecutionInfo(
+            arn=arn, name=row["name"], machine_arn=row["machine_arn"],
+            machine_name=machine_name_of(row["machine_arn"]), input_text=row["input"],
+            started=row["started"], role_arn=row["role_arn"],
+            redrive_count=row["redrive_count"], redrive_date=row["redrive_date"])
+        from sagestep.engine.service import parsed
+
+        snapshot = Snapshot.loads(row["snapshot"]) if row["snapshot"] else None
+        Interpreter(info, parsed(row["definition"]), snapshot, row["next_event"], svc.journal,
+                    svc.integrations, svc.clock, self.owner, svc.arns.region).run()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

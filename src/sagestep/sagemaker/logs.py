@@ -1,0 +1,86 @@
+"""Per-job log streams kept like CloudWatch Logs: <root>/<group>/<stream>.jsonl.
+
+Each line a job prints becomes one event ``{"timestamp": ms, "message": line}``. Groups are
+AWS's: /aws/sagemaker/TrainingJobs, /aws/sagemaker/ProcessingJobs, /aws/sagemaker/TransformJobs;
+streams are ``<JobName>/algo-1-<epoch seconds>``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from sagestep.clock import Clock
+from sagestep.errors import client_error
+
+GROUPS = {
+    "training-job": "/aws/sagemaker/TrainingJobs",
+    "processing-job": "/aws/sagemaker/ProcessingJobs",
+    "transform-job": "/aws/sagemaker/TransformJobs",
+}
+
+
+class LogStore:
+    """Writes and reads job log streams."""
+
+    def __init__(self, root: Path, clock: Clock) -> None:
+        self._root = root
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def path(self, group: str, stream: str) -> Path:
+        return self._root / group.strip("/") / f"{stream}.jsonl"
+
+    def append(self, group: str, stream: str, lines: list[str], at: float | None = None) -> None:
+        """Append ``lines`` as events stamped ``at`` (default: now)."""
+        if not lines:
+            return
+        ms = int((self._clock.now() if at is None else at) * 1000)
+        path = self.path(group, stream)
+        text = "".join(json.dumps({"timestamp": ms, "message": line}) + "\n" for line in lines)
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(text)
+
+    def streams(self, group: str, prefix: str = "") -> list[str]:
+        """Stream names of ``group`` starting with ``prefix``, oldest first."""
+        base = self._root / group.strip("/")
+        found = [p for p in base.rglob("*.jsonl")] if base.is_dir() else []
+        found.sort(key=lambda p: p.stat().st_mtime)
+        names = [str(p.relative_to(base))[: -len(".jsonl")] for p in found]
+        return [n for n in names if n.startswith(prefix)]
+
+    def describe_log_streams(self, logGroupName: str, logStreamNamePrefix: str = "") -> dict[str, Any]:  # noqa: N803
+        """CloudWatch DescribeLogStreams shape (subset)."""
+        return {
+            "logStreams": [
+                {"logStreamName": s, "arn": f"{logGroupName}:{s}"}
+                for s in self.streams(logGroupName, logStreamNamePrefix)
+            ]
+        }
+
+    def get_log_events(
+        self, logGroupName: str, logStreamName: str, startFromHead: bool = True,  # noqa: N803
+        nextToken: str | None = None, limit: int = 10_000,  # noqa: N803
+    ) -> dict[str, Any]:
+        """CloudWatch GetLogEvents shape: events, nextForwardToken (a line offset)."""
+        path = self.path(logGroupName, logStreamName)
+        if not path.exists():
+            raise client_error(
+                "ResourceNotFoundException", "The specified log stream does not exist.", "GetLogEvents"
+            )
+        start = int(nextToken.split("/", 1)[1]) if nextToken else 0
+        with path.open(encoding="utf-8") as fh:
+            lines = fh.readlines()
+        events = [dict(json.loads(x), ingestionTime=0) for x in lines[start : start + limit]]
+        for ev in events:
+            ev["ingestionTime"] = ev["timestamp"]
+        end = start + len(events)
+        return {"events": events, "nextForwardToken": f"f/{end}", "nextBackwardToken": f"b/{start}"}
+
+    def messages(self, group: str, stream: str) -> list[str]:
+        """Just the message lines of one stream (for tests and the CLI)."""
+        return [e["message"] for e in self.get_log_events(group, stream)["events"]]

@@ -1,0 +1,81 @@
+"""A job process we started (a Popen) or adopted after a restart (a pid + its start time)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
+
+def proc_start(pid: int) -> str:
+    """The kernel start time of ``pid`` (Linux /proc), "" where unknown; guards pid reuse."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def alive(pid: int | None, start: str | None) -> bool:
+    """True when ``pid`` runs and is the same process that was recorded (same start time)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return not start or proc_start(pid) in ("", start)
+
+
+class Process:
+    """Wait for, signal, and read the exit status of one job process group."""
+
+    def __init__(self, pid: int, start: str, rc_file: Path, popen: subprocess.Popen[bytes] | None):
+        self.pid, self.start, self._rc_file, self._popen = pid, start, rc_file, popen
+
+    @classmethod
+    def own(cls, popen: subprocess.Popen[bytes], rc_file: Path) -> Process:
+        return cls(popen.pid, proc_start(popen.pid), rc_file, popen)
+
+    @classmethod
+    def adopt(cls, pid: int, start: str, rc_file: Path) -> Process:
+        return cls(pid, start, rc_file, None)
+
+    def wait(self, timeout: float) -> bool:
+        """True once the process has ended (waits up to ``timeout`` seconds)."""
+        if self._popen is not None:
+            try:
+                self._popen.wait(timeout)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        if not alive(self.pid, self.start):
+            return True
+        time.sleep(timeout * 5)
+        return not alive(self.pid, self.start)
+
+    def signal(self, sig: int) -> None:
+        """Signal the whole process group (the job and its children)."""
+        if not alive(self.pid, self.start):
+            return
+        try:
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, sig)
+
+    def exit_code(self) -> int | None:
+        """The job command's exit status (from the wrapper's file), or None if unknown."""
+        try:
+            return int(self._rc_file.read_text().strip())
+        except (OSError, ValueError):
+            pass
+        if self._popen is not None and self._popen.returncode is not None:
+            rc = self._popen.returncode
+            # the wrapper itself was killed (SIGKILL): report as the shell would, 128+signal
+            return 128 - rc if rc < 0 else rc
+        return None

@@ -1,0 +1,184 @@
+"""Processing jobs: CreateProcessingJob records and the process that runs one (contract §4)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from sagestep.errors import client_error
+from sagestep.sagemaker.images import local_argv, resolve_image
+from sagestep.sagemaker.jobstate import read_message
+from sagestep.sagemaker.runner import Exit, JobContext, JobFailure, Launch
+from sagestep.sagemaker.staging import stage_s3
+
+if TYPE_CHECKING:
+    from sagestep.sagemaker.service import SageMakerService
+
+KIND = "processing-job"
+STATUS = "ProcessingJobStatus"
+PREFIX = "/opt/ml/processing/"
+
+
+class ProcessingJobs:
+    """Create/describe/stop of processing jobs."""
+
+    def __init__(self, svc: SageMakerService) -> None:
+        self._svc = svc
+
+    def create(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = "CreateProcessingJob"
+        name = req["ProcessingJobName"]
+        self._check(req, op)
+        now = self._svc.clock.now()
+        doc = copy.deepcopy(req)
+        doc.pop("Tags", None)
+        doc.update({
+            "ProcessingJobArn": self._svc.arns.arn("processing-job", name), STATUS: "InProgress",
+            "CreationTime": now, "LastModifiedTime": now,
+            "SagestepLocal": {"Sandbox": self._svc.sandbox_mode},
+        })
+        self._svc.records.insert(KIND, name, doc, op)
+        ctx = self._svc.runner.submit(ProcessingJob(self._svc, name))
+        self._svc.records.update(KIND, name, lambda d: d["SagestepLocal"].update(
+            {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream, "WorkDir": str(ctx.sandbox.workdir)}))
+        return {"ProcessingJobArn": doc["ProcessingJobArn"]}
+
+    def _check(self, req: dict[str, Any], op: str) -> None:
+        app = req["AppSpecification"]
+        if not app.get("ContainerEntrypoint"):
+            resolve_image(app["ImageUri"], op)
+            raise client_error("ValidationException", "AppSpecification.ContainerEntrypoint is required "
+                               "locally (the local images have no default entrypoint), e.g. "
+                               "[\"python3\", \"/opt/ml/processing/input/code/script.py\"]", op)
+        for i, item in enumerate(req.get("ProcessingInputs", []), start=1):
+            s3 = item.get("S3Input")
+            if s3 is None:
+                raise client_error("ValidationException", f"ProcessingInputs[{i}] ({item['InputName']}): only "
+                                   "S3Input is supported locally", op)
+            if not s3.get("LocalPath", "").startswith(PREFIX) or s3.get("S3InputMode") == "Pipe":
+                raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: LocalPath must start "
+                                   f"with {PREFIX} and S3InputMode must be File", op)
+        for i, out in enumerate(req.get("ProcessingOutputConfig", {}).get("Outputs", []), start=1):
+            s3 = out.get("S3Output")
+            if s3 is None or not s3.get("LocalPath", "").startswith(PREFIX):
+                raise client_error("ValidationException", f"ProcessingOutputConfig.Outputs[{i}]: S3Output with "
+                                   f"a LocalPath under {PREFIX} is required locally", op)
+
+    def describe(self, name: str) -> dict[str, Any]:
+        doc = self._svc.records.get(KIND, name)
+        if doc is None:
+            raise client_error("ValidationException", f"Could not find requested job with name {name}",
+                               "DescribeProcessingJob")
+        return doc
+
+    def stop(self, name: str) -> None:
+        doc = self.describe(name)
+        if doc[STATUS] != "InProgress":
+            raise client_error("ValidationException", f"The request was rejected because the processing job "
+                               f"is in status {doc[STATUS]}.", "StopProcessingJob")
+
+        def mark(d: dict[str, Any]) -> None:
+            d[STATUS] = "Stopping"
+            d["LastModifiedTime"] = self._svc.clock.now()
+
+        self._svc.records.update(KIND, name, mark)
+        self._svc.runner.signal_stop(KIND, name)
+
+
+class ProcessingJob:
+    """The runner's view of one processing job."""
+
+    kind = KIND
+    status_field = STATUS
+    log_group = "/aws/sagemaker/ProcessingJobs"
+
+    def __init__(self, svc: SageMakerService, name: str) -> None:
+        self._svc, self.name = svc, name
+
+    def max_runtime(self) -> float | None:
+        doc = self._svc.records.get(KIND, self.name) or {}
+        limit = doc.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
+        return float(limit) if limit else None
+
+    def prepare(self, ctx: JobContext) -> Launch:
+        doc = ctx.doc()
+        sb = ctx.sandbox
+        config = sb.host("/opt/ml/config")
+        config.mkdir(parents=True, exist_ok=True)
+        echo = {k: v for k, v in doc.items() if k not in ("SagestepLocal", STATUS, "CreationTime",
+                                                          "LastModifiedTime")}
+        (config / "processingjobconfig.json").write_text(json.dumps(echo))
+        (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
+        sb.host("/opt/ml/output").mkdir(parents=True, exist_ok=True)
+        for item in doc.get("ProcessingInputs", []):
+            s3 = item["S3Input"]
+            count = stage_s3(self._svc.object_store, s3["S3Uri"], s3["S3DataType"], sb.host(s3["LocalPath"]),
+                             f"input {item['InputName']}", s3.get("S3CompressionType", "None"))
+            ctx.log(f"Downloaded {count} object(s) for input {item['InputName']} to {s3['LocalPath']}")
+        for out in doc.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            sb.host(out["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        app = doc["AppSpecification"]
+        argv = local_argv(list(app["ContainerEntrypoint"]) + list(app.get("ContainerArguments") or []))
+        env = dict(doc.get("Environment", {}))
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        network = bool(doc.get("NetworkConfig", {}).get("EnableNetworkIsolation"))
+        return Launch(argv, env, "/", network) if sb.mode == "bwrap" else Launch(argv, env, "/opt/ml", network)
+
+    def started(self, ctx: JobContext) -> None:
+        def mark(d: dict[str, Any]) -> None:
+            d["ProcessingStartTime"] = d["LastModifiedTime"] = ctx.clock.now()
+
+        ctx.update(mark)
+
+    def line(self, ctx: JobContext, line: str) -> None:
+        return None
+
+    def finish(self, ctx: JobContext, exit: Exit) -> None:
+        ok = exit.cause == "exit" and exit.code == 0
+        failure = None
+        if ok:
+            try:
+                self._upload(ctx)
+            except JobFailure as exc:
+                ok, failure = False, str(exc)
+        message = read_message(ctx.sandbox.host("/opt/ml/output/message"))
+        ctx.update(lambda d: self._final(d, exit, ok, failure, message, ctx))
+        shutil.rmtree(ctx.sandbox.tmpdir, ignore_errors=True)
+
+    def _upload(self, ctx: JobContext) -> None:
+        doc = ctx.doc()
+        for out in doc.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            s3 = out["S3Output"]
+            try:
+                n = self._svc.object_store.upload_dir(ctx.sandbox.host(s3["LocalPath"]), s3["S3Uri"])
+            except Exception as exc:
+                raise JobFailure(f"ClientError: uploading output {out['OutputName']} to {s3['S3Uri']} "
+                                 f"failed: {exc}") from exc
+            ctx.log(f"Uploaded {n} file(s) of output {out['OutputName']} to {s3['S3Uri']}")
+
+    def _final(self, d: dict[str, Any], exit: Exit, ok: bool, failure: str | None,
+               message: str | None, ctx: JobContext) -> None:
+        now = ctx.clock.now()
+        d["ProcessingEndTime"] = d["LastModifiedTime"] = now
+        if message:
+            d["ExitMessage"] = message
+        if ok:
+            d[STATUS] = "Completed"
+        elif exit.cause == "stopped":
+            d[STATUS] = "Stopped"
+        else:
+            d[STATUS] = "Failed"
+            d["FailureReason"] = (failure or _reason(d, exit))[:1024]
+
+
+def _reason(d: dict[str, Any], exit: Exit) -> str:
+    if exit.cause == "max_runtime":
+        limit = d["StoppingCondition"]["MaxRuntimeInSeconds"]
+        return (f"ClientError: MaxRuntimeExceeded: the job ran longer than "
+                f"StoppingCondition.MaxRuntimeInSeconds ({limit} seconds) and was stopped")
+    if exit.cause in ("error", "lost"):
+        return exit.message
+    # AWS's wording for a container that exits non-zero; details are in the job's logs.
+    return f"AlgorithmError: See job logs for more information (exit code {exit.code})"

@@ -1,0 +1,305 @@
+"""The job runner: one background thread per job around one child process.
+
+Lifecycle of a submitted :class:`JobDefinition`:
+``prepare(ctx) -> Launch`` (stage inputs, write config files) -> the process starts in its
+sandbox (``ctx.sandbox``) with stdout+stderr going to a file -> every line goes to the job's
+log stream and to ``job.line`` (metrics) -> MaxRuntime and stop requests are enforced
+(SIGTERM to the process group, SIGKILL after the grace period, like ``docker stop``) ->
+``finish(ctx, exit)`` uploads outputs and writes the final status.
+
+The process is wrapped in ``/bin/sh -c '...; echo $? > exitcode'`` so its exit status
+survives a restart of the worker: a new service re-attaches to a job whose pid still runs
+(see :mod:`sagestep.sagemaker.recovery`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sagestep.clock import Clock
+from sagestep.sagemaker.logs import LogStore
+from sagestep.sagemaker.process import Process, proc_start
+from sagestep.sagemaker.records import RecordStore
+from sagestep.sagemaker.sandbox import Sandbox, job_environment
+from sagestep.stores.sqlite import transaction
+
+_POLL_S = 0.02
+_STOP_CHECK_S = 0.25
+_WRAPPER = 'trap : TERM INT; "$@"; echo $? > "$0"'
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to run, as the job process sees it (container paths allowed)."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str = "/opt/ml"
+    network_isolation: bool = False
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How the process ended. cause: exit | stopped | max_runtime | error | lost."""
+
+    cause: str
+    code: int | None = None
+    message: str = ""
+
+
+class JobFailure(Exception):
+    """Raised by prepare/finish: the message becomes the job's FailureReason."""
+
+
+class JobContext:
+    """What a job definition may use while it runs."""
+
+    def __init__(self, runner: JobRunner, kind: str, name: str, status_field: str,
+                 sandbox: Sandbox, log_group: str, log_stream: str) -> None:
+        self.runner, self.kind, self.name = runner, kind, name
+        self.status_field = status_field
+        self.sandbox = sandbox
+        self.log_group, self.log_stream = log_group, log_stream
+
+    @property
+    def clock(self) -> Clock:
+        return self.runner.clock
+
+    def log(self, *lines: str) -> None:
+        self.runner.logs.append(self.log_group, self.log_stream, list(lines))
+
+    def doc(self) -> dict[str, Any]:
+        doc = self.runner.records.get(self.kind, self.name)
+        if doc is None:
+            raise JobFailure(f"{self.kind} {self.name} was deleted while it ran")
+        return doc
+
+    def update(self, fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        return self.runner.records.update(self.kind, self.name, fn)
+
+    def stop_requested(self) -> bool:
+        return self.doc().get(self.status_field) == "Stopping"
+
+
+class JobDefinition(Protocol):
+    """One kind of job (training, processing, transform) bound to one record."""
+
+    kind: str
+    name: str
+    status_field: str
+    log_group: str
+
+    def max_runtime(self) -> float | None: ...
+    def prepare(self, ctx: JobContext) -> Launch: ...
+    def started(self, ctx: JobContext) -> None: ...
+    def line(self, ctx: JobContext, line: str) -> None: ...
+    def finish(self, ctx: JobContext, exit: Exit) -> None: ...
+
+
+class JobRunner:
+    """Starts and watches job processes; one instance per service."""
+
+    def __init__(self, records: RecordStore, logs: LogStore, clock: Clock, jobs_root: Path,
+                 sandbox_mode: str, stop_grace_s: float = 120.0) -> None:
+        self.records, self.logs, self.clock = records, logs, clock
+        self.jobs_root = jobs_root
+        self.sandbox_mode = sandbox_mode
+        self.stop_grace_s = stop_grace_s
+        self._threads: dict[tuple[str, str], threading.Thread] = {}
+        self._lock = threading.Lock()
+        self.owner = (os.getpid(), proc_start(os.getpid()))
+
+    def workdir(self, kind: str, name: str) -> Path:
+        """The host directory that is /opt/ml for this job."""
+        return self.jobs_root / kind / name
+
+    def sandbox(self, kind: str, name: str) -> Sandbox:
+        return Sandbox(self.sandbox_mode, self.workdir(kind, name),
+                       self.jobs_root / kind / f"{name}.run" / "tmp")
+
+    def context(self, job: JobDefinition, sandbox: Sandbox | None = None) -> JobContext:
+        sb = sandbox or self.sandbox(job.kind, job.name)
+        stream = self._stream_of(job) or f"{job.name}/algo-1-{int(self.clock.now())}"
+        return JobContext(self, job.kind, job.name, job.status_field, sb, job.log_group, stream)
+
+    def submit(self, job: JobDefinition) -> JobContext:
+        """Run ``job`` in a background thread; returns its context (log stream, sandbox)."""
+        ctx = self.context(job)
+        with self.records.connection() as conn, transaction(conn):
+            conn.execute(
+                "INSERT OR REPLACE INTO sm_runs (kind, name, owner_pid, owner_start, sandbox,"
+                " workdir, log_stream) VALUES (?,?,?,?,?,?,?)",
+                (job.kind, job.name, self.owner[0], self.owner[1], ctx.sandbox.mode,
+                 str(ctx.sandbox.workdir), ctx.log_stream),
+            )
+        self._start_thread(job, lambda: self._run(job, ctx))
+        return ctx
+
+    def attach(self, job: JobDefinition, pid: int, pid_start: str) -> None:
+        """Watch a job process started by an earlier worker, then finish it."""
+        ctx = self.context(job, Sandbox(self._run_row(job)["sandbox"] or self.sandbox_mode,
+                                        self.workdir(job.kind, job.name),
+                                        self.jobs_root / job.kind / f"{job.name}.run" / "tmp"))
+        self._set_run(job, owner_pid=self.owner[0], owner_start=self.owner[1])
+        proc = Process.adopt(pid, pid_start, self._run_dir(job) / "exitcode")
+        self._start_thread(job, lambda: self._watch(job, ctx, proc, reattached=True))
+
+    def wait(self, kind: str, name: str, timeout: float | None = None) -> bool:
+        """Block until the job's thread ends (tests, CLI); True if it ended."""
+        with self._lock:
+            thread = self._threads.get((kind, name))
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def signal_stop(self, kind: str, name: str) -> None:
+        """SIGTERM the job's process group now, from any process of the workspace."""
+        row = self._run_row_of(kind, name)
+        if row and row["pid"]:
+            Process.adopt(row["pid"], row["pid_start"] or "", Path()).signal(signal.SIGTERM)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _start_thread(self, job: JobDefinition, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"{job.kind}:{job.name}", daemon=True)
+        with self._lock:
+            self._threads[(job.kind, job.name)] = thread
+        thread.start()
+
+    def _run(self, job: JobDefinition, ctx: JobContext) -> None:
+        try:
+            launch = job.prepare(ctx)
+            if ctx.stop_requested():
+                job.finish(ctx, Exit("stopped"))
+                return
+            proc = self._launch(job, ctx, launch)
+        except JobFailure as exc:
+            self._finish(job, ctx, Exit("error", None, str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - a job must never stay InProgress
+            self._finish(job, ctx, Exit("error", None, f"{type(exc).__name__}: {exc}"))
+            return
+        self._watch(job, ctx, proc, reattached=False)
+
+    def _launch(self, job: JobDefinition, ctx: JobContext, launch: Launch) -> Process:
+        run_dir = self._run_dir(job)
+        ctx.sandbox.tmpdir.mkdir(parents=True, exist_ok=True)
+        rc_file = run_dir / "exitcode"
+        rc_file.unlink(missing_ok=True)
+        argv, cwd = ctx.sandbox.command(launch.argv, launch.cwd, launch.network_isolation)
+        out = (run_dir / "output.log").open("wb")
+        try:
+            popen = subprocess.Popen(
+                ["/bin/sh", "-c", _WRAPPER, str(rc_file), *argv], cwd=cwd,
+                env=job_environment(launch.env), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        except OSError as exc:
+            raise JobFailure(f"could not start {launch.argv[0]!r}: {exc}") from exc
+        finally:
+            out.close()
+        proc = Process.own(popen, rc_file)
+        self._set_run(job, pid=popen.pid, pid_start=proc.start)
+        job.started(ctx)
+        return proc
+
+    def _watch(self, job: JobDefinition, ctx: JobContext, proc: Process, reattached: bool) -> None:
+        reader = _LineReader(self._run_dir(job) / "output.log", ctx, job)
+        limit = job.max_runtime()
+        begun = time.monotonic()
+        if reattached:
+            started = ctx.doc().get("TrainingStartTime") or ctx.doc().get("ProcessingStartTime")
+            if isinstance(started, int | float):
+                begun -= max(0.0, self.clock.now() - started)
+        cause, term_at, next_check = "exit", 0.0, 0.0
+        while not proc.wait(_POLL_S):
+            reader.pump()
+            now = time.monotonic()
+            if cause == "exit" and limit is not None and now - begun > limit:
+                cause, term_at = "max_runtime", now
+                proc.signal(signal.SIGTERM)
+            elif cause == "exit" and now >= next_check:
+                next_check = now + _STOP_CHECK_S
+                if ctx.stop_requested():
+                    cause, term_at = "stopped", now
+                    proc.signal(signal.SIGTERM)
+            if term_at and now - term_at > self.stop_grace_s:
+                proc.signal(signal.SIGKILL)
+        reader.pump(final=True)
+        if cause == "exit" and ctx.stop_requested():
+            cause = "stopped"
+        code = proc.exit_code()
+        if code is None and cause == "exit":
+            self._finish(job, ctx, Exit("lost", None, "the job process ended without an exit status"))
+            return
+        self._finish(job, ctx, Exit(cause, code))
+
+    def _finish(self, job: JobDefinition, ctx: JobContext, exit: Exit) -> None:
+        try:
+            job.finish(ctx, exit)
+        except Exception as exc:  # noqa: BLE001 - last resort so the record never hangs
+            message = f"InternalServerError: finishing the job failed: {type(exc).__name__}: {exc}"
+            ctx.log(message)
+            job.finish(ctx, Exit("error", exit.code, message))
+
+    def _run_dir(self, job: JobDefinition) -> Path:
+        path = self.jobs_root / job.kind / f"{job.name}.run"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _stream_of(self, job: JobDefinition) -> str | None:
+        row = self._run_row_of(job.kind, job.name)
+        return row["log_stream"] if row else None
+
+    def _run_row(self, job: JobDefinition) -> Any:
+        return self._run_row_of(job.kind, job.name) or {"sandbox": None}
+
+    def _run_row_of(self, kind: str, name: str) -> Any:
+        with self.records.connection() as conn:
+            return conn.execute(
+                "SELECT * FROM sm_runs WHERE kind=? AND name=?", (kind, name)
+            ).fetchone()
+
+    def _set_run(self, job: JobDefinition, **values: Any) -> None:
+        cols = ", ".join(f"{k}=?" for k in values)
+        with self.records.connection() as conn, transaction(conn):
+            conn.execute(f"UPDATE sm_runs SET {cols} WHERE kind=? AND name=?",
+                         (*values.values(), job.kind, job.name))
+
+
+class _LineReader:
+    """Tails the raw output file into log events and ``job.line``."""
+
+    def __init__(self, path: Path, ctx: JobContext, job: JobDefinition) -> None:
+        self._path, self._ctx, self._job = path, ctx, job
+        self._offset = 0
+        self._partial = b""
+
+    def pump(self, final: bool = False) -> None:
+        try:
+            with self._path.open("rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        self._offset += len(chunk)
+        data = self._partial + chunk
+        parts = data.split(b"\n")
+        self._partial = parts.pop()
+        if final and self._partial:
+            parts.append(self._partial)
+            self._partial = b""
+        lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
+        if lines:
+            self._ctx.log(*lines)
+            for line in lines:
+                self._job.line(self._ctx, line)

@@ -1,0 +1,89 @@
+"""The local SageMaker service of one workspace: stores, validator, job runner, components.
+
+``SageMakerService(workspace, object_store, clock)`` is built once per workspace by
+``sagestep.local.LocalRuntime``. The boto3-shaped :class:`~sagestep.sagemaker.client.
+LocalSageMakerClient` is a thin layer of API mixins over it. Components of other owners
+(models, endpoints, transform) keep their state in :meth:`SageMakerService.extension`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sagestep.clock import Clock
+from sagestep.sagemaker.arns import Arns
+from sagestep.sagemaker.events import EventLog
+from sagestep.sagemaker.logs import LogStore
+from sagestep.sagemaker.records import RecordStore
+from sagestep.sagemaker.runner import JobRunner
+from sagestep.sagemaker.sandbox import choose_mode
+from sagestep.sagemaker.validation import RequestValidator
+from sagestep.stores.objectstore import LocalObjectStore
+from sagestep.workspace import Workspace
+
+T = TypeVar("T")
+
+SANDBOX_ENV = "SAGESTEP_SANDBOX"
+
+
+class SageMakerService:
+    """Everything the local SageMaker API needs for one workspace."""
+
+    def __init__(
+        self, workspace: Workspace, object_store: LocalObjectStore, clock: Clock, *,
+        sandbox: str | None = None, stop_grace_s: float = 120.0, arns: Arns | None = None,
+        recover: bool = True,
+    ) -> None:
+        self.workspace = workspace
+        self.object_store = object_store
+        self.clock = clock
+        self.arns = arns or Arns()
+        self.records = RecordStore(workspace.db_path)
+        self.validator = RequestValidator()
+        self.events = EventLog(self.records, clock, self.arns)
+        self.logs = LogStore(workspace.root / "logs", clock)
+        # Read at construction (the edge), not import: "none" forces mapped paths.
+        mode = choose_mode(sandbox if sandbox is not None else os.environ.get(SANDBOX_ENV))
+        self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode, stop_grace_s)
+        self._extensions: dict[str, Any] = {}
+        self._ext_lock = threading.Lock()
+        self._build_components()
+        if recover:
+            self.recover()
+
+    def _build_components(self) -> None:
+        from sagestep.sagemaker.processing import ProcessingJobs
+        from sagestep.sagemaker.registry import ModelRegistry
+        from sagestep.sagemaker.training import TrainingJobs
+        from sagestep.sagemaker.tuning import TuningJobs
+
+        self.training = TrainingJobs(self)
+        self.processing = ProcessingJobs(self)
+        self.tuning = TuningJobs(self)
+        self.registry = ModelRegistry(self)
+
+    @property
+    def sandbox_mode(self) -> str:
+        """"bwrap" (job dir mounted at /opt/ml) or "none" (paths mapped)."""
+        return self.runner.sandbox_mode
+
+    def extension(self, key: str, factory: Callable[[SageMakerService], T]) -> T:
+        """The component ``key`` of this service, built once by ``factory(self)``."""
+        with self._ext_lock:
+            if key not in self._extensions:
+                self._extensions[key] = factory(self)
+            return self._extensions[key]  # type: ignore[no-any-return]
+
+    def recover(self) -> None:
+        """Re-attach to or fail the jobs an earlier worker left running (see recovery.py)."""
+        from sagestep.sagemaker.recovery import recover_jobs
+
+        recover_jobs(self)
+        self.tuning.resume()
+
+    def get_log_events(self, log_group: str, log_stream: str, **kwargs: Any) -> dict[str, Any]:
+        """CloudWatch-shaped log events of one job stream (see logs.py)."""
+        return self.logs.get_log_events(log_group, log_stream, **kwargs)

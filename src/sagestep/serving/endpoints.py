@@ -1,0 +1,224 @@
+"""Endpoints: deploy an endpoint config as model server processes, switch, delete, restore.
+
+Create: status ``Creating``, a background deployment starts one server per production
+variant and, once all answer /ping, publishes their routes and sets ``InService`` (or
+``Failed`` with FailureReason). Update is blue/green as on AWS: the new fleet starts next to
+the old one, routing switches atomically when it is healthy, then the old servers drain
+(SIGTERM) and stop, so no request fails or is dropped; a failed update leaves the old fleet
+serving (``InService`` with FailureReason). Endpoints survive restarts: servers are
+detached processes and :meth:`EndpointManager.restore` re-attaches to healthy ones and
+redeploys the others. [ref: aws-events-and-config.md section 7]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from sagestep.sagemaker.process import alive, proc_start
+from sagestep.serving import fleet
+from sagestep.serving.model_source import container_of, stage_model
+from sagestep.serving.routes import Route, RouteTable
+
+if TYPE_CHECKING:
+    from sagestep.sagemaker.service import SageMakerService
+
+ENDPOINT, CONFIG, MODEL = "endpoint", "endpoint-config", "model"
+STATUS = "EndpointStatus"
+DEFAULT_STARTUP_TIMEOUT = 240.0  # the platform's 4 minutes to pass /ping
+# Invocations that read the old route just before the switch still reach the old server.
+SWITCH_GRACE_SECONDS = 0.2
+
+
+class EndpointManager:
+    """Endpoint lifecycles of one service (``svc.extension("endpoints", EndpointManager)``)."""
+
+    def __init__(self, svc: SageMakerService) -> None:
+        self._svc = svc
+        self.routes = RouteTable(svc.workspace.db_path)
+        self._threads: dict[str, threading.Thread] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.owner = (os.getpid(), proc_start(os.getpid()))
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def create(self, name: str, config: str) -> None:
+        """Start deploying ``config`` for the new endpoint ``name`` (record already Creating)."""
+        self._start(name, config, creating=True)
+
+    def update(self, name: str, config: str) -> None:
+        """Start a blue/green switch of ``name`` to ``config`` (record already Updating)."""
+        self._start(name, config, creating=False)
+
+    def delete(self, name: str) -> None:
+        """Stop every server of ``name`` and forget its routes (record removed by the caller)."""
+        with self._lock(name):
+            old = self.routes.routes(name)
+            self.routes.forget(name)
+        for route in old:
+            fleet.stop(_server(route), grace=5.0)
+        shutil.rmtree(self._svc.workspace.endpoints_root / name, ignore_errors=True)
+
+    def wait(self, name: str, timeout: float | None = None) -> bool:
+        """Block until this process's deployment of ``name`` ends (tests, CLI waiters)."""
+        with self._guard:
+            thread = self._threads.get(name)
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def reconcile(self, name: str, doc: dict[str, Any]) -> None:
+        """Resume a deployment whose owner process died (called from DescribeEndpoint)."""
+        if doc.get(STATUS) not in ("Creating", "Updating"):
+            return
+        with self._guard:
+            if name in self._threads and self._threads[name].is_alive():
+                return
+        deployment = self.routes.deployment(name)
+        if deployment is not None and alive(deployment[1], deployment[2]):
+            return
+        target = deployment[0] if deployment else doc["EndpointConfigName"]
+        self._start(name, target, creating=doc[STATUS] == "Creating")
+
+    def restore(self) -> list[str]:
+        """After a restart: keep healthy endpoints, redeploy the rest; returns redeployed names."""
+        redeployed = []
+        for doc in self._svc.records.list(ENDPOINT):
+            name = doc["EndpointName"]
+            if doc.get(STATUS) == "Deleting":
+                self.delete(name)
+                self._svc.records.delete(ENDPOINT, name)
+                continue
+            if doc.get(STATUS) == "Failed":
+                continue
+            routes = self.routes.routes(name)
+            if doc.get(STATUS) == "InService" and routes and all(
+                fleet.healthy(_server(r)) for r in routes
+            ):
+                continue
+            deployment = self.routes.deployment(name)
+            if deployment is not None and deployment[1:] != self.owner and alive(*deployment[1:]):
+                continue  # another live process is deploying it
+            target = deployment[0] if deployment else doc["EndpointConfigName"]
+            self._start(name, target, creating=not routes)
+            redeployed.append(name)
+        for name in redeployed:
+            self.wait(name)
+        return redeployed
+
+    # --- deployment ----------------------------------------------------------------------------
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def _start(self, name: str, config: str, creating: bool) -> None:
+        generation = self.routes.claim(name, config, self.owner)
+        thread = threading.Thread(
+            target=self._deploy, args=(name, config, generation, creating),
+            name=f"endpoint:{name}", daemon=True,
+        )
+        with self._guard:
+            self._threads[name] = thread
+        thread.start()
+
+    def _deploy(self, name: str, config_name: str, generation: int, creating: bool) -> None:
+        started: list[tuple[dict[str, Any], fleet.Server]] = []
+        try:
+            config = self._svc.records.get(CONFIG, config_name)
+            if config is None:
+                raise LookupError(f"endpoint config {config_name} no longer exists")
+            for variant in config["ProductionVariants"]:
+                started.append((variant, self._start_variant(name, generation, variant)))
+        except Exception as exc:  # every failure becomes FailureReason, never a stuck status
+            for _, server in started:
+                fleet.stop(server, grace=1.0)
+            self._failed(name, creating, f"{type(exc).__name__}: {exc}"
+                         if not str(exc) else str(exc))
+            return
+        self._switch(name, config_name, generation, started)
+
+    def _start_variant(self, name: str, generation: int, variant: dict[str, Any]) -> fleet.Server:
+        model = self._svc.records.get(MODEL, variant["ModelName"])
+        if model is None:
+            raise LookupError(f"Could not find model \"{variant['ModelName']}\".")
+        container_of(model)
+        workdir = self._svc.workspace.endpoints_root / name / f"g{generation}" / variant[
+            "VariantName"]
+        spec = stage_model(self._svc, model, workdir)
+        timeout = float(variant.get("ContainerStartupHealthCheckTimeoutInSeconds")
+                        or DEFAULT_STARTUP_TIMEOUT)
+        try:
+            return fleet.start(spec, workdir, timeout)
+        except Exception as exc:
+            raise RuntimeError(
+                f"The primary container for production variant {variant['VariantName']} did not "
+                f"pass the ping health check. {exc}"
+            ) from exc
+
+    def _switch(self, name: str, config_name: str, generation: int,
+                started: list[tuple[dict[str, Any], fleet.Server]]) -> None:
+        new_routes = [
+            Route(name, v["VariantName"], generation, s.port, s.pid, s.pid_start,
+                  float(v.get("InitialVariantWeight", 1.0)), str(s.workdir))
+            for v, s in started
+        ]
+        with self._lock(name):
+            if self._svc.records.get(ENDPOINT, name) is None:  # deleted while deploying
+                for _, server in started:
+                    fleet.stop(server, grace=1.0)
+                return
+            old = self.routes.routes(name)
+            self.routes.switch(name, new_routes)
+            self._svc.records.update(ENDPOINT, name,
+                                     lambda d: self._in_service(d, config_name, started))
+        time.sleep(SWITCH_GRACE_SECONDS if old else 0)
+        for route in old:
+            fleet.stop(_server(route))
+            if route.generation != generation:
+                shutil.rmtree(route.workdir, ignore_errors=True)
+
+    def _in_service(self, doc: dict[str, Any], config_name: str,
+                    started: list[tuple[dict[str, Any], fleet.Server]]) -> None:
+        now = self._svc.clock.now()
+        doc.update({STATUS: "InService", "EndpointConfigName": config_name,
+                    "LastModifiedTime": now})
+        doc.pop("FailureReason", None)
+        doc["ProductionVariants"] = [_variant_summary(self._svc, v, now) for v, _ in started]
+
+    def _failed(self, name: str, creating: bool, reason: str) -> None:
+        def mark(doc: dict[str, Any]) -> None:
+            # A failed update rolls back: the old fleet keeps serving (InService + reason).
+            doc[STATUS] = "Failed" if creating else "InService"
+            doc["FailureReason"] = reason[:1024]
+            doc["LastModifiedTime"] = self._svc.clock.now()
+
+        try:
+            self._svc.records.update(ENDPOINT, name, mark)
+        except KeyError:
+            pass  # deleted meanwhile
+
+
+def _server(route: Route) -> fleet.Server:
+    from pathlib import Path
+
+    return fleet.Server(route.pid, route.pid_start, route.port, Path(route.workdir))
+
+
+def _variant_summary(svc: SageMakerService, variant: dict[str, Any], now: float) -> dict[str, Any]:
+    model = svc.records.get(MODEL, variant["ModelName"]) or {}
+    image = container_of(model).get("Image", "") if model else ""
+    weight = float(variant.get("InitialVariantWeight", 1.0))
+    count = int(variant.get("InitialInstanceCount", 1))
+    return {
+        "VariantName": variant["VariantName"],
+        "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image,
+                            "ResolutionTime": now}],
+        "CurrentWeight": weight, "DesiredWeight": weight,
+        "CurrentInstanceCount": count, "DesiredInstanceCount": count,
+    }

@@ -1,0 +1,100 @@
+"""From a CreateModel record to a serving process's inputs: unpacked model, code, handler choice.
+
+As SageMaker starts a serving container: ``ModelDataUrl`` (a .tar.gz) is extracted into the
+model dir (/opt/ml/model); ``SAGEMAKER_SUBMIT_DIRECTORY`` (an S3 sourcedir.tar.gz) into the
+code dir, else the code comes from ``code/`` inside the model tarball; the image decides
+the handler: a built-in algorithm in algorithm mode (no ``SAGEMAKER_PROGRAM``) serves with
+its own handler, a framework image runs the user's inference code with its defaults.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sagestep.errors import ServiceError, StoreError
+from sagestep.sagemaker import builtins
+from sagestep.serving.handler import ServingSpec
+
+if TYPE_CHECKING:
+    from sagestep.sagemaker.service import SageMakerService
+
+# ECR repository -> the framework whose serving defaults apply to user code.
+FRAMEWORKS = {"sagemaker-scikit-learn": "sklearn", "sagemaker-xgboost": "xgboost"}
+
+
+def container_of(model: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The one container of a model; inference pipelines (several) are not run locally."""
+    containers = model.get("Containers") or []
+    if model.get("PrimaryContainer"):
+        return model["PrimaryContainer"]  # type: ignore[no-any-return]
+    if len(containers) == 1:
+        return containers[0]  # type: ignore[no-any-return]
+    raise ServiceError(
+        f"model {model.get('ModelName')} has {len(containers)} containers (an inference "
+        "pipeline); local endpoints and transform jobs run a single container"
+    )
+
+
+def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
+                extra_env: Mapping[str, str] | None = None,
+                visible: Callable[[Path], str] = str) -> ServingSpec:
+    """Unpack ``model``'s artefacts under ``dest`` and describe how to serve them.
+
+    ``visible`` maps a host path to the path the serving process sees (a sandbox's view).
+    """
+    from sagestep.sagemaker.images import resolve_image
+    from sagestep.sagemaker.staging import extract_tarball
+
+    container = container_of(model)
+    image = container.get("Image", "")
+    try:
+        resolved = resolve_image(image, "CreateEndpoint")
+    except Exception as exc:  # ClientError listing the supported images
+        raise ServiceError(str(getattr(exc, "response", {}).get("Error", {}).get("Message", exc)))
+    env = {**(container.get("Environment") or {}), **(extra_env or {})}
+    model_dir, code_dir = dest / "model", dest / "code"
+    shutil.rmtree(dest, ignore_errors=True)
+    model_dir.mkdir(parents=True)
+    try:
+        data_url = container.get("ModelDataUrl") or _data_source_uri(container)
+        if data_url:
+            _unpack(svc, data_url, model_dir, extract_tarball)
+        submit = env.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+        if submit.startswith("s3://"):
+            _unpack(svc, submit, code_dir, extract_tarball)
+        elif submit and Path(submit).is_dir() and not submit.startswith("/opt/ml"):
+            shutil.copytree(submit, code_dir)
+    except StoreError as exc:
+        raise ServiceError(f"could not fetch the model artefacts: {exc}") from exc
+    algorithm = builtins.lookup(image)
+    program = env.get("SAGEMAKER_PROGRAM", "")
+    env.update({"SM_MODEL_DIR": visible(model_dir), "SAGEMAKER_BASE_DIR": visible(dest)})
+    return ServingSpec(
+        model_dir=visible(model_dir),
+        environment=env,
+        builtin_handler=algorithm.serving_handler if algorithm and not program else "",
+        framework=FRAMEWORKS.get(resolved.entry.repository, ""),
+        code_dir=visible(code_dir if code_dir.is_dir() else model_dir / "code"),
+        program=program,
+    )
+
+
+def _data_source_uri(container: Mapping[str, Any]) -> str:
+    source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+    return str(source.get("S3Uri", ""))
+
+
+def _unpack(svc: SageMakerService, uri: str, dest: Path, extract: Any) -> None:
+    from sagestep.stores.objectstore import parse_uri
+
+    bucket, key = parse_uri(uri)
+    if key.endswith((".tar.gz", ".tgz", ".tar")):
+        if not svc.object_store.exists(bucket, key):
+            raise ServiceError(f"model data {uri} does not exist in the local object store")
+        extract(svc.object_store, uri, dest)
+    else:
+        # Uncompressed model data (ModelDataSource CompressionType None): a prefix to copy.
+        svc.object_store.download_prefix(uri, dest)

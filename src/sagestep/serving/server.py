@@ -1,0 +1,141 @@
+"""The model server process of one endpoint variant (the container's ``serve``).
+
+``python -m sagestep.serving.server --spec serving.json --ready ready.json`` loads the model
+once, listens on 127.0.0.1 (a free port unless ``--port``/``SAGEMAKER_BIND_TO_PORT``),
+writes ``{"port", "pid"}`` to the ready file, and answers GET /ping, POST /invocations and
+GET /execution-parameters. SIGTERM drains: no new connections, idle keep-alive connections
+closed, requests in progress answered, then exit (AWS sends SIGKILL 30 s later).
+A ``--lease`` file that disappears stops the server too, so an endpoint whose workspace
+was deleted does not leave an orphan process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sagestep.serving.handler import Handler, InvocationError, ServingSpec, load_handler
+from sagestep.serving.protocol import HttpProtocol, Request, Response
+
+DEFAULT_MAX_BODY = 6 * 1024 * 1024  # InvokeEndpoint's body limit (6 MB)
+DRAIN_SECONDS = 30.0
+LEASE_POLL_SECONDS = 2.0
+
+
+class ServingApp:
+    """The serving contract's routes over one handler."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def __call__(self, request: Request) -> Response:
+        if request.path == "/invocations" and request.method == "POST":
+            return self.invocations(request)
+        if request.path == "/ping" and request.method == "GET":
+            return Response(200)
+        if request.path == "/execution-parameters" and request.method == "GET":
+            parameters = self.handler.execution_parameters()
+            if parameters is None:
+                return Response(404, b"no execution parameters", "text/plain")
+            return Response(200, json.dumps(parameters).encode(), "application/json")
+        return Response(404, f"no route {request.method} {request.path}".encode(), "text/plain")
+
+    def invocations(self, request: Request) -> Response:
+        headers = request.headers
+        try:
+            reply = self.handler.invoke(
+                request.body, headers.get("content-type"), headers.get("accept")
+            )
+        except InvocationError as exc:
+            if exc.status >= 500:
+                print(f"invocation failed ({exc.status}): {exc.message}", file=sys.stderr,
+                      flush=True)
+            return Response(exc.status, exc.message.encode(), "text/plain")
+        extra = ()
+        attributes = headers.get("x-amzn-sagemaker-custom-attributes")
+        if attributes is not None:
+            extra = (("X-Amzn-SageMaker-Custom-Attributes", attributes),)
+        return Response(reply.status, reply.body, reply.content_type, extra)
+
+
+async def serve(app: ServingApp, host: str, port: int, ready: Path | None,
+                lease: Path | None, max_body: int) -> None:
+    """Listen until SIGTERM/SIGINT or the lease file goes, then drain."""
+    loop = asyncio.get_running_loop()
+    connections: set[HttpProtocol] = set()
+    server = await loop.create_server(
+        lambda: HttpProtocol(app, connections, max_body), host, port, backlog=1024,
+    )
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    bound = server.sockets[0].getsockname()[1]
+    if ready is not None:
+        partial = ready.with_suffix(".tmp")
+        partial.write_text(json.dumps({"port": bound, "pid": os.getpid()}))
+        partial.replace(ready)
+    print(f"serving on http://{host}:{bound}", flush=True)
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), LEASE_POLL_SECONDS)
+        except TimeoutError:
+            if lease is not None and not lease.exists():
+                print(f"lease {lease} is gone; stopping", flush=True)
+                break
+    server.close()
+    for connection in list(connections):
+        connection.shutdown()
+    deadline = loop.time() + DRAIN_SECONDS
+    while connections and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    print("stopped", flush=True)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sagestep.serving.server")
+    parser.add_argument("--spec", type=Path, help="serving.json written by the endpoint manager")
+    parser.add_argument("--handler", help="built-in algorithm name (the container's serve)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int,
+                        default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "0")))
+    parser.add_argument("--ready", type=Path)
+    parser.add_argument("--lease", type=Path)
+    return parser.parse_args(argv)
+
+
+def _spec(args: argparse.Namespace) -> ServingSpec:
+    if args.spec is not None:
+        return ServingSpec.from_json(args.spec.read_text())
+    from sagestep.sagemaker.builtins import BUILTINS
+
+    algorithm = BUILTINS[args.handler]
+    base = Path(os.environ.get("SAGEMAKER_BASE_DIR") or "/opt/ml")
+    model_dir = os.environ.get("SM_MODEL_DIR") or str(base / "model")
+    return ServingSpec(model_dir=model_dir, environment=dict(os.environ),
+                       builtin_handler=algorithm.serving_handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the model, then serve; exit 1 with the reason on stderr if the model cannot load."""
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    spec = _spec(args)
+    os.environ.update(spec.environment)
+    try:
+        handler = load_handler(spec)
+    except Exception as exc:  # reported as the endpoint's FailureReason
+        print(f"model server failed to start: {type(exc).__name__}: {exc}", file=sys.stderr,
+              flush=True)
+        return 1
+    max_body = int(spec.environment.get("SAGEMAKER_MAX_PAYLOAD_IN_MB", "0") or 0) * 1024 * 1024
+    asyncio.run(serve(ServingApp(handler), args.host, args.port, args.ready, args.lease,
+                      max(max_body, DEFAULT_MAX_BODY)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

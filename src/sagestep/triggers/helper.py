@@ -1,0 +1,202 @@
+"""The helper Lambda of the generic state machine: what ASL intrinsics cannot express.
+
+Actions (``event["action"]``), each a pure function of the event (no AWS calls, so the
+function needs no permissions and runs the same in-process locally):
+
+- ``render``: the SageMaker request of a stage for one attempt: the stage's request
+  template with runtime placeholders (``{{ state.model_data }}``) resolved and the job name
+  ``<names.x>-<attempt>`` set. Intrinsics cannot do this: ``States.JsonMerge`` is shallow and
+  the model artifact sits inside lists (ProcessingInputs, InferenceSpecification.Containers).
+- ``gate``: the metric of the gate (a key path into evaluation.json, or a training job's
+  FinalMetricDataList) compared with the threshold. A Choice needs a static path; the path
+  here is config data.
+- ``approval``: the callback task of a manual approval; it only acknowledges (the token is
+  in the execution history where ``sagestep approve``/``reject`` find it).
+
+Standard library only: this module ships in the router Lambda's zip.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
+JOB_LIMIT = 63
+TUNING_LIMIT = 32
+
+# stage -> (names key, request name field, limit)
+JOB_NAMES: dict[str, tuple[str, str, int]] = {
+    "preprocessing": ("preprocessing", "ProcessingJobName", JOB_LIMIT),
+    "training": ("training", "TrainingJobName", JOB_LIMIT),
+    "tuning": ("tuning", "HyperParameterTuningJobName", TUNING_LIMIT),
+    "evaluation": ("evaluation", "ProcessingJobName", JOB_LIMIT),
+    "batch_transform": ("transform", "TransformJobName", JOB_LIMIT),
+    "postprocessing": ("postprocessing", "ProcessingJobName", JOB_LIMIT),
+}
+OPERATORS = {
+    "less_than": (lambda v, t: v < t, "<"),
+    "less_than_or_equal": (lambda v, t: v <= t, "<="),
+    "greater_than": (lambda v, t: v > t, ">"),
+    "greater_than_or_equal": (lambda v, t: v >= t, ">="),
+}
+RUNTIME = re.compile(r"\{\{\s*state\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+LEFTOVER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
+
+
+class RenderError(Exception):
+    """A stage's request cannot be rendered (the Lambda's errorType names this class)."""
+
+
+class GateError(Exception):
+    """The gate's metric cannot be read."""
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> Any:
+    """Lambda entry point."""
+    action = event.get("action")
+    if action == "render":
+        return render(str(event["stage"]), int(event.get("attempt") or 0), event["state"])
+    if action == "gate":
+        return gate(event["state"])
+    if action == "approval":
+        return {"waiting": True, "execution": event.get("execution"), "token": event.get("token")}
+    raise ValueError(f"helper: unknown action {action!r}; expected render, gate or approval")
+
+
+def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The request of ``stage`` for attempt ``attempt`` of the run in ``state``."""
+    config = state["stages"][stage]
+    names = state.get("names") or {}
+    if stage in JOB_NAMES:
+        key, field, limit = JOB_NAMES[stage]
+        request = dict(_resolve(config["request"], state, stage))
+        request[field] = attempt_name(str(names[key]), attempt, limit)
+    elif stage == "create_model":
+        request = {**_resolve(config["request"], state, stage), "ModelName": names["model"]}
+    elif stage == "deploy":
+        request = {**_resolve(config["endpoint_config"], state, stage),
+                   "EndpointConfigName": names["endpoint_config"]}
+    elif stage == "register":
+        request = dict(_resolve(config["request"], state, stage))
+        request["CustomerMetadataProperties"] = {
+            **(request.get("CustomerMetadataProperties") or {}), **lineage(state)}
+    else:
+        raise RenderError(f"stage {stage!r} has no SageMaker request to render")
+    leftover = sorted(set(LEFTOVER.findall(json.dumps(request))))
+    if leftover:
+        raise RenderError(
+            f"stage {stage}: placeholders without a value: {', '.join(leftover)}; "
+            "check their spelling in the pipeline config"
+        )
+    return request
+
+
+def attempt_name(base: str, attempt: int, limit: int) -> str:
+    """``<base>-<attempt>`` within ``limit`` characters (the base is shortened, not the suffix)."""
+    suffix = f"-{attempt}"
+    return base[: limit - len(suffix)].rstrip("-") + suffix
+
+
+def lineage(state: Mapping[str, Any]) -> dict[str, str]:
+    """CustomerMetadataProperties linking a model package to its config and run."""
+    run = state.get("run") or {}
+    return {
+        "sagestep:pipeline": str(state.get("pipeline", "")),
+        "sagestep:config-version": str(state.get("config_version", "")),
+        "sagestep:execution": str(run.get("execution_name", "")),
+        "sagestep:run-id": str(run.get("id", "")),
+    }
+
+
+def model_data(state: Mapping[str, Any], stage: str) -> str:
+    """S3 URI of the run's model artifact: tuning's best job, else training, else configured."""
+    results = state.get("results") or {}
+    for source in ("best_training", "training"):
+        uri = ((results.get(source) or {}).get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        if uri:
+            return str(uri)
+    configured = (state["stages"].get("create_model") or {}).get("model_data")
+    if configured:
+        return str(configured)
+    raise RenderError(
+        f"stage {stage} needs the model artifact, but neither training nor tuning ran in this "
+        "run; set stages.create_model.model_data to an S3 URI of a model.tar.gz"
+    )
+
+
+def _resolve(template: Any, state: Mapping[str, Any], stage: str) -> Any:
+    if isinstance(template, str):
+        return RUNTIME.sub(lambda m: _runtime_value(m.group(1), state, stage), template)
+    if isinstance(template, Mapping):
+        return {k: _resolve(v, state, stage) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_resolve(v, state, stage) for v in template]
+    return template
+
+
+def _runtime_value(name: str, state: Mapping[str, Any], stage: str) -> str:
+    if name == "model_data":
+        return model_data(state, stage)
+    raise RenderError(f"stage {stage}: unknown runtime placeholder state.{name}")
+
+
+def gate(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Compare the gate's metric with its threshold."""
+    config = state["stages"]["gate"]
+    metric = str(config["metric"])
+    value = _metric(state, config, metric)
+    threshold = float(config["threshold"])
+    comparison = str(config.get("comparison") or "less_than_or_equal")
+    check, symbol = OPERATORS[comparison]
+    passed = bool(check(value, threshold))
+    verdict = "passed" if passed else "failed"
+    return {
+        "passed": passed, "metric": metric, "value": value, "threshold": threshold,
+        "comparison": comparison,
+        "summary": f"gate {verdict}: {metric} = {value:g}, required {symbol} {threshold:g}",
+    }
+
+
+def _metric(state: Mapping[str, Any], config: Mapping[str, Any], metric: str) -> float:
+    if config.get("source", "evaluation") == "evaluation":
+        body = ((state.get("work") or {}).get("report") or {}).get("Body")
+        try:
+            report = json.loads(body) if isinstance(body, str | bytes) else body
+        except ValueError as exc:
+            raise GateError(f"evaluation report is not JSON: {exc}") from exc
+        return _number(lookup_path(report, metric), metric)
+    results = state.get("results") or {}
+    job = results.get("best_training") or results.get("training") or {}
+    metrics = {m.get("MetricName"): m.get("Value") for m in job.get("FinalMetricDataList") or []}
+    if metric not in metrics:
+        raise GateError(f"training reported no metric {metric!r}; it reported: "
+                        f"{', '.join(sorted(map(str, metrics))) or 'none'}")
+    return _number(metrics[metric], metric)
+
+
+def lookup_path(document: Any, path: str) -> Any:
+    """The value at dotted ``path`` (list items by index) in ``document``; GateError if absent."""
+    current = document
+    for depth, part in enumerate(path.split(".")):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            where = ".".join(path.split(".")[:depth]) or "the top level"
+            keys = sorted(current) if isinstance(current, Mapping) else []
+            raise GateError(f"evaluation report has no {path!r}: at {where} the keys are "
+                            f"{', '.join(map(str, keys)) or '(not an object)'}")
+    return current
+
+
+def _number(value: Any, metric: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise GateError(f"metric {metric!r} is {value!r}, not a number")
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise GateError(f"metric {metric!r} is {value!r}, not a number") from exc

@@ -1,0 +1,341 @@
+locals {
+  sm_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account}"
+
+  # Resource types the compiled state machine creates, per SageMaker action.
+  sagemaker_actions = {
+    "training-job"               = ["CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"]
+    "processing-job"             = ["CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob"]
+    "hyper-parameter-tuning-job" = ["CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob"]
+    "transform-job"              = ["CreateTransformJob", "DescribeTransformJob", "StopTransformJob"]
+    "model"                      = ["CreateModel", "DescribeModel"]
+    "endpoint-config"            = ["CreateEndpointConfig", "DescribeEndpointConfig", "CreateEndpoint", "UpdateEndpoint"]
+    "endpoint"                   = ["CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"]
+    "model-package-group"        = ["CreateModelPackageGroup", "DescribeModelPackageGroup", "CreateModelPackage"]
+    "model-package"              = ["CreateModelPackage", "DescribeModelPackage", "UpdateModelPackage"]
+  }
+
+  # Step Functions watches `.sync` jobs through these managed rules in the account
+  # (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
+  sync_rules = [
+    "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+    "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
+    "StepFunctionsGetEventsForSageMakerTuningJobsRule",
+    "StepFunctionsGetEventsForSageMakerTransformJobsRule",
+  ]
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = {
+    sagemaker     = "sagemaker.amazonaws.com"
+    state_machine = "states.amazonaws.com"
+    lambda        = "lambda.amazonaws.com"
+  }
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = [each.value]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+# ---------------------------------------------------------------- SageMaker execution role
+resource "aws_iam_role" "sagemaker" {
+  name               = "${var.name_prefix}-sagemaker"
+  description        = "sagestep: role SageMaker jobs, models and endpoints run as"
+  assume_role_policy = data.aws_iam_policy_document.assume["sagemaker"].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "sagemaker" {
+  statement {
+    sid       = "DataReadWrite"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = [for arn in local.data_bucket_arns : "${arn}/*"]
+  }
+  statement {
+    sid       = "DataList"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = local.data_bucket_arns
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid       = "JobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:/aws/sagemaker/*"]
+  }
+  statement {
+    sid       = "JobMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*"]
+    }
+  }
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    content {
+      sid       = "PullImages"
+      actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+      resources = var.ecr_repository_arns
+    }
+  }
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    content {
+      sid       = "EcrLogin"
+      actions   = ["ecr:GetAuthorizationToken"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker" {
+  name   = "sagestep-jobs"
+  role   = aws_iam_role.sagemaker.id
+  policy = data.aws_iam_policy_document.sagemaker.json
+}
+
+# ------------------------------------------------------------------- state machine role
+resource "aws_iam_role" "state_machine" {
+  name               = "${var.name_prefix}-state-machine"
+  description        = "sagestep: role the generic state machine runs as"
+  assume_role_policy = data.aws_iam_policy_document.assume["state_machine"].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  dynamic "statement" {
+    for_each = local.sagemaker_actions
+    content {
+      sid       = replace(title(replace(statement.key, "-", " ")), " ", "")
+      actions   = [for a in statement.value : "sagemaker:${a}"]
+      resources = ["${local.sm_arn}:${statement.key}/*"]
+    }
+  }
+  statement {
+    sid       = "TagAndReadTags"
+    actions   = ["sagemaker:AddTags", "sagemaker:ListTags"]
+    resources = [for t in keys(local.sagemaker_actions) : "${local.sm_arn}:${t}/*"]
+  }
+  statement {
+    sid       = "PassJobRoleToSageMakerOnly"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "SyncManagedRules"
+    actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = [for r in local.sync_rules : "arn:${local.partition}:events:${local.region}:${local.account}:rule/${r}"]
+  }
+  statement {
+    sid       = "ReadEvaluationReports"
+    actions   = ["s3:GetObject"]
+    resources = [for arn in local.data_bucket_arns : "${arn}/*"]
+  }
+  statement {
+    sid       = "Notify"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.notifications.arn]
+  }
+  statement {
+    # Gate checks, placeholder rendering and approval requests (lambda:invoke[.waitForTaskToken]).
+    sid       = "InvokeHelper"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.helper.arn, "${aws_lambda_function.helper.arn}:*"]
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid = "LogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+  dynamic "statement" {
+    for_each = var.enable_tracing ? [1] : []
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "sagestep-orchestration"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+# ------------------------------------------------------------------------- Lambda roles
+resource "aws_iam_role" "router" {
+  name               = "${var.name_prefix}-router"
+  description        = "sagestep: role of the router Lambda"
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "router" {
+  statement {
+    sid       = "ReadConfigs"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+    resources = [aws_dynamodb_table.configs.arn]
+  }
+  statement {
+    sid       = "StartRuns"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.pipeline.arn]
+  }
+  statement {
+    sid       = "DescribeRuns"
+    actions   = ["states:DescribeExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account}:execution:${local.state_machine_name}:*"]
+  }
+  statement {
+    # Seed 002's {config: {bucket, prefix}} events point at a YAML config in S3.
+    sid       = "ReadConfigObjects"
+    actions   = ["s3:GetObject"]
+    resources = [for arn in local.data_bucket_arns : "${arn}/*"]
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.router.arn}:*"]
+  }
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dead_letters.arn]
+  }
+  dynamic "statement" {
+    for_each = var.enable_tracing ? [1] : []
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "router" {
+  name   = "sagestep-router"
+  role   = aws_iam_role.router.id
+  policy = data.aws_iam_policy_document.router.json
+}
+
+resource "aws_iam_role" "notify" {
+  name               = "${var.name_prefix}-notify"
+  description        = "sagestep: role of the notification Lambda"
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "notify" {
+  statement {
+    sid       = "Publish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.notifications.arn]
+  }
+  statement {
+    # Which stage ended the run, and how the stages went.
+    sid       = "ReadRunHistory"
+    actions   = ["states:GetExecutionHistory"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account}:execution:${local.state_machine_name}:*"]
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.notify.arn}:*"]
+  }
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dead_letters.arn]
+  }
+  dynamic "statement" {
+    for_each = var.enable_tracing ? [1] : []
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "notify" {
+  name   = "sagestep-notify"
+  role   = aws_iam_role.notify.id
+  policy = data.aws_iam_policy_document.notify.json
+}
+
+resource "aws_iam_role" "helper" {
+  name               = "${var.name_prefix}-helper"
+  description        = "sagestep: role of the helper Lambda (pure computation: logs only)"
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "helper" {
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.helper.arn}:*"]
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dead_letters.arn]
+  }
+  dynamic "statement" {
+    for_each = var.enable_tracing ? [1] : []
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "helper" {
+  name   = "sagestep-helper"
+  role   = aws_iam_role.helper.id
+  policy = data.aws_iam_policy_document.helper.json
+}

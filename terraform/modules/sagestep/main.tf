@@ -1,0 +1,26 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account   = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
+
+  # Must match sagestep.stores.registry.DynamoDBConfigRegistry: one item per config version.
+  table_hash_key  = "name"
+  table_range_key = "version"
+
+  bucket_name        = "${var.name_prefix}-artefacts-${local.account}-${local.region}"
+  state_machine_name = "${var.name_prefix}-pipeline"
+  router_name        = "${var.name_prefix}-router"
+  notify_name        = "${var.name_prefix}-notify"
+  helper_name        = coalesce(var.helper_function_name, "${var.name_prefix}-helper")
+
+  data_bucket_arns = concat(
+    [aws_s3_bucket.artefacts.arn],
+    [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}"],
+  )
+
+  tags = merge(var.tags, { "sagestep:stack" = var.name_prefix })
+}

@@ -1,0 +1,65 @@
+from tests.cli.conftest import normalise
+
+
+def test_run_follows_stage_by_stage_and_exits_zero_on_success(cli):
+    code, out, err = cli("run", "churn", "--date", "2024-05-01", "-p", "threshold=0.2")
+    assert (code, err) == (0, "")
+    assert normalise(out) == (
+        "started churn-20240501-RUNID\n"
+        "preprocessing    SUCCEEDED    N.Ns\n"
+        "training         SUCCEEDED    N.Ns\n"
+        "approval         SKIPPED\n"
+        "churn-20240501-RUNID SUCCEEDED\n"
+    )
+    (info,) = cli.backend().list_runs()
+    assert info.input["run"]["params"] == {"threshold": 0.2}
+
+
+def test_run_exit_code_is_not_zero_unless_succeeded(cli):
+    code, out, _ = cli("run", "gated", "--timeout", "1")
+    assert code == 3
+    assert "approval         WAITING" in out
+    assert normalise(out).splitlines()[-1] == (
+        "gated-YYYYMMDD-RUNID still RUNNING (follow it with `sagestep status gated-YYYYMMDD-RUNID`)"
+    ).replace("YYYYMMDD", out.split("gated-")[1][:8])
+
+
+def test_approve_then_status_and_reject(cli):
+    code, out, _ = cli("run", "gated", "--no-follow")
+    name = out.split("started ")[1].strip()
+    backend = cli.backend()
+    backend.runtime.engine.wait(backend.runs.execution_arn(name), timeout=2)
+    code, out, _ = cli("status", name)
+    assert code == 0
+    assert normalise(out).splitlines()[0] == f"{normalise(name)}  gated v2  RUNNING"
+    assert "approval         WAITING" in out
+    code, out, _ = cli("approve", name, "-m", "ok")
+    assert (code, out) == (0, f"approved {name}\n")
+    backend.runtime.engine.wait(backend.runs.execution_arn(name), timeout=10)
+    code, out, _ = cli("status", name)
+    assert f"{name}  gated v2  SUCCEEDED" in out
+    code, out, err = cli("reject", name)
+    assert code == 1 and "not waiting for an approval" in err
+
+
+def test_unknown_pipeline_is_an_error_without_traceback(cli):
+    code, out, err = cli("run", "ghost")
+    assert code == 1
+    assert "no pipeline named 'ghost' is registered; registered: churn, gated" in err
+    assert "Traceback" not in err + out
+
+
+def test_bad_param_is_a_usage_error(cli):
+    code, _, err = cli("run", "churn", "-p", "novalue")
+    assert code == 1 and "expected KEY=VALUE" in err
+
+
+def test_history_and_status_list(cli):
+    code, out, _ = cli("run", "churn", "--date", "2024-05-01")
+    name = out.split("started ")[1].split("\n")[0]
+    code, out, _ = cli("history", name)
+    lines = out.splitlines()
+    assert code == 0 and "ExecutionStarted" in lines[0] and "ExecutionSucceeded" in lines[-1]
+    assert any("PassStateEntered" in line and "preprocessing: job" in line for line in lines)
+    code, out, _ = cli("status")
+    assert code == 0 and name in out and "SUCCEEDED" in out

@@ -1,0 +1,145 @@
+"""A moto server on 127.0.0.1 behind a small validating proxy (test helper).
+
+moto does not implement ``ValidateStateMachineDefinition``, which the Terraform AWS provider
+calls when it plans ``aws_sfn_state_machine``. The proxy answers that one call with
+sagestep's own definition validator (:func:`sagestep.asl.parse_definition`) and forwards
+every other request, unchanged, to moto.
+
+    with MotoStack() as stack:
+        boto3.client("s3", endpoint_url=stack.url, region_name=stack.region, ...)
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+VALIDATE_TARGET = "AWSStepFunctions.ValidateStateMachineDefinition"
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
+
+
+def validate_definition(body: dict[str, Any]) -> dict[str, Any]:
+    """The ValidateStateMachineDefinition response for one request body."""
+    from sagestep.asl import parse_definition
+    from sagestep.errors import DefinitionError
+
+    try:
+        parse_definition(body.get("definition", ""))
+    except DefinitionError as exc:
+        diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(exc)}
+        return {"result": "FAIL", "diagnostics": [diagnostic], "truncated": False}
+    return {"result": "OK", "diagnostics": [], "truncated": False}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    upstream: tuple[str, int] = ("127.0.0.1", 0)
+    calls: list[str]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Keep test output quiet."""
+
+    def _relay(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        target = self.headers.get("X-Amz-Target", "")
+        self.calls.append(target or f"{self.command} {self.path}")
+        if target == VALIDATE_TARGET:
+            self._answer(200, json.dumps(validate_definition(json.loads(body or b"{}"))).encode())
+            return
+        conn = http.client.HTTPConnection(*self.upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for key, value in resp.getheaders():
+            if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        conn.close()
+
+    def _answer(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _relay
+
+
+class MotoStack:
+    """A ThreadedMotoServer and the validating proxy in front of it, both on 127.0.0.1."""
+
+    region = "eu-west-1"
+    account = "123456789012"  # moto's default account
+
+    def __init__(self, execute_state_machines: bool = True) -> None:
+        self._execute = execute_state_machines
+        self.calls: list[str] = []
+
+    def __enter__(self) -> MotoStack:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        handler = type("Handler", (_Handler,), {"upstream": (host, port), "calls": self.calls})
+        self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._proxy.daemon_threads = True
+        self._thread = threading.Thread(target=self._proxy.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._proxy.server_address[1]}"
+        self.moto_url = f"http://{host}:{port}"
+        if self._execute:
+            # moto's Step Functions runs real ASL (its LocalStack-derived parser) only when asked.
+            self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._proxy.shutdown()
+        self._proxy.server_close()
+        self._moto.stop()
+
+    def _post(self, path: str, payload: dict[str, Any]) -> None:
+        parts = urlsplit(self.moto_url)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        conn.request("POST", path, body=json.dumps(payload))
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        if resp.status >= 300:
+            raise RuntimeError(f"moto refused {path}: HTTP {resp.status}")
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and the sagestep Lambdas) at this stack."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of ``service`` against the proxy."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
