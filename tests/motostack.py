@@ -1,9 +1,10 @@
 """A moto server on 127.0.0.1 behind a small validating proxy (test helper).
 
 moto does not implement ``ValidateStateMachineDefinition``, which the Terraform AWS provider
-calls when it plans ``aws_sfn_state_machine``. The proxy answers that one call with
-sagestep's own definition validator (:func:`sagestep.asl.parse_definition`) and forwards
-every other request, unchanged, to moto.
+calls when it plans ``aws_sfn_state_machine``. The proxy answers that call with sagestep's
+own definition validator (:func:`sagestep.asl.parse_definition`), answers
+``ListStateMachineVersions`` (also missing in moto) with the empty list it is for state
+machines that never publish versions, and forwards every other request, unchanged, to moto.
 
     with MotoStack() as stack:
         boto3.client("s3", endpoint_url=stack.url, region_name=stack.region, ...)
@@ -19,6 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 VALIDATE_TARGET = "AWSStepFunctions.ValidateStateMachineDefinition"
+# moto 5.2 raises NotImplementedError (HTTP 500) for this read, which the provider makes after
+# creating aws_sfn_state_machine. The module never publishes versions, so the true answer
+# for its state machines is an empty list.
+VERSIONS_TARGET = "AWSStepFunctions.ListStateMachineVersions"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
 
@@ -50,6 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.calls.append(target or f"{self.command} {self.path}")
         if target == VALIDATE_TARGET:
             self._answer(200, json.dumps(validate_definition(json.loads(body or b"{}"))).encode())
+            return
+        if target == VERSIONS_TARGET:
+            self._answer(200, json.dumps({"stateMachineVersions": []}).encode())
             return
         conn = http.client.HTTPConnection(*self.upstream, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}

@@ -43,3 +43,24 @@ def _until(predicate, timeout=15.0):
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
+
+
+def test_ctrl_c_stops_the_server_process_cleanly(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sagestep", "server", "--home", str(tmp_path / "ws"), "--poll", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("watching"):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=20)
+    output = "".join(lines) + rest
+    assert proc.returncode == 0, output
+    assert output.endswith("server stopped\n") and "Traceback" not in output

@@ -17,4 +17,4 @@ def test_upload_bad_destination_is_a_clear_error(cli, tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("1\n")
     code, _, err = cli("upload", str(data), "landing/d.csv")
-    assert code == 1 and "is not an S3 URI" in err
+    assert code == 1 and "is not an S3 URI" in err.replace("\n", "")

@@ -153,3 +153,55 @@ def test_payload_limit() -> None:
     assert info.value.full_cause("S", 2) == (
         "The state/task 'S' returned a result with a size exceeding the maximum number of bytes service limit."
     )
+
+
+def test_item_batcher_groups_items() -> None:
+    from sagestep.engine.batching import batch_inputs
+
+    body = {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    by_count = state({"Type": "Map", "ItemBatcher": {"MaxItemsPerBatchPath": "$.n", "BatchInput": {"k.$": "$.k"}}, "ItemProcessor": body})
+    assert isinstance(by_count, Map)
+    assert batch_inputs(by_count, [1, 2, 3], {"n": 2, "k": 0}, CTX, {}) == [
+        {"BatchInput": {"k": 0}, "Items": [1, 2]},
+        {"BatchInput": {"k": 0}, "Items": [3]},
+    ]
+    by_bytes = state({"Type": "Map", "ItemBatcher": {"MaxInputBytesPerBatch": 8}, "ItemProcessor": body})
+    assert isinstance(by_bytes, Map)
+    assert batch_inputs(by_bytes, ["aa", "bb", "cc"], {}, CTX, {}) == [{"Items": ["aa", "bb"]}, {"Items": ["cc"]}]
+
+
+def test_context_object_builders() -> None:
+    base = context.execution_context(
+        execution_arn="arn:e", name="e", execution_input={"a": 1}, start_time="t0", role_arn="arn:r",
+        state_machine_arn="arn:sm", state_machine_name="sm",
+    )
+    task_ctx = context.state_context(base, state_name="T", entered_time="t1", retry_count=2, task_token="tok")
+    assert task_ctx == {
+        "Execution": {"Id": "arn:e", "Input": {"a": 1}, "StartTime": "t0", "Name": "e", "RoleArn": "arn:r", "RedriveCount": 0},
+        "StateMachine": {"Id": "arn:sm", "Name": "sm"},
+        "State": {"EnteredTime": "t1", "Name": "T", "RetryCount": 2},
+        "Task": {"Token": "tok"},
+    }
+    assert "RetryCount" not in context.state_context(base, state_name="P", entered_time="t1")["State"]
+    assert context.map_item_context(task_ctx, 3, "x")["Map"] == {"Item": {"Index": 3, "Value": "x"}}
+    express = context.execution_context(
+        execution_arn="a", name="n", execution_input={}, start_time="t", role_arn="r",
+        state_machine_arn="s", state_machine_name="s", redrive_count=None,
+    )
+    assert "RedriveCount" not in express["Execution"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"ToleratedFailureCountPath": "$.v"}, "ToleratedFailureCount cannot be negative."),
+        ({"ToleratedFailurePercentagePath": "$.v"}, "ToleratedFailurePercentage must be between 0 and 100."),
+    ],
+)
+def test_map_limit_errors(fields: dict[str, Any], message: str) -> None:
+    body = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    map_state = state({"Type": "Map", "ItemProcessor": body, **fields})
+    assert isinstance(map_state, Map)
+    with pytest.raises(StatesError) as info:
+        map_limits(map_state, {"v": -1}, CTX, {})
+    assert (info.value.error, info.value.cause) == ("States.Runtime", message)

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sklearn.datasets import load_iris
 
-from tests.sagemaker.conftest import Env, make_env, training_request
+from tests.sagemaker.conftest import Env, make_env, needs_bwrap, training_request
 
 TRAIN = '''
 import argparse, glob, json, os
@@ -156,3 +156,68 @@ def test_duplicate_name_is_resource_in_use_and_unknown_image_lists_supported(env
     env.sm.wait_for_job(JobName="dup-1")
     listed = env.sm.list_training_jobs(NameContains="dup")["TrainingJobSummaries"]
     assert [s["TrainingJobName"] for s in listed] == ["dup-1"]
+
+
+def test_running_job_cap_is_resource_limit_exceeded_and_state_change_event(tmp_path) -> None:
+    env = make_env(tmp_path / "ws", max_running_jobs=1, stop_grace_s=2.0)
+    _stage_iris(env)
+    src = env.put_source("code/cap.tar.gz", {"train.py": "import time\ntime.sleep(30)\n"})
+    env.sm.create_training_job(**training_request("cap-1", src))
+    with pytest.raises(ClientError) as err:
+        env.sm.create_training_job(**training_request("cap-2", src))
+    assert err.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+    env.sm.stop_training_job(TrainingJobName="cap-1")
+    env.sm.wait_for_job(JobName="cap-1", Timeout=20)
+    [event] = env.svc.events.since(0, "SageMaker Training Job State Change")
+    assert event["detail"]["TrainingJobName"] == "cap-1" and event["detail"]["TrainingJobStatus"] == "Stopped"
+
+
+def test_manifest_and_fastfile_channels_and_input_config(env: Env) -> None:
+    for key in ("raw/a/1.csv", "raw/b/2.csv", "raw/c/3.csv"):
+        env.s3.put_object(Bucket="bkt", Key=key, Body=b"x\n")
+    manifest = json.dumps([{"prefix": "s3://bkt/raw/"}, "a/1.csv", "c/3.csv"])
+    env.s3.put_object(Bucket="bkt", Key="manifests/train.manifest", Body=manifest.encode())
+    script = ("import json, os\nfor ch in ('train', 'extra'):\n"
+              "    d = os.environ['SM_CHANNEL_' + ch.upper()]\n"
+              "    print(ch, sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs))\n"
+              "print(json.dumps(json.load(open(os.environ['SM_INPUT_CONFIG_DIR'] + '/inputdataconfig.json')), sort_keys=True))\n")
+    src = env.put_source("code/m.tar.gz", {"train.py": script})
+    req = training_request("manifest-1", src)
+    req["InputDataConfig"] = [
+        {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "ManifestFile",
+                                                                 "S3Uri": "s3://bkt/manifests/train.manifest"}}},
+        {"ChannelName": "extra", "InputMode": "FastFile", "ContentType": "text/csv",
+         "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bkt/raw/b"}}}]
+    d = _run(env, req)
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    logs = [e["message"] for e in env.sm.get_job_logs(JobName="manifest-1")["events"]]
+    assert "train ['a/1.csv', 'c/3.csv']" in logs
+    assert "extra ['2.csv']" in logs
+    config = json.loads(logs[-1])
+    assert config == {
+        "extra": {"ContentType": "text/csv", "RecordWrapperType": "None", "S3DistributionType": "FullyReplicated",
+                  "TrainingInputMode": "FastFile"},
+        "train": {"RecordWrapperType": "None", "S3DistributionType": "FullyReplicated", "TrainingInputMode": "File"}}
+
+
+@needs_bwrap
+def test_network_isolation_cuts_the_network(env: Env) -> None:
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    script = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+              "    print('network: reachable')\nexcept OSError:\n    print('network: unreachable')\n")
+    env.s3.put_object(Bucket="bkt", Key="data/train/x.csv", Body=b"1\n")
+    src = env.put_source("code/net.tar.gz", {"train.py": script})
+    try:
+        for name, isolated in (("net-open", False), ("net-closed", True)):
+            d = _run(env, training_request(name, src, EnableNetworkIsolation=isolated))
+            assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+        logs = {n: [e["message"] for e in env.sm.get_job_logs(JobName=n)["events"]] for n in ("net-open", "net-closed")}
+    finally:
+        server.close()
+    assert "network: reachable" in logs["net-open"]
+    assert "network: unreachable" in logs["net-closed"]

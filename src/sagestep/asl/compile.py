@@ -157,7 +157,7 @@ def _policy(opts: CompileOptions) -> Policy:
 
 
 def _tuning(policy: Policy, nxt: str) -> list[State]:
-    states = job_stage("tuning", _ACTIONS["tuning"], policy, "Tuning Best Job")
+    states = job_stage("tuning", _ACTIONS["tuning"], policy, nxt, then="Tuning Best Job")
     # The tuning job's describe names its best training job but not that job's model
     # artifact, which create model / register / evaluation need.
     best = Task(
@@ -373,7 +373,7 @@ def _deploy(policy: Policy, nxt: str) -> list[State]:
             result_path="$.results.deploy",
             retry=policy.sagemaker,
             catch=catch_all("deploy"),
-            next="Wait For Endpoint",
+            next="Check Endpoint",  # often ready at once locally; poll only if not
         )
 
     find = Task(

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-
-import jsonata
-from jsonata.jexception import JException
+from typing import Any
 
 from sagestep.asl.intrinsic import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
 from sagestep.asl.jsonpath import PathSyntaxError, parse_path
@@ -43,14 +39,51 @@ def check_template(value: Any, at: str, language: str) -> list[str]:
         return [
             p for i, item in enumerate(value) for p in check_template(item, f"{at}[{i}]", language)
         ]
-    if (
-        language == "JSONata"
-        and isinstance(value, str)
-        and value.startswith("{%")
-        and not is_jsonata(value)
-    ):
-        return [_error("A JSONata expression must be enclosed in '{%' and '%}'", at)]
+    if language == "JSONata" and isinstance(value, str) and value.startswith("{%"):
+        return check_jsonata(value, at)
     return []
+
+
+def check_jsonata(value: str, at: str) -> list[str]:
+    """Problems of a ``{% %}`` string: enclosing and JSONata syntax."""
+    if not is_jsonata(value):
+        return [_error("A JSONata expression must be enclosed in '{%' and '%}'", at)]
+    problem = _jsonata_syntax(jsonata_body(value))
+    return [_error(f"The JSONata expression is invalid: {problem}", at)] if problem else []
+
+
+@lru_cache(maxsize=4096)
+def _jsonata_syntax(expression: str) -> str | None:
+    # Imported here: most definitions have no JSONata, and `import sagestep.asl` stays light.
+    import jsonata
+    from jsonata.jexception import JException
+
+    try:
+        jsonata.Jsonata(expression)
+    except (JException, ValueError, TypeError, IndexError) as exc:
+        return str(exc)
+    return None
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+
+
+def check_assign(value: Any, at: str, language: str) -> list[str]:
+    """Problems of an ``Assign`` object: variable names and their values."""
+    if not isinstance(value, Mapping):
+        return [_error("The field 'Assign' should be an object", at)]
+    out: list[str] = []
+    for key in value:
+        name = key[:-2] if language == "JSONPath" and key.endswith(".$") else key
+        if not _VARIABLE.fullmatch(name) or name == "states":
+            out.append(
+                _error(
+                    f"'{name}' is not a valid variable name (letters, digits and '_', not starting"
+                    " with a digit, at most 80 characters, not 'states')",
+                    f"{at}/{key}",
+                )
+            )
+    return out + check_template(value, at, language)
 
 
 def check_dynamic(value: Any, at: str) -> list[str]:

@@ -137,8 +137,12 @@ def render(
     )
 
 
-def job_stage(stage: str, action: str, policy: Policy, nxt: str) -> list[State]:
-    """Choice -> attempt (Parallel: render + ``.sync`` job) -> result -> ``nxt``."""
+def job_stage(stage: str, action: str, policy: Policy, nxt: str,
+              then: str | None = None) -> list[State]:
+    """Choice -> attempt (Parallel: render + ``.sync`` job) -> result -> ``then`` (or ``nxt``).
+
+    A stage that does not run goes straight to ``nxt``.
+    """
     title = TITLES[stage]
     branch = StateMachine(
         start_at=f"Render {title}",
@@ -172,7 +176,7 @@ def job_stage(stage: str, action: str, policy: Policy, nxt: str) -> list[State]:
         name=f"{title} Result",
         input_path="$.work.attempt[0]",
         result_path=f"$.results.{stage}",
-        next=nxt,
+        next=then or nxt,
     )
     return [run_choice(stage, title, nxt), attempt, result, failed(stage)]
 

@@ -139,4 +139,5 @@ MACHINE_FIELDS = frozenset(
     {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
 )
 PROCESSOR_FIELDS = frozenset({"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"})
+BRANCH_FIELDS = frozenset({"StartAt", "States", "Comment", "QueryLanguage"})
 QUERY_LANGUAGES = ("JSONPath", "JSONata")

@@ -24,14 +24,13 @@ def schema_error(message: str, where: str) -> str:
     return f"SCHEMA_VALIDATION_FAILED: {message} at {where}"
 
 
-def check_machine(raw: Any, where: str, language: str, processor: bool = False) -> Problems:
+def check_machine(
+    raw: Any, where: str, language: str, allowed: frozenset[str] = schema.MACHINE_FIELDS
+) -> Problems:
     """Every problem of a machine (top level, branch or Map processor) at pointer ``where``."""
     if not isinstance(raw, Mapping):
         return [schema_error("Expected an object", where or "/")]
     problems: Problems = []
-    allowed = schema.PROCESSOR_FIELDS if processor else schema.MACHINE_FIELDS
-    if not where:
-        allowed = schema.MACHINE_FIELDS
     for key in raw:
         if key not in allowed:
             problems.append(schema_error(f"The field '{key}' is not supported", f"{where}/{key}"))
@@ -100,6 +99,7 @@ def check_state(name: str, raw: Any, where: str, language: str) -> Problems:
                 )
             )
     problems += _check_transition(kind, raw, where)
+    problems += _check_exclusive(kind, raw, where)
     problems += _check_fields(raw, where, language)
     problems += _check_nested(kind, raw, where, language)
     return problems
@@ -118,12 +118,57 @@ def _check_transition(kind: str, raw: Mapping[str, Any], where: str) -> Problems
     return []
 
 
+# At most one of each group; Wait needs exactly one of its group.
+_EXCLUSIVE = (
+    ("Seconds", "Timestamp", "SecondsPath", "TimestampPath"),
+    ("Error", "ErrorPath"),
+    ("Cause", "CausePath"),
+    ("TimeoutSeconds", "TimeoutSecondsPath"),
+    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+    ("MaxConcurrency", "MaxConcurrencyPath"),
+    ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+    ("ItemProcessor", "Iterator"),
+    ("ItemSelector", "Parameters"),
+)
+
+
+def _check_exclusive(kind: str, raw: Mapping[str, Any], where: str) -> Problems:
+    problems: Problems = []
+    for group in _EXCLUSIVE:
+        present = [k for k in group if k in raw]
+        if len(present) > 1:
+            listed = ", ".join(present)
+            problems.append(schema_error(f"Only one of [{listed}] may be set", where))
+    if kind == "Wait" and not any(k in raw for k in _EXCLUSIVE[0]):
+        problems.append(
+            schema_error(
+                "One of [Seconds, Timestamp, SecondsPath, TimestampPath] is required", where
+            )
+        )
+    timeout, heartbeat = raw.get("TimeoutSeconds"), raw.get("HeartbeatSeconds")
+    if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
+        problems.append(
+            schema_error(
+                "HeartbeatSeconds must be smaller than TimeoutSeconds", f"{where}/HeartbeatSeconds"
+            )
+        )
+    return problems
+
+
+_NOT_JSONATA = frozenset({"Next", "Default", "Resource", "Label", "Type", "QueryLanguage"})
+
+
 def _check_fields(raw: Mapping[str, Any], where: str, language: str) -> Problems:
     problems: Problems = []
     for key, value in raw.items():
         at = f"{where}/{key}"
         if key in schema.STRING_FIELDS and not isinstance(value, str):
             problems.append(schema_error(f"The field '{key}' should be a string", at))
+        elif key in _NOT_JSONATA and isinstance(value, str) and value.startswith("{%"):
+            problems.append(
+                schema_error(f"The field '{key}' does not accept a JSONata expression", at)
+            )
         elif key in schema.PATHS or key in schema.REFERENCE_PATHS:
             problems += _check_path(key, value, at)
         elif key == "Assign":
@@ -156,6 +201,9 @@ def _check_path(key: str, value: Any, at: str) -> Problems:
         ]
     if key in schema.REFERENCE_PATHS and (not path.is_reference or path.root != "$"):
         return [schema_error(f"The value for the field '{key}' must be a valid ReferencePath", at)]
+    if key == "ItemsPath" and not path.is_reference:
+        # ItemsPath is a reference path too, but may read the context object or a variable.
+        return [schema_error(f"The value for the field '{key}' must be a valid ReferencePath", at)]
     return []
 
 
@@ -168,13 +216,15 @@ def _check_nested(kind: str, raw: Mapping[str, Any], where: str, language: str) 
             return [schema_error("The field 'Branches' should be a non-empty array", where)]
         out: Problems = []
         for i, branch in enumerate(branches):
-            out += check_machine(branch, f"{where}/Branches[{i}]", language, processor=True)
+            out += check_machine(branch, f"{where}/Branches[{i}]", language, schema.BRANCH_FIELDS)
         return out
     if kind == "Map":
         body_key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
         if body_key not in raw:
             return [schema_error("These fields are required: [ItemProcessor]", where)]
-        return check_machine(raw[body_key], f"{where}/{body_key}", language, processor=True)
+        return check_machine(
+            raw[body_key], f"{where}/{body_key}", language, schema.PROCESSOR_FIELDS
+        )
     if kind == "Task" and not isinstance(raw.get("Resource"), str):
         return [schema_error("These fields are required: [Resource]", where)]
     return []

@@ -26,6 +26,7 @@ class Registered:
 
     name: str
     version: int
+    notes: tuple[str, ...] = ()  # what an importer changed or dropped, for the user
 
 
 @dataclass(frozen=True)

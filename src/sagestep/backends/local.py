@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tarfile
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -124,29 +125,53 @@ class LocalBackend:
     # --- configs -----------------------------------------------------------------------------
 
     def register(self, source: str | Path) -> Registered:
-        item = self.load(source)
+        loaded = self.load(source)
+        item = dict(loaded.item)
+        if str(source).startswith("s3://"):
+            item["source_uri"] = str(source)  # seed 002's {config: {bucket, prefix}} routes by this
+        for upload in loaded.uploads:
+            self._upload_code(upload)
         version = int(self.registry.put(item))
-        return Registered(str(item["name"]), version)
+        return Registered(str(item["name"]), version, tuple(getattr(loaded, "notes", ())))
 
-    def load(self, source: str | Path) -> dict[str, Any]:
-        """The normalised item of a config file or an s3:// object (SpecError if invalid)."""
+    def load(self, source: str | Path) -> Any:
+        """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""
         from sagestep.spec import load_config
 
         text = str(source)
         if not text.startswith("s3://"):
-            return dict(load_config(Path(text)).item)
+            return load_config(Path(text))
         from sagestep.stores.objectstore import parse_uri
 
         bucket, key = parse_uri(text)
         store = self.runtime.object_store
         if not store.exists(bucket, key):
-            raise BackendError(f"{text} does not exist in the local object store")
+            raise BackendError(f"{text} does not exist in the local object store; upload it first")
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / Path(key).name
             local.write_bytes(store.get_bytes(bucket, key))
-            item = dict(load_config(local).item)
-        item["source_uri"] = text  # seed 002's {config: {bucket, prefix}} routes by this
-        return item
+            return load_config(local)
+
+    def _upload_code(self, upload: Any) -> None:
+        """Put a stage's local source_dir where its request points (a tar.gz in script mode)."""
+        from sagestep.stores.objectstore import parse_uri
+
+        local = Path(upload.local_path)
+        if not local.is_dir():
+            raise BackendError(f"source_dir {local} is not a directory (config needs it for {upload.s3_uri})")
+        store = self.runtime.object_store
+        bucket, key = parse_uri(upload.s3_uri)
+        store.create_bucket(bucket)
+        if not upload.archive:
+            store.upload_dir(local, upload.s3_uri)
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = Path(tmp) / "sourcedir.tar.gz"
+            with tarfile.open(archive, "w:gz") as tar:
+                for path in sorted(local.rglob("*")):
+                    if path.is_file() and "__pycache__" not in path.parts:
+                        tar.add(path, arcname=path.relative_to(local).as_posix())
+            store.put_file(bucket, key, archive)
 
     def configs(self) -> list[dict[str, Any]]:
         return [dict(i) for i in self.registry.list()]

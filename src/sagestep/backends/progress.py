@@ -34,6 +34,10 @@ _ALIASES = (
     ("deploy", ("deploy", "endpoint")),
     ("notify", ("notify", "notification", "sns")),
 )
+# Longest first so "Batch Transform" wins over a shorter title it might start with.
+_TITLES = sorted(
+    ((stage, stage.replace("_", " ").title()) for stage in STAGES), key=lambda t: -len(t[1])
+)
 _JOB_KEYS = (
     "ProcessingJobName", "TrainingJobName", "HyperParameterTuningJobName", "TransformJobName",
     "ModelName", "EndpointConfigName", "EndpointName", "ModelPackageGroupName",
@@ -42,6 +46,10 @@ _JOB_KEYS = (
 
 def stage_of(state_name: str) -> str | None:
     """The pipeline stage a state belongs to, or None for framework states."""
+    for stage, title in _TITLES:
+        # The generic machine: "Training?", "Training", "Training Result", "Training Failed".
+        if state_name == title or state_name.startswith((title + "?", title + " ")):
+            return stage
     head, sep, _ = state_name.partition(":")
     if sep and head.strip().lower().replace(" ", "_") in STAGES:
         return head.strip().lower().replace(" ", "_")
@@ -93,13 +101,19 @@ def stages(
             why: Mapping[str, Any] = next(
                 (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
             )
-            rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
+            if not (kind.startswith("Execution") and rec["failed"]):  # keep the task's reason
+                rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
             rec["end"] = at
     wanted = {stage_of(s) or s for s in enabled} if enabled is not None else None
-    return [
-        _info(stage, seen.get(stage), status) for stage in STAGES
-        if stage in seen or (stage in wanted if wanted is not None else stage != "notify")
-    ]
+    shown = []
+    for stage in STAGES:
+        info = _info(stage, seen.get(stage), status)
+        if wanted is not None and stage not in wanted and info.status in ("SKIPPED", "PENDING"):
+            continue  # its run flag is off: passing its Choice is not news
+        if wanted is None and stage not in seen and stage == "notify":
+            continue
+        shown.append(info)
+    return shown
 
 
 def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:

@@ -50,6 +50,42 @@ def package_lambda(
         )
 
 
+def deploy(
+    configs: list[Path] = typer.Argument(None, help="Pipeline configs to register (new versions)."),
+    definition: Path = typer.Option(
+        None, "--definition", help="Compiled ASL file (default: compile for the stack's helper)."
+    ),
+    stack: Path = typer.Option(
+        None, "--stack", help="`terraform output -json` file (default $SAGESTEP_AWS_STACK)."
+    ),
+    profile: str = typer.Option(None, "--profile", help="AWS profile."),
+    region: str = typer.Option(None, "--region", help="AWS region."),
+) -> None:
+    """Update the stack's state machine to the compiled definition and register configs."""
+    import json
+
+    from sagestep.backends.aws import AwsBackend
+
+    backend = AwsBackend.from_options(profile=profile, region=region, stack=stack)
+    if definition is not None:
+        try:
+            machine = json.loads(definition.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SagestepError(
+                f"cannot read the definition {definition} ({exc}); write it with "
+                "`sagestep compile --output FILE`"
+            ) from exc
+    else:
+        machine = backend.compiled_definition()
+    changed = backend.deploy_definition(machine)
+    arn = backend.settings.state_machine_arn
+    typer.echo(f"state machine {arn}: {'updated' if changed else 'unchanged'}")
+    for config in configs or []:
+        done = backend.register(config)
+        typer.echo(f"registered {done.name} version {done.version} in {backend.settings.table}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("package-lambda")(package_lambda)
+    app.command("deploy")(deploy)

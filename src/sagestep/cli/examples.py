@@ -7,7 +7,9 @@ scripts, a ``data.py`` that writes the example's data into a directory, and an
     {"config": "pipeline.yaml",
      "data": "data.py",
      "uploads": [{"file": "x.csv", "to": "s3://bucket/key"}],      # before registering
+     "register": "s3://bucket/key",             # register this object instead of the config
      "start": {"upload": "data.csv", "to": "s3://bucket/key"}       # an S3-triggered run
+           | {"event": {...}}                                       # any router event
            | {"run": true, "params": {...}},                        # or a manual run
      "invoke": {"endpoint": "name", "file": "sample.csv", "content_type": "text/csv"}}
 """
@@ -45,7 +47,7 @@ def run_example(
 ) -> RunInfo:
     """Prepare data, register, start, follow; then invoke the endpoint. Exit 1 on failure."""
     from sagestep.cli.follow import follow
-    from sagestep.cli.pipeline import finish
+    from sagestep.cli.pipeline import finish, print_registered
     from sagestep.triggers.watcher import upload
 
     spec = manifest(directory)
@@ -56,13 +58,15 @@ def run_example(
         for extra in spec.get("uploads", []):
             source = _resolve(extra["file"], directory, data)
             upload(backend, source, extra["to"])
-        done = backend.register(directory / spec.get("config", "pipeline.yaml"))
-        console.print(f"registered {done.name} version {done.version}")
+        done = backend.register(spec.get("register") or directory / spec.get("config", "pipeline.yaml"))
+        print_registered(console, done)
         start = spec.get("start") or {"run": True}
         if "upload" in start:
             refs = upload(backend, _resolve(start["upload"], directory, data), start["to"])
             console.print(f"uploaded {start['to']}")
             ref = _only(refs, done.name, start["to"])
+        elif "event" in start:  # e.g. seed 002's {"config": {"bucket", "prefix"}}
+            ref = _only(backend.send_event(start["event"]), done.name, json.dumps(start["event"]))
         else:
             ref = backend.start_run(done.name, params=start.get("params"))
         console.print(f"started {ref.name}")
@@ -98,5 +102,5 @@ def _resolve(name: str, directory: Path, data: Path) -> Path:
 def _only(refs: list[RunRef], pipeline: str, uri: str) -> RunRef:
     mine = [r for r in refs if r.pipeline == pipeline]
     if not mine:
-        raise SagestepError(f"uploading {uri} started no run of {pipeline}; check its S3 trigger")
+        raise SagestepError(f"{uri} started no run of {pipeline}; check its triggers")
     return mine[0]

@@ -76,8 +76,14 @@ def stage_line(stage: StageInfo) -> str:
     if stage.jobs:
         line += "  " + ", ".join(stage.jobs)
     if stage.detail and stage.status == "FAILED":
-        line += f"\n{'':<16} {stage.detail}"
+        line += f"\n{'':<16} {shorten(stage.detail)}"
     return line.rstrip()
+
+
+def shorten(text: str, limit: int = 400) -> str:
+    """``text`` cut to ``limit`` characters (causes embed whole state inputs)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _print_changes(

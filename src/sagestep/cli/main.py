@@ -59,7 +59,10 @@ err_console = Console(stderr=True)
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning sagestep and AWS errors into messages and exit codes."""
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False makes click return (not raise) the code of typer.Exit(n).
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except SagestepError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(exc.exit_code)

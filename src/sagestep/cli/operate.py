@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from sagestep.cli import options
-from sagestep.cli.follow import stage_line
+from sagestep.cli.follow import shorten, stage_line
 from sagestep.cli.pipeline import out
 
 
@@ -38,7 +38,7 @@ def status(
     for stage in chosen.stages(run):
         console.print("  " + stage_line(stage), markup=False)
     if info.error or info.cause:
-        console.print(f"  error: {info.error}: {info.cause}", markup=False)
+        console.print(f"  error: {info.error}: {shorten(info.cause, 2000)}", markup=False)
 
 
 def history(

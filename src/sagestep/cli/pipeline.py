@@ -85,7 +85,14 @@ def register_config(
 ) -> None:
     """Store a config in the registry as a new version."""
     done = options.backend_from_options(backend, home).register(config)
-    out().print(f"registered {done.name} version {done.version}")
+    print_registered(out(), done)
+
+
+def print_registered(console: Console, done: Any) -> None:
+    """``registered NAME version N`` and any importer notes."""
+    console.print(f"registered {done.name} version {done.version}")
+    for note in getattr(done, "notes", ()):
+        console.print(f"  note: {note}", markup=False)
 
 
 def run(
@@ -105,7 +112,7 @@ def run(
     name = target
     if Path(target).is_file() or target.startswith("s3://"):
         done = chosen.register(target)
-        console.print(f"registered {done.name} version {done.version}")
+        print_registered(console, done)
         name = done.name
     ref = chosen.start_run(name, dataset_date=date, params=parse_params(param))
     console.print(f"started {ref.name}" + (" (already running)" if ref.duplicate else ""))
@@ -123,7 +130,10 @@ def finish(console: Console, info: Any) -> None:
     if info.status == "RUNNING":
         console.print(f"{info.name} still RUNNING (follow it with `sagestep status {info.name}`)")
         raise SystemExit(3)
-    console.print(f"{info.name} {info.status}: {info.error} {info.cause}".rstrip(), markup=False)
+    from sagestep.cli.follow import shorten
+
+    console.print(f"{info.name} {info.status}: {info.error} {shorten(info.cause)}".rstrip(),
+                  markup=False)
     # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
     # typer.Exit into a return value that main() drops (exit code 0).
     raise SystemExit(1)

@@ -30,19 +30,19 @@ def serve(
 
     runtime = backend.runtime
     engine = runtime.engine
-    backend.state_machine_arn  # noqa: B018 - create/update the generic machine before work arrives
-    engine.worker.start()
-    console.print(f"workspace {runtime.workspace.root}")
-    console.print("engine worker started")
-    restored = _restore_endpoints(runtime)
-    if restored is not None:
-        console.print(f"endpoints restored: {restored}")
-    db_path = runtime.workspace.db_path
-    scheduler = Scheduler(db_path, backend.configs, backend.send_event) if schedules else None
-    watcher = Watcher(runtime.object_store, db_path, backend.send_event) if watch else None
-    if watcher:
-        console.print(f"watching {runtime.workspace.s3_root}")
-    try:
+    scheduler = watcher = None
+    try:  # everything inside: Ctrl-C at any point still closes what was opened
+        backend.state_machine_arn  # noqa: B018 - create/update the generic machine first
+        engine.worker.start()
+        console.print(f"workspace {runtime.workspace.root}")
+        console.print("engine worker started")
+        console.print(f"endpoints restored: {_restore_endpoints(runtime)}")
+        db_path = runtime.workspace.db_path
+        if schedules:
+            scheduler = Scheduler(db_path, backend.configs, backend.send_event)
+        if watch:
+            watcher = Watcher(runtime.object_store, db_path, backend.send_event)
+            console.print(f"watching {runtime.workspace.s3_root}")
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
             stop.wait(poll)
@@ -72,13 +72,12 @@ def _cycle(scheduler: Any, watcher: Any, console: Console, now: float) -> None:
 
 
 def _restore_endpoints(runtime: Any) -> int | None:
-    # Endpoints are processes; after a restart the serving layer brings InService ones back.
-    service = runtime.sagemaker
-    restore = getattr(service, "restore_endpoints", None)
-    if restore is None:
-        return None
-    restored = restore()
-    return len(restored) if isinstance(restored, list | tuple) else int(restored or 0)
+    # Jobs and endpoints are processes: after a restart, re-attach to (or fail) the jobs a
+    # dead worker left running, and bring InService endpoints back.
+    from sagestep.sagemaker.endpoints_api import restore_endpoints
+
+    runtime.sagemaker.recover()
+    return len(restore_endpoints(runtime))
 
 
 def server(

@@ -14,19 +14,15 @@ import json
 import math
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from sagestep.asl.intrinsic import Call, Literal, PathArg
-from sagestep.engine.states_error import INTRINSIC_FAILURE, StatesError
+from sagestep.engine.intrinsic_args import count, fail, number, string_arg, truncate
+from sagestep.engine.intrinsic_arrays import ARRAY_FUNCTIONS
+from sagestep.engine.states_error import StatesError
 
 Resolve = Callable[[str], Any]
-_MAX_TEXT = 10000
-
-
-def fail(message: str) -> StatesError:
-    """A ``States.IntrinsicFailure`` with ``message``."""
-    return StatesError(INTRINSIC_FAILURE, message)
 
 
 def evaluate(call: Call, resolve: Resolve) -> Any:
@@ -36,7 +32,13 @@ def evaluate(call: Call, resolve: Resolve) -> Any:
         template = call.args[0] if call.args else None
         if isinstance(template, Literal) and template.raw is not None:
             args[0] = _Raw(template.raw)
-    return FUNCTIONS[call.name](call.name, args)
+    try:
+        return FUNCTIONS[call.name](call.name, args)
+    except StatesError:
+        raise
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # A value no argument check foresaw must fail the state, never the engine.
+        raise fail(f"Function {call.name} failed on its arguments: {exc}") from exc
 
 
 class _Raw(str):
@@ -49,43 +51,6 @@ def _arg(arg: Literal | PathArg | Call, resolve: Resolve) -> Any:
     if isinstance(arg, PathArg):
         return resolve(arg.path)
     return evaluate(arg, resolve)
-
-
-def _count(name: str, args: Sequence[Any], low: int, high: int | None = None) -> None:
-    high = low if high is None else high
-    if not low <= len(args) <= high:
-        want = str(low) if low == high else f"{low} to {high}"
-        raise fail(f"Function {name} takes {want} argument(s), got {len(args)}")
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _integer(name: str, value: Any, what: str) -> int:
-    if _number(value) and float(value).is_integer():
-        return int(value)
-    raise fail(f"Function {name}: the {what} must be an integer, got {json.dumps(value)}")
-
-
-def _truncate(name: str, value: Any, what: str) -> int:
-    if not _number(value):
-        raise fail(f"Function {name}: the {what} must be a number, got {json.dumps(value)}")
-    return int(value)
-
-
-def _array(name: str, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise fail(f"Function {name}: the first argument must be an array, got {json.dumps(value)}")
-    return value
-
-
-def _text(name: str, value: Any, what: str = "argument") -> str:
-    if not isinstance(value, str):
-        raise fail(f"Function {name}: the {what} must be a string, got {json.dumps(value)}")
-    if len(value) > _MAX_TEXT:
-        raise fail(f"Function {name}: the {what} is longer than {_MAX_TEXT} characters")
-    return value
 
 
 def java_string(value: Any) -> str:
@@ -132,8 +97,8 @@ _END = object()
 
 
 def _string_to_json(name: str, args: list[Any]) -> Any:
-    _count(name, args, 1)
-    text = _text(name, args[0])
+    count(name, args, 1)
+    text = string_arg(name, args[0])
     if not text.strip():
         return None
     try:
@@ -143,80 +108,19 @@ def _string_to_json(name: str, args: list[Any]) -> Any:
 
 
 def _json_to_string(name: str, args: list[Any]) -> str:
-    _count(name, args, 1)
+    count(name, args, 1)
     return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False)
 
 
-def _partition(name: str, args: list[Any]) -> list[Any]:
-    _count(name, args, 2)
-    items = _array(name, args[0])
-    size = _integer(name, args[1], "chunk size")
-    if size <= 0:
-        raise fail(f"Function {name}: the chunk size must be greater than 0, got {size}")
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _contains(name: str, args: list[Any]) -> bool:
-    _count(name, args, 2)
-    target = args[1]
-    return any(_same(item, target) for item in _array(name, args[0]))
-
-
-def _same(left: Any, right: Any) -> bool:
-    return (
-        type(left) is type(right)
-        and bool(left == right)
-        or (_number(left) and _number(right) and bool(left == right))
-    )
-
-
-def _range(name: str, args: list[Any]) -> list[int]:
-    _count(name, args, 3)
-    start, end, step = (
-        _integer(name, a, w) for a, w in zip(args, ("start", "end", "step"), strict=True)
-    )
-    if step == 0:
-        raise fail(f"Function {name}: the step must not be 0")
-    values = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(values) > 1000:
-        raise fail(f"Function {name}: the range has more than 1000 elements")
-    return values
-
-
-def _get_item(name: str, args: list[Any]) -> Any:
-    _count(name, args, 2)
-    items = _array(name, args[0])
-    index = _integer(name, args[1], "index")
-    if not 0 <= index < len(items):
-        raise fail(
-            f"Function {name}: index {index} is out of bounds for an array of length {len(items)}"
-        )
-    return items[index]
-
-
-def _length(name: str, args: list[Any]) -> int:
-    _count(name, args, 1)
-    return len(_array(name, args[0]))
-
-
-def _unique(name: str, args: list[Any]) -> list[Any]:
-    _count(name, args, 1)
-    out: list[Any] = []
-    for item in _array(name, args[0]):
-        if not any(_same(item, seen) for seen in out):
-            out.append(item)
-    return out
-
-
 def _b64encode(name: str, args: list[Any]) -> str:
-    _count(name, args, 1)
-    return base64.b64encode(_text(name, args[0]).encode()).decode()
+    count(name, args, 1)
+    return base64.b64encode(string_arg(name, args[0]).encode()).decode()
 
 
 def _b64decode(name: str, args: list[Any]) -> str:
-    _count(name, args, 1)
+    count(name, args, 1)
     try:
-        return base64.b64decode(_text(name, args[0]), validate=True).decode()
+        return base64.b64decode(string_arg(name, args[0]), validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise fail(f"Function {name}: the argument is not valid base64") from exc
 
@@ -231,18 +135,18 @@ _HASHES = {
 
 
 def _hash(name: str, args: list[Any]) -> str:
-    _count(name, args, 2)
+    count(name, args, 2)
     data = args[0] if isinstance(args[0], str) else json.dumps(args[0], separators=(",", ":"))
     algorithm = args[1]
-    if algorithm not in _HASHES:
+    if not isinstance(algorithm, str) or algorithm not in _HASHES:
         raise fail(
             f"Function {name}: unsupported algorithm {algorithm!r}; use one of {', '.join(_HASHES)}"
         )
-    return hashlib.new(_HASHES[algorithm], _text(name, data, "data").encode()).hexdigest()
+    return hashlib.new(_HASHES[algorithm], string_arg(name, data, "data").encode()).hexdigest()
 
 
 def _merge(name: str, args: list[Any]) -> dict[str, Any]:
-    _count(name, args, 3)
+    count(name, args, 3)
     left, right, deep = args
     if not isinstance(left, dict) or not isinstance(right, dict):
         raise fail(f"Function {name}: the first two arguments must be JSON objects")
@@ -255,29 +159,29 @@ def _merge(name: str, args: list[Any]) -> dict[str, Any]:
 
 
 def _random(name: str, args: list[Any]) -> int:
-    _count(name, args, 2, 3)
+    count(name, args, 2, 3)
     # AWS accepts fractional bounds (recorded: 12.5, 44.51) and truncates them.
-    start, end = _truncate(name, args[0], "start"), _truncate(name, args[1], "end")
-    rng = random.Random(_truncate(name, args[2], "seed")) if len(args) == 3 else random
+    start, end = truncate(name, args[0], "start"), truncate(name, args[1], "end")
+    rng = random.Random(truncate(name, args[2], "seed")) if len(args) == 3 else random
     if start > end:
         raise fail(f"Function {name}: the start must not exceed the end")
     return rng.randint(start, end)
 
 
 def _round_half_up(value: Any, name: str) -> int:
-    if not _number(value):
+    if not number(value):
         raise fail(f"Function {name}: the arguments must be numbers, got {json.dumps(value)}")
     return math.floor(float(value) + 0.5)
 
 
 def _add(name: str, args: list[Any]) -> int:
-    _count(name, args, 2)
+    count(name, args, 2)
     return _round_half_up(args[0], name) + _round_half_up(args[1], name)
 
 
 def _split(name: str, args: list[Any]) -> list[str]:
-    _count(name, args, 2)
-    text, delimiters = _text(name, args[0]), _text(name, args[1], "delimiter")
+    count(name, args, 2)
+    text, delimiters = string_arg(name, args[0]), string_arg(name, args[1], "delimiter")
     parts = [text]
     for delimiter in delimiters:
         parts = [piece for part in parts for piece in part.split(delimiter)]
@@ -285,25 +189,15 @@ def _split(name: str, args: list[Any]) -> list[str]:
 
 
 def _uuid(name: str, args: list[Any]) -> str:
-    _count(name, args, 0)
+    count(name, args, 0)
     return str(uuid.uuid4())
 
 
-def _array_of(name: str, args: list[Any]) -> list[Any]:
-    return list(args)
-
-
 FUNCTIONS: dict[str, Callable[[str, list[Any]], Any]] = {
+    **ARRAY_FUNCTIONS,
     "States.Format": _format,
     "States.StringToJson": _string_to_json,
     "States.JsonToString": _json_to_string,
-    "States.Array": _array_of,
-    "States.ArrayPartition": _partition,
-    "States.ArrayContains": _contains,
-    "States.ArrayRange": _range,
-    "States.ArrayGetItem": _get_item,
-    "States.ArrayLength": _length,
-    "States.ArrayUnique": _unique,
     "States.Base64Encode": _b64encode,
     "States.Base64Decode": _b64decode,
     "States.Hash": _hash,

@@ -39,14 +39,15 @@ class EngineService:
     """Executions of one workspace; see the module docstring."""
 
     def __init__(self, workspace: Workspace, integrations: Integrations,
-                 clock: Clock | None = None, arns: Arns | None = None) -> None:
+                 clock: Clock | None = None, arns: Arns | None = None,
+                 background: bool = True) -> None:
         self.workspace = workspace
         self.integrations = integrations
         self.clock: Clock = clock or SystemClock()
         self.arns = arns or Arns()
         self.journal = Journal(workspace.db_path)
         self.machines = MachineRegistry(self.journal, self.clock, self.arns)
-        self.worker = Worker(self)
+        self.worker = Worker(self, background)
         self.changed = threading.Condition()
 
     # -- executions ----------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class EngineService:
         """Block until ``arn`` is no longer RUNNING (or ``timeout`` real seconds); its row."""
         import time
 
-        self.worker.start()
+        self.worker.wake()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             row = self.journal.one("SELECT * FROM sfn_executions WHERE arn = ?", (arn,))

@@ -112,13 +112,8 @@ def map_items(state: Map, raw_input: Any, ctx: Mapping[str, Any], variables: Var
         items = _jsonata(state, state.items, raw_input, ctx, variables, "Items")
         return list(jsonata_eval.expect(items, "array", state.items, "Items"))
     scope = _effective(state, raw_input, ctx, variables)
-    items = payload.apply_path(state.items_path, scope)
-    if not isinstance(items, list):
-        raise runtime(
-            f"Invalid path '{state.items_path}' : The Map state's ItemsPath must point to an"
-            f" array but was: {compact(items)}"
-        )
-    return items
+    # AWS words a non-array the same way in both query languages.
+    return _array_input(payload.apply_path(state.items_path, scope))
 
 
 def _array_input(value: Any) -> list[Any]:

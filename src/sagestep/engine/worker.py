@@ -33,8 +33,9 @@ CLAIM_BATCH = 16
 class Worker:
     """Advances the executions of one service; a background thread or a blocking loop."""
 
-    def __init__(self, service: EngineService) -> None:
+    def __init__(self, service: EngineService, background: bool = True) -> None:
         self.service = service
+        self.background = background  # False: never start a thread (another process works)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -43,6 +44,8 @@ class Worker:
 
     def start(self) -> None:
         """Start the background thread (idempotent)."""
+        if not self.background:
+            return
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return

@@ -28,7 +28,17 @@ def alive(pid: int | None, start: str | None) -> bool:
         return False
     except PermissionError:
         pass
+    if _zombie(pid):
+        return False
     return not start or proc_start(pid) in ("", start)
+
+
+def _zombie(pid: int) -> bool:
+    # An exited but unreaped process still answers kill(pid, 0); it is not running.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 class Process:

@@ -31,6 +31,7 @@ class ProcessingJobs:
         op = "CreateProcessingJob"
         name = req["ProcessingJobName"]
         self._check(req, op)
+        self._svc.check_capacity(op)
         now = self._svc.clock.now()
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)

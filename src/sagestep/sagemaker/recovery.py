@@ -32,6 +32,10 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
         from sagestep.sagemaker.processing import ProcessingJob
 
         return ProcessingJob(svc, name)
+    if kind == "transform-job":
+        from sagestep.serving.transform_job import TransformJob
+
+        return TransformJob(svc, name)
     return None
 
 

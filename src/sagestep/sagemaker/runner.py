@@ -7,7 +7,7 @@ log stream and to ``job.line`` (metrics) -> MaxRuntime and stop requests are enf
 (SIGTERM to the process group, SIGKILL after the grace period, like ``docker stop``) ->
 ``finish(ctx, exit)`` uploads outputs and writes the final status.
 
-The process is wrapped in ``/bin/sh -c '...; echo $? > exitcode'`` so its exit status
+The process is wrapped in ``bash -c '...; echo $? > exitcode'`` so its exit status
 survives a restart of the worker: a new service re-attaches to a job whose pid still runs
 (see :mod:`sagestep.sagemaker.recovery`).
 """
@@ -15,6 +15,7 @@ survives a restart of the worker: a new service re-attaches to a job whose pid s
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -199,7 +200,7 @@ class JobRunner:
         out = (run_dir / "output.log").open("wb")
         try:
             popen = subprocess.Popen(
-                ["/bin/sh", "-c", _WRAPPER, str(rc_file), *argv], cwd=cwd,
+                [_shell(), "-c", _WRAPPER, str(rc_file), *argv], cwd=cwd,
                 env=job_environment(launch.env), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
@@ -213,11 +214,13 @@ class JobRunner:
         return proc
 
     def _watch(self, job: JobDefinition, ctx: JobContext, proc: Process, reattached: bool) -> None:
-        reader = _LineReader(self._run_dir(job) / "output.log", ctx, job)
+        reader = _LineReader(self._run_dir(job) / "output.log", ctx, job, resume=reattached)
         limit = job.max_runtime()
         begun = time.monotonic()
         if reattached:
-            started = ctx.doc().get("TrainingStartTime") or ctx.doc().get("ProcessingStartTime")
+            doc = ctx.doc()
+            started = next((doc[k] for k in ("TrainingStartTime", "ProcessingStartTime", "TransformStartTime")
+                            if doc.get(k)), None)
             if isinstance(started, int | float):
                 begun -= max(0.0, self.clock.now() - started)
         cause, term_at, next_check = "exit", 0.0, 0.0
@@ -276,13 +279,40 @@ class JobRunner:
                          (*values.values(), job.kind, job.name))
 
 
-class _LineReader:
-    """Tails the raw output file into log events and ``job.line``."""
+def _shell() -> str:
+    # bash, not dash: dash drops environment variables whose names are not identifiers, and the
+    # toolkit exports such names (SM_HP_LEARNING-RATE keeps the hyphen).
+    return shutil.which("bash") or "/bin/sh"
 
-    def __init__(self, path: Path, ctx: JobContext, job: JobDefinition) -> None:
+
+class _LineReader:
+    """Tails the raw output file into log events and ``job.line``.
+
+    The consumed offset is kept in ``<run>/output.offset`` so a worker that re-attaches after
+    a restart logs only new lines, and replays the old ones into ``job.line`` (metrics) only.
+    """
+
+    def __init__(self, path: Path, ctx: JobContext, job: JobDefinition, resume: bool = False) -> None:
         self._path, self._ctx, self._job = path, ctx, job
+        self._offset_file = path.with_suffix(".offset")
         self._offset = 0
         self._partial = b""
+        if resume:
+            self._replay()
+        else:
+            self._offset_file.unlink(missing_ok=True)
+
+    def _replay(self) -> None:
+        try:
+            done = int(self._offset_file.read_text())
+            with self._path.open("rb") as fh:
+                old = fh.read(done)
+        except (OSError, ValueError):
+            return
+        self._offset = len(old)
+        for raw in old.split(b"\n")[:-1]:
+            self._job.line(self._ctx, raw.decode("utf-8", "replace").rstrip("\r"))
+        self._offset -= len(old) - (old.rfind(b"\n") + 1)
 
     def pump(self, final: bool = False) -> None:
         try:
@@ -290,6 +320,8 @@ class _LineReader:
                 fh.seek(self._offset)
                 chunk = fh.read()
         except FileNotFoundError:
+            return
+        if not chunk and not (final and self._partial):
             return
         self._offset += len(chunk)
         data = self._partial + chunk
@@ -303,3 +335,4 @@ class _LineReader:
             self._ctx.log(*lines)
             for line in lines:
                 self._job.line(self._ctx, line)
+            self._offset_file.write_text(str(self._offset - len(self._partial)))

@@ -27,6 +27,7 @@ from sagestep.workspace import Workspace
 T = TypeVar("T")
 
 SANDBOX_ENV = "SAGESTEP_SANDBOX"
+MAX_JOBS_ENV = "SAGESTEP_MAX_RUNNING_JOBS"
 
 
 class SageMakerService:
@@ -35,7 +36,7 @@ class SageMakerService:
     def __init__(
         self, workspace: Workspace, object_store: LocalObjectStore, clock: Clock, *,
         sandbox: str | None = None, stop_grace_s: float = 120.0, arns: Arns | None = None,
-        recover: bool = True,
+        recover: bool = True, max_running_jobs: int | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_store = object_store
@@ -48,6 +49,9 @@ class SageMakerService:
         # Read at construction (the edge), not import: "none" forces mapped paths.
         mode = choose_mode(sandbox if sandbox is not None else os.environ.get(SANDBOX_ENV))
         self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode, stop_grace_s)
+        env_cap = os.environ.get(MAX_JOBS_ENV)
+        self.max_running_jobs = max_running_jobs if max_running_jobs is not None else (
+            int(env_cap) if env_cap and env_cap.isdigit() else None)
         self._extensions: dict[str, Any] = {}
         self._ext_lock = threading.Lock()
         self._build_components()
@@ -83,6 +87,24 @@ class SageMakerService:
 
         recover_jobs(self)
         self.tuning.resume()
+
+    def check_capacity(self, operation: str) -> None:
+        """ResourceLimitExceeded when ``max_running_jobs`` training/processing/transform jobs run."""
+        if self.max_running_jobs is None:
+            return
+        running = sum(
+            1 for kind, field in (("training-job", "TrainingJobStatus"),
+                                  ("processing-job", "ProcessingJobStatus"),
+                                  ("transform-job", "TransformJobStatus"))
+            for doc in self.records.list(kind) if doc.get(field) in ("InProgress", "Stopping"))
+        if running >= self.max_running_jobs:
+            from sagestep.errors import client_error
+
+            raise client_error(
+                "ResourceLimitExceeded",
+                f"The account-level service limit 'local running jobs' is {self.max_running_jobs} "
+                f"jobs, with current utilization of {running} jobs and a request delta of 1 jobs. "
+                f"Wait for a job to finish or raise {MAX_JOBS_ENV}.", operation)
 
     def get_log_events(self, log_group: str, log_stream: str, **kwargs: Any) -> dict[str, Any]:
         """CloudWatch-shaped log events of one job stream (see logs.py)."""

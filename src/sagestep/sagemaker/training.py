@@ -32,6 +32,7 @@ class TrainingJobs:
         op = "CreateTrainingJob"
         name = req["TrainingJobName"]
         self._check(req, op)
+        self._svc.check_capacity(op)
         now = self._svc.clock.now()
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)
@@ -96,6 +97,18 @@ class TrainingJobs:
 
         self._svc.records.update(KIND, name, mark)
         self._svc.runner.signal_stop(KIND, name)
+
+
+def state_change_detail(doc: dict[str, Any]) -> dict[str, Any]:
+    """The detail of "SageMaker Training Job State Change": Describe-like, times in epoch ms."""
+    keep = ("TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "SecondaryStatus", "FailureReason",
+            "HyperParameters", "AlgorithmSpecification", "InputDataConfig", "OutputDataConfig",
+            "ResourceConfig", "StoppingCondition", "ModelArtifacts", "TuningJobArn")
+    detail = {k: doc[k] for k in keep if k in doc}
+    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime"):
+        if key in doc:
+            detail[key] = str(int(doc[key] * 1000))
+    return detail
 
 
 def metric_definitions(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,7 +177,9 @@ class TrainingJob:
             ctx.update(lambda d: transition(d, "Uploading", "Uploading generated training model",
                                             ctx.clock.now()))
             self._upload(ctx, doc)
-        ctx.update(lambda d: self._final(d, exit, ctx))
+        final = ctx.update(lambda d: self._final(d, exit, ctx))
+        self._svc.events.emit("SageMaker Training Job State Change", [final["TrainingJobArn"]],
+                              state_change_detail(final))
         if ctx.sandbox.tmpdir.exists():
             import shutil
 
@@ -173,6 +188,11 @@ class TrainingJob:
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> None:
         model_uri = doc["ModelArtifacts"]["S3ModelArtifacts"]
         upload_tarball(self._svc.object_store, ctx.sandbox.host("/opt/ml/model"), model_uri)
+        checkpoint = doc.get("CheckpointConfig")
+        if checkpoint:
+            local = ctx.sandbox.host(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
+            if local.is_dir():
+                self._svc.object_store.upload_dir(local, checkpoint["S3Uri"])
         data = ctx.sandbox.host("/opt/ml/output/data")
         if has_files(data):
             upload_tarball(self._svc.object_store, data, model_uri[: -len("model.tar.gz")] + "output.tar.gz")

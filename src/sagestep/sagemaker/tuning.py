@@ -161,6 +161,7 @@ class _Controller:
         self._parallel = max(1, min(limits["MaxParallelTrainingJobs"], os.cpu_count() or 1))
         self._deadline = time.monotonic() + limits.get("MaxRuntimeInSeconds", 15_768_000)
         self._handles: dict[str, Any] = {}
+        self._last: Any = None
 
     def run(self) -> None:
         try:
@@ -241,6 +242,9 @@ class _Controller:
         summaries = self._summaries()
         jobs, objectives = counters(summaries)
         best = _best(summaries, self._cfg["HyperParameterTuningJobObjective"]["Type"])
+        if (jobs, objectives, best) == self._last:
+            return  # nothing changed: skip the write (the controller polls every 50 ms)
+        self._last = (jobs, objectives, best)
 
         def mark(d: dict[str, Any]) -> None:
             d["TrainingJobStatusCounters"], d["ObjectiveStatusCounters"] = jobs, objectives

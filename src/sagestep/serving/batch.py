@@ -75,7 +75,9 @@ class Settings:
 
 
 def _open(path: Path, settings: Settings) -> IO[bytes]:
-    return gzip.open(path, "rb") if settings.gzip else path.open("rb")
+    if settings.gzip:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def payloads(stream: IO[bytes], settings: Settings) -> Iterator[bytes]:

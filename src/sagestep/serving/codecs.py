@@ -52,12 +52,12 @@ def decode(data: Any, content_type: str) -> np.ndarray:
         else data
     try:
         if kind == JSON:
-            return np.array(json.loads(text))
+            return np.asarray(json.loads(text))
         if kind == CSV:
             return np.genfromtxt(io.StringIO(text), delimiter=",", dtype=np.float64)
         if kind == NPY:
             raw = data if isinstance(data, bytes | bytearray) else str(data).encode()
-            return np.load(io.BytesIO(raw), allow_pickle=False)
+            return np.asarray(np.load(io.BytesIO(raw), allow_pickle=False))
     except ValueError as exc:
         raise InvocationError(400, f"Cannot decode the request body as {kind}: {exc}") from exc
     raise InvocationError(

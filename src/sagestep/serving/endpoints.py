@@ -12,6 +12,7 @@ redeploys the others. [ref: aws-events-and-config.md section 7]
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -198,10 +199,8 @@ class EndpointManager:
             doc["FailureReason"] = reason[:1024]
             doc["LastModifiedTime"] = self._svc.clock.now()
 
-        try:
+        with contextlib.suppress(KeyError):  # deleted meanwhile
             self._svc.records.update(ENDPOINT, name, mark)
-        except KeyError:
-            pass  # deleted meanwhile
 
 
 def _server(route: Route) -> fleet.Server:

@@ -8,6 +8,7 @@ a lease file; removing it (or the workspace) makes the server stop itself.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -124,7 +125,5 @@ def stop(server: Server, grace: float = STOP_GRACE_SECONDS) -> None:
 
 def _reap(pid: int) -> None:
     # Our own child becomes a zombie on exit (still "alive" to kill(0)) until waited for.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

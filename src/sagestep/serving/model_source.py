@@ -53,7 +53,8 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
     try:
         resolved = resolve_image(image, "CreateEndpoint")
     except Exception as exc:  # ClientError listing the supported images
-        raise ServiceError(str(getattr(exc, "response", {}).get("Error", {}).get("Message", exc)))
+        message = getattr(exc, "response", {}).get("Error", {}).get("Message", exc)
+        raise ServiceError(str(message)) from exc
     env = {**(container.get("Environment") or {}), **(extra_env or {})}
     model_dir, code_dir = dest / "model", dest / "code"
     shutil.rmtree(dest, ignore_errors=True)

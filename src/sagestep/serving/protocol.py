@@ -151,7 +151,7 @@ class HttpProtocol(asyncio.Protocol):
 
 def _dechunk(buffer: bytes, start: int) -> tuple[bytes, int] | None:
     """(body, end offset) of a complete chunked body at ``start``, or None if incomplete."""
-    parts = []
+    parts: list[bytes] = []
     position = start
     while True:
         line_end = buffer.find(b"\r\n", position)

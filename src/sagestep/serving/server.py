@@ -56,7 +56,7 @@ class ServingApp:
                 print(f"invocation failed ({exc.status}): {exc.message}", file=sys.stderr,
                       flush=True)
             return Response(exc.status, exc.message.encode(), "text/plain")
-        extra = ()
+        extra: tuple[tuple[str, str], ...] = ()
         attributes = headers.get("x-amzn-sagemaker-custom-attributes")
         if attributes is not None:
             extra = (("X-Amzn-SageMaker-Custom-Attributes", attributes),)

@@ -57,7 +57,8 @@ class TransformJobs:
 
     def _check(self, req: dict[str, Any], op: str) -> None:
         def bad(message: str) -> Exception:
-            return client_error("ValidationException", message, op)
+            error: Exception = client_error("ValidationException", message, op)
+            return error
 
         if self._svc.records.get("model", req["ModelName"]) is None:
             raise bad(f"Could not find model \"{self._svc.arns.arn('model', req['ModelName'])}\".")

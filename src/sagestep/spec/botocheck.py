@@ -76,10 +76,10 @@ def _fill(value: Any, shape: Shape | None) -> Any:
     if isinstance(value, str) and PLACEHOLDER.match(value) and shape.type_name in _SAMPLES:
         return _SAMPLES[shape.type_name]
     if isinstance(value, dict) and shape.type_name == "structure":
-        members = shape.members  # type: ignore[attr-defined]
+        members = shape.members
         return {k: _fill(v, members.get(k)) for k, v in value.items()}
     if isinstance(value, dict) and shape.type_name == "map":
-        return {k: _fill(v, shape.value) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _fill(v, shape.value) for k, v in value.items()}
     if isinstance(value, list) and shape.type_name == "list":
-        return [_fill(v, shape.member) for v in value]  # type: ignore[attr-defined]
+        return [_fill(v, shape.member) for v in value]
     return value

@@ -22,10 +22,14 @@ Item (``item_version`` 1)::
 Stages, canonical order: preprocessing, training, tuning, evaluation, gate, approval,
 register, create_model, deploy, batch_transform, postprocessing, notify. Every stage has
 ``"run": true|false`` (a real bool; the state machine's Choice reads ``$.stages.<s>.run``).
-A stage that does not run keeps only ``{"run": false}``. Fields of a stage that runs:
+A stage absent from the config is just ``{"run": false}``; a stage present with
+``run: false`` keeps its fields (turn it on again, or resume a pipeline from a later stage).
+``notify`` always carries ``topic_arn`` and ``messages`` (the failure path reads them).
+Fields of a stage:
 
 - preprocessing / evaluation / postprocessing: ``request`` = CreateProcessingJob body
-  without ``ProcessingJobName``; ``outputs`` = {OutputName: S3Uri}. evaluation also has
+  without ``ProcessingJobName``; ``outputs`` = {OutputName: S3Uri} (sagestep format
+  only; importers leave it out). evaluation also has
   ``report`` = {"output", "file", "bucket", "key"}: where evaluation.json lands.
 - training: ``request`` = CreateTrainingJob body without ``TrainingJobName``.
 - tuning: ``request`` = CreateHyperParameterTuningJob body without
@@ -38,7 +42,8 @@ A stage that does not run keeps only ``{"run": false}``. Fields of a stage that 
 - register: ``group`` = {ModelPackageGroupName, ModelPackageGroupDescription};
   ``request`` = CreateModelPackage body (``ModelPackageGroupName``, ``ModelApprovalStatus``,
   ``InferenceSpecification``, ``ModelMetrics``, ``CustomerMetadataProperties``).
-- create_model: ``request`` = CreateModel body without ``ModelName``.
+- create_model: ``request`` = CreateModel body without ``ModelName``; optional
+  ``model_data`` (a fixed model.tar.gz URI for runs without training).
 - deploy: ``endpoint_name`` (stable across runs: deploy updates it in place);
   ``endpoint_config`` = CreateEndpointConfig body without ``EndpointConfigName``;
   ``wait_seconds`` (endpoint status polling interval).

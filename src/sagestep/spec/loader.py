@@ -120,10 +120,8 @@ def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
     out: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, Mapping) and part in current:
-            out.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if (isinstance(current, Mapping) and part in current) or (
+                isinstance(current, list) and isinstance(part, int) and part < len(current)):
             out.append(part)
             current = current[part]
         elif isinstance(part, str) and isinstance(current, Mapping) and part[:1].islower() \

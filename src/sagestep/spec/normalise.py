@@ -55,7 +55,7 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
             if stage in ("preprocessing", "evaluation", "postprocessing"):
                 outputs = processing_outputs(stages[stage].get("request") or {})
                 stages[stage]["outputs"] = outputs
-                resolver.outputs = {**resolver.outputs, stage: outputs}  # type: ignore[misc]
+                resolver.outputs = {**resolver.outputs, stage: outputs}
     _finish(stages, config, problems)
     check_stages(stages, problems)
     problems.raise_if_any(document, path)
@@ -173,7 +173,7 @@ def processing_outputs(request: dict[str, Any]) -> dict[str, str]:
 
 def _notify(block: Notify | None, default_topic: str | None, loc: Loc,
             problems: Problems) -> dict[str, Any]:
-    block = block or Notify(run=False)
+    block = block or Notify.model_validate({"run": False})
     topic = block.topic_arn or default_topic or ""
     if block.run and not topic:
         problems.add((*loc, "topic_arn"), "notify needs topic_arn (or defaults.topic_arn), "

@@ -245,5 +245,5 @@ class Notify(Stage):
     """notify: SNS messages on success, failure and approval requests."""
 
     topic_arn: str | None = None
-    messages: Messages = Field(default_factory=Messages)  # type: ignore[arg-type]
+    messages: Messages = Field(default_factory=Messages)
     custom_notification_config: list[CustomMessage] = Field(default_factory=list)

@@ -19,8 +19,9 @@ Standard library only: this module ships in the router Lambda's zip.
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
@@ -36,11 +37,11 @@ JOB_NAMES: dict[str, tuple[str, str, int]] = {
     "batch_transform": ("transform", "TransformJobName", JOB_LIMIT),
     "postprocessing": ("postprocessing", "ProcessingJobName", JOB_LIMIT),
 }
-OPERATORS = {
-    "less_than": (lambda v, t: v < t, "<"),
-    "less_than_or_equal": (lambda v, t: v <= t, "<="),
-    "greater_than": (lambda v, t: v > t, ">"),
-    "greater_than_or_equal": (lambda v, t: v >= t, ">="),
+OPERATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "less_than": (operator.lt, "<"),
+    "less_than_or_equal": (operator.le, "<="),
+    "greater_than": (operator.gt, ">"),
+    "greater_than_or_equal": (operator.ge, ">="),
 }
 RUNTIME = re.compile(r"\{\{\s*state\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 LEFTOVER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")

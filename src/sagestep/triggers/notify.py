@@ -128,7 +128,7 @@ def stages_from_history(events: Iterable[Mapping[str, Any]], status: str) -> lis
     """(stage, status) of every stage the run entered, from its execution history."""
     result: dict[str, str] = {}
     for event in events:
-        if event.get("type") != "StateEntered":
+        if not str(event.get("type", "")).endswith("StateEntered"):
             continue
         details = event.get("stateEnteredEventDetails") or {}
         stage = stage_of(str(details.get("name", "")))

@@ -70,7 +70,7 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float) -> Run:
         "stages": stages,
     }
     for key, value in item.items():  # pass other top-level settings through, rendered
-        if key not in payload and key not in ("name", "version", "triggers"):
+        if key not in payload and key not in ("name", "version", "triggers", "created"):
             payload[key] = substitute(value, values)
     return Run(pipeline, execution, payload)
 

@@ -230,10 +230,13 @@ data "aws_iam_policy_document" "router" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.router.arn}:*"]
   }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dead_letters.arn]
+  dynamic "statement" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.dead_letters[0].arn]
+    }
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []
@@ -280,10 +283,13 @@ data "aws_iam_policy_document" "notify" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.notify.arn}:*"]
   }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dead_letters.arn]
+  dynamic "statement" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.dead_letters[0].arn]
+    }
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []
@@ -314,15 +320,13 @@ data "aws_iam_policy_document" "helper" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.helper.arn}:*"]
   }
-  statement {
-    sid       = "UseStackKey"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-  }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dead_letters.arn]
+  dynamic "statement" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.dead_letters[0].arn]
+    }
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []

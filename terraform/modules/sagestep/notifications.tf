@@ -47,8 +47,11 @@ resource "aws_lambda_function" "notify" {
     mode = var.enable_tracing ? "Active" : "PassThrough"
   }
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letters.arn
+  dynamic "dead_letter_config" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      target_arn = aws_sqs_queue.dead_letters[0].arn
+    }
   }
 
   logging_config {

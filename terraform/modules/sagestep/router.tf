@@ -6,6 +6,7 @@ resource "aws_cloudwatch_log_group" "router" {
 }
 
 resource "aws_sqs_queue" "dead_letters" {
+  count                     = var.lambda_dead_letter_queue ? 1 : 0
   name                      = "${var.name_prefix}-lambda-dead-letters"
   kms_master_key_id         = aws_kms_key.this.arn
   message_retention_seconds = 1209600
@@ -42,8 +43,11 @@ resource "aws_lambda_function" "router" {
     mode = var.enable_tracing ? "Active" : "PassThrough"
   }
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letters.arn
+  dynamic "dead_letter_config" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      target_arn = aws_sqs_queue.dead_letters[0].arn
+    }
   }
 
   logging_config {
@@ -138,15 +142,17 @@ resource "aws_lambda_function" "helper" {
   source_code_hash               = filebase64sha256(var.router_zip_path)
   timeout                        = 30
   memory_size                    = 256
-  kms_key_arn                    = aws_kms_key.this.arn
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
   tracing_config {
     mode = var.enable_tracing ? "Active" : "PassThrough"
   }
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letters.arn
+  dynamic "dead_letter_config" {
+    for_each = var.lambda_dead_letter_queue ? [1] : []
+    content {
+      target_arn = aws_sqs_queue.dead_letters[0].arn
+    }
   }
 
   logging_config {

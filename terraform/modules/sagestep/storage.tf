@@ -62,6 +62,7 @@ resource "aws_s3_bucket_public_access_block" "artefacts" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "artefacts" {
+  count  = var.noncurrent_version_expiration_days == null ? 0 : 1
   bucket = aws_s3_bucket.artefacts.id
 
   rule {

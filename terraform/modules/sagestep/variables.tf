@@ -9,12 +9,12 @@ variable "name_prefix" {
 }
 
 variable "state_machine_definition_file" {
-  description = "Path to the compiled generic state machine (ASL JSON written by `sagestep compile --out FILE`). Deployed unchanged."
+  description = "Path to the compiled generic state machine (ASL JSON written by `sagestep compile --output FILE`). Deployed unchanged."
   type        = string
 
   validation {
     condition     = can(jsondecode(file(var.state_machine_definition_file)).StartAt)
-    error_message = "state_machine_definition_file must name a readable ASL JSON file with a StartAt field; build it with `sagestep compile --out FILE`."
+    error_message = "state_machine_definition_file must name a readable ASL JSON file with a StartAt field; build it with `sagestep compile --output FILE`."
   }
 }
 
@@ -196,14 +196,20 @@ variable "force_destroy_bucket" {
 }
 
 variable "noncurrent_version_expiration_days" {
-  description = "Days after which overwritten artefact versions are deleted."
+  description = "Days after which overwritten artefact versions are deleted; null leaves the bucket's lifecycle to another tool (no lifecycle configuration is written)."
   type        = number
   default     = 90
 
   validation {
-    condition     = var.noncurrent_version_expiration_days >= 1
-    error_message = "noncurrent_version_expiration_days must be at least 1."
+    condition     = var.noncurrent_version_expiration_days == null || try(var.noncurrent_version_expiration_days >= 1, false)
+    error_message = "noncurrent_version_expiration_days must be at least 1, or null."
   }
+}
+
+variable "lambda_dead_letter_queue" {
+  description = "Send events the Lambdas fail to process (after EventBridge's and Lambda's retries) to an encrypted SQS queue instead of dropping them."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

@@ -9,8 +9,6 @@ sub-directories are read up to depth 3. [src: sagemaker-xgboost-container data_u
 from __future__ import annotations
 
 import csv
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +69,8 @@ def channel_files(directory: Path) -> list[Path]:
     return found
 
 
-def load_channel(name: str, directory: Path, content_type: str | None, csv_weights: bool,
-                 scratch: Path) -> xgb.DMatrix:
+def load_channel(name: str, directory: Path, content_type: str | None,
+                 csv_weights: bool) -> xgb.DMatrix:
     """The DMatrix of one channel's files; UserError naming the channel if it is empty or bad."""
     files = [f for f in channel_files(directory) if f.stat().st_size > 0]
     if not files:
@@ -82,7 +80,7 @@ def load_channel(name: str, directory: Path, content_type: str | None, csv_weigh
         if fmt == "csv":
             return _csv(files, csv_weights)
         if fmt == "libsvm":
-            return _libsvm(files, scratch)
+            return _libsvm(files)
         return _parquet(files)
     except UserError:
         raise
@@ -133,19 +131,37 @@ def _csv(files: list[Path], csv_weights: bool) -> xgb.DMatrix:
     return xgb.DMatrix(matrix[:, first_feature:], label=matrix[:, 0], weight=weights)
 
 
-def _libsvm(files: list[Path], scratch: Path) -> xgb.DMatrix:
-    if len(files) == 1:
-        target = files[0]
-    else:
-        # XGBoost's LIBSVM reader takes one file; concatenate (each ending in a newline).
-        handle, name = tempfile.mkstemp(suffix=".libsvm", dir=scratch)
-        target = Path(name)
-        with open(handle, "wb") as out:
-            for path in files:
-                with path.open("rb") as src:
-                    shutil.copyfileobj(src, out)
-                out.write(b"\n")
-    return xgb.DMatrix(f"{target}?format=libsvm")
+def _libsvm(files: list[Path]) -> xgb.DMatrix:
+    # XGBoost's own text reader is deprecated (3.1); parse "<label>[:<weight>] i:v ..." here.
+    from scipy.sparse import csr_matrix
+
+    labels: list[float] = []
+    weights: list[float] = []
+    indptr, indices, values = [0], [], []
+    for path in files:
+        with path.open() as handle:
+            for number, line in enumerate(handle, start=1):
+                fields = line.split("#", 1)[0].split()
+                if not fields:
+                    continue
+                label, _, weight = fields[0].partition(":")
+                try:
+                    labels.append(float(label))
+                    weights.append(float(weight) if weight else 1.0)
+                    for item in fields[1:]:
+                        index, _, value = item.partition(":")
+                        if index == "qid":
+                            continue
+                        indices.append(int(index))
+                        values.append(float(value))
+                except ValueError as exc:
+                    raise UserError(f"{path.name}:{number}: not LIBSVM ({exc})") from exc
+                indptr.append(len(indices))
+    width = max(indices) + 1 if indices else 0
+    matrix = csr_matrix((np.array(values, dtype=np.float32), indices, indptr),
+                        shape=(len(labels), width))
+    return xgb.DMatrix(matrix, label=np.array(labels),
+                       weight=np.array(weights) if any(w != 1.0 for w in weights) else None)
 
 
 def _parquet(files: list[Path]) -> xgb.DMatrix:

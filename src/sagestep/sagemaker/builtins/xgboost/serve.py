@@ -74,7 +74,7 @@ class XGBoostHandler:
             # The container loads a model per worker with nthread=1; one row is fastest on one
             # thread. Batch transform keeps XGBoost's default (all cores) for big payloads.
             if not self.batch:
-                booster.set_param("nthread", 1)
+                booster.set_param("nthread", "1")
 
     def execution_parameters(self) -> dict[str, Any]:
         """What /execution-parameters answers (the container's values)."""
@@ -118,8 +118,8 @@ class XGBoostHandler:
         try:
             if len(self.boosters) == 1:
                 return np.asarray(self.boosters[0].inplace_predict(rows, validate_features=False))
-            return np.mean([b.inplace_predict(rows, validate_features=False)
-                            for b in self.boosters], axis=0)
+            return np.asarray(np.mean([b.inplace_predict(rows, validate_features=False)
+                                       for b in self.boosters], axis=0))
         except xgb.core.XGBoostError as exc:
             raise InvocationError(400, f"Unable to evaluate payload provided: {exc}") from exc
 

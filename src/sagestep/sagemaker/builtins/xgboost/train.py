@@ -9,9 +9,7 @@ dir (XGBoost's native UBJSON, as ``Booster.save_model`` writes it in versions >=
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import xgboost as xgb
@@ -75,14 +73,11 @@ def run(paths: ContainerPaths) -> xgb.Booster:
     if "_kfold" in values:
         raise UserError("Hyperparameter _kfold (k-fold cross-validation) is not supported locally")
     weights = values.get("csv_weights", 0) == 1
-    with tempfile.TemporaryDirectory(prefix="xgb-") as scratch:
-        sets = {
-            name: data.load_channel(
-                name, paths.channel_dir(name), input_config[name].get("ContentType"), weights,
-                scratch=Path(scratch),
-            )
-            for name in ("train", "validation") if name in input_config
-        }
+    sets = {
+        name: data.load_channel(name, paths.channel_dir(name),
+                                input_config[name].get("ContentType"), weights)
+        for name in ("train", "validation") if name in input_config
+    }
     native, custom = metrics.split_metrics(requested_metrics(values))
     params = booster_params(values)
     if native:

@@ -1,0 +1,157 @@
+"""The generic state machine: golden file, validity under three parsers, structure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sagestep.asl import parse_definition
+from sagestep.asl.compile import CompileOptions, compile_json, compile_state_machine
+from sagestep.errors import CompileError
+from sagestep.spec.item import JOB_STAGES, STAGES
+
+GOLDEN = Path(__file__).parent / "golden" / "generic.json"
+ROOT = Path(__file__).resolve().parents[2]
+SAGEMAKER_ERRORS = "SageMaker.AmazonSageMakerException"
+
+
+def states() -> dict[str, Any]:
+    return dict(compile_state_machine()["States"])
+
+
+def test_matches_golden_file() -> None:
+    # Regenerate after an intended change:
+    #   python -c "from sagestep.asl.compile import compile_json; print(compile_json(), end='')" \
+    #     > tests/asl/golden/generic.json
+    assert compile_state_machine() == json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert compile_json() == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_pure_and_deterministic() -> None:
+    assert compile_json() == compile_json(CompileOptions())
+    other = compile_state_machine(CompileOptions(helper_function="demo-dev-helper"))
+    assert "demo-dev-helper" in json.dumps(other)
+    assert "sagestep-helper" not in json.dumps(other)
+
+
+def test_parses_with_sagestep_asl() -> None:
+    machine = parse_definition(compile_json())
+    assert machine.to_dict() == compile_state_machine()
+
+
+def test_parses_with_moto() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    program, _ = AmazonStateLanguageParser.parse(compile_json())
+    assert program is not None
+
+
+def _asl_validator() -> str | None:
+    local = ROOT / ".cache" / "npm" / "node_modules" / ".bin" / "asl-validator"
+    if not local.exists() and shutil.which("npm") and os.environ.get("CI"):
+        subprocess.run(["npm", "install", "--prefix", str(ROOT / ".cache" / "npm"),
+                        "asl-validator"], check=True, capture_output=True, timeout=300)
+    return str(local) if local.exists() else shutil.which("asl-validator")
+
+
+def test_accepted_by_npm_asl_validator(tmp_path: Path) -> None:
+    validator = _asl_validator()
+    if validator is None:
+        if os.environ.get("CI"):
+            pytest.fail("asl-validator is not installed (npm install --prefix .cache/npm asl-validator)")
+        pytest.skip("asl-validator not installed (npm install --prefix .cache/npm asl-validator)")
+    path = tmp_path / "generic.json"
+    path.write_text(compile_json(), encoding="utf-8")
+    result = subprocess.run([validator, "--json-path", str(path)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_stage_sits_behind_a_choice_on_its_run_flag() -> None:
+    s = states()
+    for stage in STAGES:
+        name = "Notify Success?" if stage == "notify" else None
+        found = [n for n, st in s.items() if st["Type"] == "Choice" and any(
+            c.get("Variable") == f"$.stages.{stage}.run" and c.get("BooleanEquals") is True
+            for c in st["Choices"])]
+        assert found, stage
+        if name:
+            assert name in found
+
+
+def test_job_stages_are_retried_attempts_with_fresh_names() -> None:
+    s = states()
+    for stage, (_, _, action) in JOB_STAGES.items():
+        title = stage.replace("_", " ").title()
+        attempt = s[title]
+        assert attempt["Type"] == "Parallel"
+        assert attempt["Parameters"]["attempt.$"] == "$$.State.RetryCount"
+        assert SAGEMAKER_ERRORS in attempt["Retry"][0]["ErrorEquals"]
+        assert attempt["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+        assert attempt["Catch"][0]["Next"] == f"{title} Failed"
+        branch = attempt["Branches"][0]["States"]
+        assert branch[f"Run {title}"]["Resource"] == f"arn:aws:states:::sagemaker:{action}.sync"
+        render = branch[f"Render {title}"]["Parameters"]["Payload"]
+        assert render["attempt.$"] == "$.attempt" and render["stage"] == stage
+
+
+def test_every_sagemaker_call_retries_and_fails_into_the_failure_path() -> None:
+    for name, st in states().items():
+        resource = st.get("Resource", "")
+        if "sagemaker" not in resource or name in ("Find Endpoint", "Find Model Package Group"):
+            continue
+        assert SAGEMAKER_ERRORS in st["Retry"][0]["ErrorEquals"], name
+        assert st["Catch"][0]["Next"].endswith(" Failed"), name
+
+
+def test_failure_path_notifies_then_fails_with_the_cause() -> None:
+    s = states()
+    assert s["Failed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error",
+                           "CausePath": "$.failure.Cause"}
+    assert s["Notify Failure"]["Resource"] == "arn:aws:states:::sns:publish"
+    assert s["Notify Failure"]["Next"] == "Failed"
+    assert s["Training Failed"]["Parameters"]["Message.$"] == "$.stages.notify.messages.failure.training"
+    assert s["Notify Success"]["Next"] == "Succeeded"
+
+
+def test_deploy_creates_or_updates() -> None:
+    s = states()
+    assert s["Find Endpoint"]["Catch"][0]["Next"] == "Create Endpoint"
+    assert s["Find Endpoint"]["Next"] == "Update Endpoint"
+    assert s["Update Endpoint"]["Resource"] == "arn:aws:states:::sagemaker:updateEndpoint"
+    assert s["Create Endpoint"]["Resource"] == "arn:aws:states:::sagemaker:createEndpoint"
+    assert s["Wait For Endpoint"]["SecondsPath"] == "$.stages.deploy.wait_seconds"
+
+
+def test_manual_approval_waits_for_a_task_token() -> None:
+    approval = states()["Approval"]
+    assert approval["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert approval["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+
+
+def test_all_states_reachable() -> None:
+    s = states()
+    seen, todo = set(), [compile_state_machine()["StartAt"]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        st = s[name]
+        todo += [x for x in (st.get("Next"), st.get("Default")) if x]
+        todo += [c["Next"] for c in st.get("Choices", [])]
+        todo += [c["Next"] for c in st.get("Catch", [])]
+    assert seen == set(s)
+
+
+@pytest.mark.parametrize("options", [CompileOptions(helper_function=""),
+                                     CompileOptions(sagemaker_retries=11)])
+def test_bad_options(options: CompileOptions) -> None:
+    with pytest.raises(CompileError):
+        compile_state_machine(options)

@@ -1,0 +1,90 @@
+from sagestep.backends.base import find_task_token
+from sagestep.backends.progress import stage_of, stages
+
+
+def ev(i, kind, t, prev=None, **details):
+    event = {"id": i, "type": kind, "timestamp": float(t), "previousEventId": prev or i - 1}
+    event.update(details)
+    return event
+
+
+def entered(i, kind, name, t):
+    return ev(i, kind, t, stateEnteredEventDetails={"name": name})
+
+
+def exited(i, kind, name, t):
+    return ev(i, kind, t, stateExitedEventDetails={"name": name})
+
+
+def test_stage_of_prefers_the_stage_prefix_and_falls_back_to_words():
+    assert stage_of("training: job") == "training"
+    assert stage_of("batch_transform: job") == "batch_transform"
+    assert stage_of("CheckPreProcessingRun") == "preprocessing"  # seed 002's names
+    assert stage_of("CreateModelTask") == "create_model"
+    assert stage_of("BatchTransformJob") == "batch_transform"
+    assert stage_of("Training?") == "training"
+    assert stage_of("Tuning Best Job") == "tuning"
+    assert stage_of("Pass") is None
+
+
+def test_stages_from_a_seed002_style_history():
+    events = [
+        ev(1, "ExecutionStarted", 0),
+        entered(2, "ChoiceStateEntered", "CheckPreProcessingRun", 0),
+        exited(3, "ChoiceStateExited", "CheckPreProcessingRun", 0),
+        entered(4, "TaskStateEntered", "PreProcessingJob", 1),
+        ev(5, "TaskScheduled", 1, taskScheduledEventDetails={
+            "resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+            "parameters": '{"ProcessingJobName": "demo-prep-1"}'}),
+        ev(6, "TaskSucceeded", 4),
+        exited(7, "TaskStateExited", "PreProcessingJob", 4),
+        entered(8, "ChoiceStateEntered", "CheckTrainingRun", 4),
+        exited(9, "ChoiceStateExited", "CheckTrainingRun", 4),
+        entered(10, "ChoiceStateEntered", "CheckEvaluationRun", 4),
+        exited(11, "ChoiceStateExited", "CheckEvaluationRun", 4),
+        entered(12, "TaskStateEntered", "EvaluationJob", 5),
+        ev(13, "TaskScheduled", 5, taskScheduledEventDetails={
+            "resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+            "parameters": '{"ProcessingJobName": "demo-eval-1"}'}),
+        ev(14, "TaskFailed", 6, taskFailedEventDetails={"error": "States.TaskFailed", "cause": "boom"}),
+        ev(15, "ExecutionFailed", 6),
+    ]
+    got = {s.stage: s for s in stages(events, "FAILED", ["preprocessing", "training", "evaluation",
+                                                          "CreateModel", "batchTransform"])}
+    assert list(got) == ["preprocessing", "training", "evaluation", "create_model", "batch_transform"]
+    assert (got["preprocessing"].status, got["preprocessing"].seconds) == ("SUCCEEDED", 4.0)
+    assert got["preprocessing"].jobs == ("demo-prep-1",)
+    assert got["training"].status == "SKIPPED"
+    assert got["evaluation"].status == "FAILED" and got["evaluation"].detail == "States.TaskFailed: boom"
+    assert got["create_model"].status == "SKIPPED"  # never reached in a finished run
+
+
+def test_a_retry_that_succeeds_clears_the_failure_and_running_stages_show():
+    events = [
+        entered(1, "TaskStateEntered", "training: job", 0),
+        ev(2, "TaskScheduled", 0, taskScheduledEventDetails={"resource": "x", "parameters": "{}"}),
+        ev(3, "TaskFailed", 1, taskFailedEventDetails={"error": "ThrottlingException"}),
+        ev(4, "TaskScheduled", 2, taskScheduledEventDetails={"resource": "x", "parameters": "{}"}),
+        ev(5, "TaskSucceeded", 3),
+        entered(6, "TaskStateEntered", "deploy: endpoint", 3),
+    ]
+    got = {s.stage: s for s in stages(events, "RUNNING")}
+    assert got["training"].status == "SUCCEEDED" and got["training"].detail == ""
+    assert got["deploy"].status == "RUNNING"
+    assert got["evaluation"].status == "PENDING"
+
+
+def test_find_task_token_only_while_waiting():
+    scheduled = ev(2, "TaskScheduled", 0, taskScheduledEventDetails={
+        "resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "parameters": '{"FunctionName": "sagestep-helper", "Payload": {"action": "approval", "token": "T1"}}'})
+    events = [entered(1, "TaskStateEntered", "Approval", 0), scheduled, ev(3, "TaskSubmitted", 0)]
+    assert find_task_token(events) == "T1"
+    assert find_task_token([*events, ev(4, "TaskSucceeded", 1)]) is None
+
+
+def test_titles_match_the_generic_state_machine():
+    from sagestep.asl.generic import TITLES
+    from sagestep.backends.progress import _TITLES
+
+    assert dict(_TITLES) == dict(TITLES)

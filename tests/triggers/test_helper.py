@@ -1,0 +1,118 @@
+"""The helper Lambda of the generic state machine (pure; owned by spec-compile)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sagestep.spec.item import MODEL_DATA
+from sagestep.triggers.helper import GateError, RenderError, attempt_name, handler
+
+
+def state(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "pipeline": "demo", "config_version": 3,
+        "run": {"id": "abcd1234", "execution_name": "demo-20260101-abcd1234"},
+        "names": {"training": "demo-train-abcd1234", "tuning": "t" * 29, "model": "demo-model-x",
+                  "endpoint_config": "demo-epc-x", "evaluation": "demo-eval-x"},
+        "stages": {
+            "training": {"run": True, "request": {"RoleArn": "r"}},
+            "tuning": {"run": True, "request": {"X": 1}},
+            "evaluation": {"run": True, "request": {"ProcessingInputs": [
+                {"InputName": "model", "S3Input": {"S3Uri": MODEL_DATA}}]}},
+            "create_model": {"run": True, "request": {"PrimaryContainer": {
+                "Image": "img", "ModelDataUrl": MODEL_DATA}}},
+            "deploy": {"run": True, "endpoint_config": {"ProductionVariants": []}},
+            "register": {"run": True, "request": {"CustomerMetadataProperties": {"team": "ml"},
+                "InferenceSpecification": {"Containers": [{"ModelDataUrl": MODEL_DATA}]}}},
+            "gate": {"run": True, "source": "evaluation", "metric": "regression_metrics.mse.value",
+                     "threshold": 5.0, "comparison": "less_than_or_equal"},
+        },
+        "results": {"training": {"ModelArtifacts": {"S3ModelArtifacts": "s3://b/train/model.tar.gz"},
+                                 "FinalMetricDataList": [{"MetricName": "validation:error",
+                                                          "Value": 0.04}]}},
+    }
+    base.update(over)
+    return base
+
+
+def render(stage: str, attempt: int = 0, st: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = handler({"action": "render", "stage": stage, "attempt": attempt,
+                                   "state": st or state()})
+    return out
+
+
+def test_job_name_is_unique_per_attempt_and_within_limits() -> None:
+    assert render("training")["TrainingJobName"] == "demo-train-abcd1234-0"
+    assert render("training", 2)["TrainingJobName"] == "demo-train-abcd1234-2"
+    tuning = render("tuning", 10)["HyperParameterTuningJobName"]
+    assert len(tuning) == 32 and tuning.endswith("-10")
+    assert attempt_name("a" * 70, 3, 63) == "a" * 61 + "-3"
+
+
+def test_model_artifact_comes_from_training_or_tunings_best_job() -> None:
+    ev = render("evaluation")
+    assert ev["ProcessingInputs"][0]["S3Input"]["S3Uri"] == "s3://b/train/model.tar.gz"
+    st = state()
+    st["results"]["best_training"] = {"ModelArtifacts": {"S3ModelArtifacts": "s3://b/best.tar.gz"}}
+    model = render("create_model", 0, st)
+    assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://b/best.tar.gz"
+    assert model["ModelName"] == "demo-model-x"
+
+
+def test_missing_model_is_a_clear_error() -> None:
+    with pytest.raises(RenderError, match="neither training nor tuning ran"):
+        render("create_model", 0, state(results={}))
+
+
+def test_leftover_placeholders_are_errors() -> None:
+    st = state()
+    st["stages"]["training"]["request"]["OutputDataConfig"] = {"S3OutputPath": "s3://{{ oops }}"}
+    with pytest.raises(RenderError, match="placeholders without a value: oops"):
+        render("training", 0, st)
+
+
+def test_endpoint_config_and_register_lineage() -> None:
+    assert render("deploy")["EndpointConfigName"] == "demo-epc-x"
+    props = render("register")["CustomerMetadataProperties"]
+    assert props == {"team": "ml", "sagestep:pipeline": "demo", "sagestep:config-version": "3",
+                     "sagestep:execution": "demo-20260101-abcd1234", "sagestep:run-id": "abcd1234"}
+
+
+def test_gate_reads_any_key_path_of_evaluation_json() -> None:
+    report = {"regression_metrics": {"mse": {"value": 4.2}}}
+    st = state(work={"report": {"Body": json.dumps(report)}})
+    verdict = handler({"action": "gate", "state": st})
+    assert verdict["passed"] is True and verdict["value"] == 4.2
+    assert verdict["summary"] == "gate passed: regression_metrics.mse.value = 4.2, required <= 5"
+    report["regression_metrics"]["mse"]["value"] = 7.5
+    st["work"]["report"]["Body"] = json.dumps(report)
+    assert handler({"action": "gate", "state": st})["passed"] is False
+
+
+def test_gate_on_training_metrics_and_max_comparison() -> None:
+    st = state()
+    st["stages"]["gate"] = {"run": True, "source": "training", "metric": "validation:error",
+                            "threshold": 0.1, "comparison": "less_than"}
+    assert handler({"action": "gate", "state": st})["passed"] is True
+    st["stages"]["gate"]["comparison"] = "greater_than_or_equal"
+    assert handler({"action": "gate", "state": st})["passed"] is False
+
+
+def test_gate_errors_say_what_exists() -> None:
+    st = state(work={"report": {"Body": json.dumps({"regression_metrics": {"mae": 1}})}})
+    with pytest.raises(GateError, match="at regression_metrics the keys are mae"):
+        handler({"action": "gate", "state": st})
+    st["stages"]["gate"]["source"] = "training"
+    st["stages"]["gate"]["metric"] = "auc"
+    with pytest.raises(GateError, match="it reported: validation:error"):
+        handler({"action": "gate", "state": st})
+
+
+def test_approval_acknowledges_and_unknown_action_fails() -> None:
+    out = handler({"action": "approval", "token": "tok", "execution": "arn"})
+    assert out == {"waiting": True, "execution": "arn", "token": "tok"}
+    with pytest.raises(ValueError, match="unknown action"):
+        handler({"action": "dance"})
