@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,12 +108,20 @@ class MotoStack:
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._proxy.server_address[1]}"
         self.moto_url = f"http://{host}:{port}"
+        # moto's Step Functions interpreter calls service integrations (SQS, SNS, DynamoDB, ...)
+        # at http://localhost:$MOTO_PORT (default 5000), read at each call.
+        self._saved_port = os.environ.get("MOTO_PORT")
+        os.environ["MOTO_PORT"] = str(port)
         if self._execute:
             # moto's Step Functions runs real ASL (its LocalStack-derived parser) only when asked.
             self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._saved_port is None:
+            os.environ.pop("MOTO_PORT", None)
+        else:
+            os.environ["MOTO_PORT"] = self._saved_port
         self._proxy.shutdown()
         self._proxy.server_close()
         self._moto.stop()

@@ -30,13 +30,14 @@ OPERATIONS = {
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 
 
-def _render(value: Any) -> Any:
+def _render(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _render(v) for k, v in value.items()}
+        return {k: _render(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_render(v) for v in value]
+        return [_render(v, key) for v in value]
     if isinstance(value, str):
-        if _PLACEHOLDER.fullmatch(value.strip()):
+        # a whole-value placeholder stands for what the router puts there: a URI or a name
+        if _PLACEHOLDER.fullmatch(value.strip()) and key.endswith(("Uri", "Url", "Path")):
             return "s3://bucket/rendered/value"
         return _PLACEHOLDER.sub("run1", value)
     return value

@@ -171,3 +171,15 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="cannot read the config file"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_json_config_and_framework_version_errors(tmp_path: Path) -> None:
+    config = {"name": "j", "stages": {"training": {
+        "framework": "sklearn", "framework_version": "0.1", "script": "t.py",
+        "source_dir": "s3://b/code.tar.gz", "inputs": {"train": "s3://b/train"}}}}
+    with pytest.raises(SpecError, match=r"stages\.training: sklearn has no container version '0\.1'"):
+        load_config(write(tmp_path, json.dumps(config, indent=2), "p.json"))
+    config["stages"]["training"]["framework_version"] = "1.0-1"
+    item = load_config(write(tmp_path, json.dumps(config), "p.json")).item
+    hyper = item["stages"]["training"]["request"]["HyperParameters"]
+    assert hyper["sagemaker_submit_directory"] == "s3://b/code.tar.gz"
