@@ -221,3 +221,16 @@ def test_network_isolation_cuts_the_network(env: Env) -> None:
         server.close()
     assert "network: reachable" in logs["net-open"]
     assert "network: unreachable" in logs["net-closed"]
+
+
+def test_checkpoints_are_restored_and_synced(env: Env) -> None:
+    env.s3.put_object(Bucket="bkt", Key="data/train/x.csv", Body=b"1\n")
+    env.s3.put_object(Bucket="bkt", Key="ckpt/run/step-1", Body=b"one")
+    script = ("import os\nd = '/opt/ml/checkpoints' if os.path.isdir('/opt/ml/checkpoints') else "
+              "os.environ['SAGEMAKER_BASE_DIR'] + '/checkpoints'\nprint('found', sorted(os.listdir(d)))\n"
+              "open(os.path.join(d, 'step-2'), 'w').write('two')\n")
+    src = env.put_source("code/ck.tar.gz", {"train.py": script})
+    d = _run(env, training_request("ckpt-1", src, CheckpointConfig={"S3Uri": "s3://bkt/ckpt/run"}))
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    assert "found ['step-1']" in [e["message"] for e in env.sm.get_job_logs(JobName="ckpt-1")["events"]]
+    assert env.s3.get_object(Bucket="bkt", Key="ckpt/run/step-2")["Body"].read() == b"two"

@@ -28,6 +28,7 @@ from sagestep.asl.states import Choice, Pass, State, Succeed, Task
 
 
 def tuning_stage(policy: Policy, nxt: str) -> list[State]:
+    """Tuning as a job stage, then the describe of its best training job."""
     states = job_stage("tuning", "createHyperParameterTuningJob", policy, nxt, then="Tuning Best Job")
     # The tuning job's describe names its best training job but not that job's model
     # artifact, which create model / register / evaluation need.
@@ -44,6 +45,7 @@ def tuning_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def gate_stage(policy: Policy, nxt: str) -> list[State]:
+    """Read the metric (evaluation.json or training metrics), compare, pass or reject."""
     read = Task(
         name="Gate Read Report",
         resource=integration_arn("aws-sdk:s3", "getObject"),
@@ -108,6 +110,7 @@ def gate_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def approval_stage(policy: Policy, nxt: str) -> list[State]:
+    """Automatic (skip) or manual: announce, then wait for a task token."""
     mode = Choice(
         name="Approval Mode?",
         choices=(string_is("$.stages.approval.mode", "manual", "Notify Approval?"),),
@@ -170,6 +173,7 @@ def approval_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def register_stage(policy: Policy, nxt: str) -> list[State]:
+    """Ensure the model package group, then register the run's model."""
     find = Task(
         name="Find Model Package Group",
         resource=sdk("describeModelPackageGroup"),
@@ -214,6 +218,7 @@ def register_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def create_model_stage(policy: Policy, nxt: str) -> list[State]:
+    """Create the SageMaker model from the run's artifact."""
     return [
         run_choice("create_model", "Render Create Model", nxt),
         render("Render Create Model", "create_model", policy, "Create Model"),
@@ -230,6 +235,7 @@ def create_model_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def deploy_stage(policy: Policy, nxt: str) -> list[State]:
+    """Endpoint config, then create or update the endpoint and poll until InService."""
     endpoint = {
         "EndpointName.$": "$.names.endpoint",
         "EndpointConfigName.$": "$.names.endpoint_config",
@@ -320,6 +326,7 @@ def deploy_stage(policy: Policy, nxt: str) -> list[State]:
 
 
 def notify_stage(policy: Policy) -> list[State]:
+    """The success notification and the final Succeed state."""
     message = (
         "States.Format('{} Pipeline {}, execution {} succeeded.', "
         "$.stages.notify.messages.success, $.pipeline, $.run.execution_name)"

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from sagestep.clock import Clock
 from sagestep.sagemaker.logs import LogStore
+from sagestep.sagemaker.logtail import LineReader
 from sagestep.sagemaker.process import Process, proc_start
 from sagestep.sagemaker.records import RecordStore
 from sagestep.sagemaker.sandbox import Sandbox, job_environment
@@ -214,7 +215,7 @@ class JobRunner:
         return proc
 
     def _watch(self, job: JobDefinition, ctx: JobContext, proc: Process, reattached: bool) -> None:
-        reader = _LineReader(self._run_dir(job) / "output.log", ctx, job, resume=reattached)
+        reader = LineReader(self._run_dir(job) / "output.log", ctx, job, resume=reattached)
         limit = job.max_runtime()
         begun = time.monotonic()
         if reattached:
@@ -283,56 +284,3 @@ def _shell() -> str:
     # bash, not dash: dash drops environment variables whose names are not identifiers, and the
     # toolkit exports such names (SM_HP_LEARNING-RATE keeps the hyphen).
     return shutil.which("bash") or "/bin/sh"
-
-
-class _LineReader:
-    """Tails the raw output file into log events and ``job.line``.
-
-    The consumed offset is kept in ``<run>/output.offset`` so a worker that re-attaches after
-    a restart logs only new lines, and replays the old ones into ``job.line`` (metrics) only.
-    """
-
-    def __init__(self, path: Path, ctx: JobContext, job: JobDefinition, resume: bool = False) -> None:
-        self._path, self._ctx, self._job = path, ctx, job
-        self._offset_file = path.with_suffix(".offset")
-        self._offset = 0
-        self._partial = b""
-        if resume:
-            self._replay()
-        else:
-            self._offset_file.unlink(missing_ok=True)
-
-    def _replay(self) -> None:
-        try:
-            done = int(self._offset_file.read_text())
-            with self._path.open("rb") as fh:
-                old = fh.read(done)
-        except (OSError, ValueError):
-            return
-        self._offset = len(old)
-        for raw in old.split(b"\n")[:-1]:
-            self._job.line(self._ctx, raw.decode("utf-8", "replace").rstrip("\r"))
-        self._offset -= len(old) - (old.rfind(b"\n") + 1)
-
-    def pump(self, final: bool = False) -> None:
-        try:
-            with self._path.open("rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
-        except FileNotFoundError:
-            return
-        if not chunk and not (final and self._partial):
-            return
-        self._offset += len(chunk)
-        data = self._partial + chunk
-        parts = data.split(b"\n")
-        self._partial = parts.pop()
-        if final and self._partial:
-            parts.append(self._partial)
-            self._partial = b""
-        lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
-        if lines:
-            self._ctx.log(*lines)
-            for line in lines:
-                self._job.line(self._ctx, line)
-            self._offset_file.write_text(str(self._offset - len(self._partial)))

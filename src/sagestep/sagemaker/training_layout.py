@@ -45,11 +45,7 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
     if doc.get("CheckpointConfig"):
         _stage_checkpoints(svc, ctx, doc["CheckpointConfig"])
     base = sb.base
-    env = dict(doc.get("Environment", {}))
-    env.update({"TRAINING_JOB_NAME": doc["TrainingJobName"], "TRAINING_JOB_ARN": doc["TrainingJobArn"],
-                "SAGEMAKER_BASE_DIR": base, "AWS_REGION": svc.arns.region, "SM_STUDIO_LOCAL_MODE": "true",
-                "CURRENT_HOST": "algo-1", "SAGEMAKER_JOB_NAME": doc["TrainingJobName"],
-                "SAGEMAKER_REGION": svc.arns.region, "PYTHONUNBUFFERED": "1"})
+    env = _platform_env(svc, doc, base)
     tk = from_hyperparameters(hps, env, f"{base}/code")
     env.update(sm_environment(tk, base, doc["TrainingJobName"], channels, input_config, resource,
                               f"{base}/code"))
@@ -69,6 +65,16 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
         f"ClientError: image {algo['TrainingImage']} runs a user script: set the hyperparameter "
         "sagemaker_program (or the environment variable SAGEMAKER_PROGRAM) to the entry point, "
         "and sagemaker_submit_directory to the s3:// URI of sourcedir.tar.gz")
+
+
+def _platform_env(svc: SageMakerService, doc: dict[str, Any], base: str) -> dict[str, str]:
+    """The request's Environment plus what the platform and the toolkit export (§2.2, §3.1)."""
+    env = dict(doc.get("Environment", {}))
+    env.update({"TRAINING_JOB_NAME": doc["TrainingJobName"], "TRAINING_JOB_ARN": doc["TrainingJobArn"],
+                "SAGEMAKER_BASE_DIR": base, "AWS_REGION": svc.arns.region, "SM_STUDIO_LOCAL_MODE": "true",
+                "CURRENT_HOST": "algo-1", "SAGEMAKER_JOB_NAME": doc["TrainingJobName"],
+                "SAGEMAKER_REGION": svc.arns.region, "PYTHONUNBUFFERED": "1"})
+    return env
 
 
 def _channel_config(ch: dict[str, Any], algo: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,10 @@ def log_tail(workdir: Path) -> str:
         text = (workdir / "server.log").read_text(errors="replace")
     except OSError:
         return ""
+    # The server's own start-up failure line says it best; else the end of the log.
+    for line in reversed(text.splitlines()):
+        if line.startswith("model server failed to start:"):
+            return line[:LOG_TAIL]
     return text.strip()[-LOG_TAIL:]
 
 

@@ -49,7 +49,9 @@ def load_boosters(model_dir: Path) -> list[xgb.Booster]:
             try:
                 booster.load_model(bytearray(raw))
             except xgb.core.XGBoostError as exc:
-                raise InvocationError(500, f"Model at {path} cannot be loaded: {exc}") from exc
+                # XGBoost appends a native stack trace; its first line says what is wrong.
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise InvocationError(500, f"Model at {path} cannot be loaded: {reason}") from exc
         boosters.append(booster)
     if not boosters:
         raise InvocationError(500, f"No model file in {model_dir}; expected xgboost-model")
