@@ -112,12 +112,16 @@ class MotoStack:
         # at http://localhost:$MOTO_PORT (default 5000), read at each call.
         self._saved_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)
-        if self._execute:
-            # moto's Step Functions runs real ASL (its LocalStack-derived parser) only when asked.
-            self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+        # moto's backends are process-wide, shared by every server in this process: start clean.
+        self._post("/moto-api/reset", {})
+        # moto's Step Functions runs real ASL (its LocalStack-derived parser) only when asked.
+        # That interpreter runs ONE execution per reset in moto 5.2.1: a later StartExecution
+        # deep-copies the backend, locks of the earlier run included, and fails (HTTP 500).
+        self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": self._execute}})
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._post("/moto-api/reset", {})
         if self._saved_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

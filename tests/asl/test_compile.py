@@ -93,8 +93,10 @@ def test_job_stages_are_retried_attempts_with_fresh_names() -> None:
         assert attempt["Type"] == "Parallel"
         assert attempt["Parameters"]["attempt.$"] == "$$.State.RetryCount"
         assert SAGEMAKER_ERRORS in attempt["Retry"][0]["ErrorEquals"]
-        assert attempt["Catch"][0]["ErrorEquals"] == ["States.ALL"]
-        assert attempt["Catch"][0]["Next"] == f"{title} Failed"
+        assert [c["ErrorEquals"] for c in attempt["Catch"]] == [["States.TaskFailed"], ["States.ALL"]]
+        assert [c["Next"] for c in attempt["Catch"]] == [f"{title} Retry?", f"{title} Failed"]
+        assert s[f"{title} Again?"]["Default"] == f"{title} Failed"
+        assert s[f"{title} Wait"]["Next"] == title
         branch = attempt["Branches"][0]["States"]
         assert branch[f"Run {title}"]["Resource"] == f"arn:aws:states:::sagemaker:{action}.sync"
         render = branch[f"Render {title}"]["Parameters"]["Payload"]
@@ -104,9 +106,12 @@ def test_job_stages_are_retried_attempts_with_fresh_names() -> None:
 def test_every_sagemaker_call_retries_and_fails_into_the_failure_path() -> None:
     for name, st in states().items():
         resource = st.get("Resource", "")
-        if "sagemaker" not in resource or name in ("Find Endpoint", "Find Model Package Group"):
+        if "sagemaker" not in resource:
             continue
         assert SAGEMAKER_ERRORS in st["Retry"][0]["ErrorEquals"], name
+        assert "SageMaker.ValidationException" not in st["Retry"][0]["ErrorEquals"], name
+        if name in ("Find Endpoint", "Find Model Package Group"):
+            continue  # "not found" leads to the create path
         assert st["Catch"][0]["Next"].endswith(" Failed"), name
 
 
@@ -151,7 +156,8 @@ def test_all_states_reachable() -> None:
 
 
 @pytest.mark.parametrize("options", [CompileOptions(helper_function=""),
-                                     CompileOptions(sagemaker_retries=11)])
+                                     CompileOptions(sagemaker_retries=5, job_failure_retries=5),
+                                     CompileOptions(job_failure_retries=-1)])
 def test_bad_options(options: CompileOptions) -> None:
     with pytest.raises(CompileError):
         compile_state_machine(options)

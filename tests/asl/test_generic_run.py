@@ -168,8 +168,8 @@ class Harness:
                 break
             if not self.svc.worker.run_once():
                 due = self.svc.journal.next_due()
-                if due is None:
-                    break  # waiting for a callback
+                if due is None or due - self.clock.now() > 3600:
+                    break  # waiting for a callback (or only its timeout is left)
                 self.clock.skip_to(due)
         return self.svc.journal.one("SELECT * FROM sfn_executions WHERE arn = ?", (arn,))
 
@@ -316,3 +316,56 @@ def test_seed_configs_run_as_they_are(tmp_path: Path, fixture: str) -> None:
         training = dict(h.sm.calls)["TrainingJob"]
         artifact = h.sm.jobs[training["TrainingJobName"]]["ModelArtifacts"]["S3ModelArtifacts"]
         assert dict(h.sm.calls)["Model"]["PrimaryContainer"]["ModelDataUrl"] == artifact
+
+
+def test_rejected_approval_fails_the_run(tmp_path: Path) -> None:
+    item = _item(tmp_path, approval={"mode": "manual"})
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    arn = h.start(item)
+    h.run(arn)
+    token = h.svc.journal.one("SELECT token FROM sfn_task_tokens WHERE status = 'WAITING'")[0]
+    callbacks.send_failure(h.svc.journal, token, "Sagestep.Rejected", "metrics look off",
+                           h.clock.now())
+    row = h.run(arn)
+    assert (row["status"], row["error"], row["cause"]) == (
+        "FAILED", "Sagestep.Rejected", "metrics look off")
+    assert "ModelPackage" not in [k for k, _ in h.sm.calls]
+
+
+def test_gate_on_training_metric_and_stop_on_fail(tmp_path: Path) -> None:
+    item = _item(tmp_path, gate={"source": "training", "metric": "validation:error",
+                                 "threshold": 0.01, "comparison": "less_than_or_equal",
+                                 "on_fail": "stop"})
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    row = h.run(h.start(item))
+    assert row["status"] == "SUCCEEDED"
+    out = json.loads(row["output"])
+    assert out["results"]["gate"]["passed"] is False
+    assert "Model" not in [k for k, _ in h.sm.calls]
+
+
+def test_stage_retry_policy_runs_a_failed_job_again_under_a_new_name(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    item["stages"]["preprocessing"]["retry"] = {"max_attempts": 1, "interval_seconds": 60,
+                                               "backoff_rate": 2.0}
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
+    base = names["preprocessing"]
+    # attempts -0 and -1 are this entry's native retries (job_failure_retries=1 in Harness)
+    h.sm.fail_jobs = {f"{base}-0", f"{base}-1"}
+    row = h.run(h.start(item))
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    tried = [p["ProcessingJobName"] for k, p in h.sm.calls if k == "ProcessingJob"][:3]
+    assert tried == [f"{base}-0", f"{base}-1", f"{base}-6"]  # 1 loop x 6 native attempts + 0
+    out = json.loads(row["output"])
+    assert out["work"]["retries"]["preprocessing"] == {"retry": True, "count": 1, "wait": 60}
+
+
+def test_unanswered_approval_times_out(tmp_path: Path) -> None:
+    item = _item(tmp_path, approval={"mode": "manual", "timeout_seconds": 7200})
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    arn = h.start(item)
+    assert h.run(arn)["status"] == "RUNNING"
+    h.clock.advance(7201)
+    row = h.run(arn)
+    assert (row["status"], row["error"]) == ("FAILED", "States.Timeout")

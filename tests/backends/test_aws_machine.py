@@ -78,7 +78,8 @@ def test_moto_parser_rejects_what_is_not_asl(moto_stack: MotoStack) -> None:
     sfn = moto_stack.client("stepfunctions")
     with pytest.raises(ClientError, match="ASLParserException"):
         sfn.create_state_machine(
-            name="broken", definition='{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}',
+            name="broken",
+            definition='{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}',
             roleArn=ROLE,
         )
 
@@ -106,7 +107,9 @@ def _asl_validator() -> str | None:
         return None
     subprocess.run(
         [npm, "install", "--prefix", str(NPM_PREFIX), "--no-audit", "--no-fund", "asl-validator@4"],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return str(binary) if binary.exists() else None
 

@@ -146,3 +146,25 @@ def test_definition_is_updated_when_it_changes(tmp_path):
     assert second.state_machine_arn == arn
     described = second.sfn.describe_state_machine(stateMachineArn=arn)
     assert json.loads(described["definition"])["States"]["Done"]["Type"] == "Pass"
+
+
+def test_manual_approval_with_the_compiled_generic_machine(tmp_path):
+    config = tmp_path / "approve.yaml"
+    config.write_text("name: approve-only\nstages:\n  approval:\n    mode: manual\n")
+    b = LocalBackend(tmp_path / "ws")
+    try:
+        assert b.register(config).version == 1
+        ref = b.start_run("approve-only")
+        b.runtime.engine.wait(ref.arn, timeout=3)
+        assert [(s.stage, s.status) for s in b.stages(ref.arn)] == [("approval", "WAITING")]
+        b.approve(ref.name, "fine")
+        assert wait(b, ref.arn).status == "SUCCEEDED"
+        other = b.start_run("approve-only")
+        b.runtime.engine.wait(other.arn, timeout=3)
+        b.reject(other.name, "not this one")
+        rejected = wait(b, other.arn)
+        assert (rejected.status, rejected.error, rejected.cause) == (
+            "FAILED", "Sagestep.Rejected", "not this one")
+        assert [(s.stage, s.status) for s in b.stages(other.arn)] == [("approval", "FAILED")]
+    finally:
+        b.runtime.engine.close()

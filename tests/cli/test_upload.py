@@ -18,3 +18,15 @@ def test_upload_bad_destination_is_a_clear_error(cli, tmp_path):
     data.write_text("1\n")
     code, _, err = cli("upload", str(data), "landing/d.csv")
     assert code == 1 and "is not an S3 URI" in err.replace("\n", "")
+
+
+def test_trigger_sends_any_router_event(cli, tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text('{"Records": [{"body": "{\\"consumption_pipeline_name\\": \\"churn\\", '
+                     '\\"dataset_date\\": \\"2024-03-09T14:00:00Z\\"}"}]}')
+    code, out, err = cli("trigger", str(event))
+    assert (code, err) == (0, "")
+    assert normalise(out) == "started churn-20240309-RUNID (churn)\n"
+    event.write_text("{nope")
+    code, _, err = cli("trigger", str(event))
+    assert code == 1 and "not JSON" in " ".join(err.split())

@@ -35,6 +35,8 @@ class FakeSageMaker:
         self.conn.execute("CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY,"
                           " created REAL, request TEXT)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS creates (name TEXT, at REAL)")
+        # A create whose reply has not been returned yet: the test kills the worker then.
+        self.conn.execute("CREATE TABLE IF NOT EXISTS inflight (name TEXT)")
         self.lock = threading.Lock()
 
     def create_training_job(self, **request: Any) -> dict[str, Any]:
@@ -49,11 +51,14 @@ class FakeSageMaker:
                 self.conn.execute("INSERT INTO jobs VALUES (?, ?, ?)",
                                   (name, time.time(), json.dumps(request)))
                 self.conn.execute("INSERT INTO creates VALUES (?, ?)", (name, time.time()))
+                self.conn.execute("INSERT INTO inflight VALUES (?)", (name,))
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
         time.sleep(CREATE_REPLY_SECONDS)  # a slow reply: a kill here loses the response
+        with self.lock:
+            self.conn.execute("DELETE FROM inflight WHERE name = ?", (name,))
         return {"TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}"}
 
     def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:

@@ -54,3 +54,60 @@ def test_running_job_is_reattached_after_restart(env: Env, tmp_path) -> None:
     messages = [e["message"] for e in restarted.sm.get_job_logs(JobName="attach-1")["events"]]
     assert messages.count("late") == 1 and messages.count("hi") == 1
     assert time.monotonic() > 0 and sys.executable
+
+
+def test_kill_9_of_the_worker_mid_job_then_restart_completes_it(tmp_path) -> None:
+    import json
+    import os
+    import signal
+    import textwrap
+
+    home = tmp_path / "ws"
+    env = make_env(home)
+    env.s3.put_object(Bucket="bkt", Key="data/train/x.csv", Body=b"1\n")
+    src = env.put_source("code/k.tar.gz", {"train.py": textwrap.dedent("""
+        import os, time
+        print('step 1', flush=True)
+        time.sleep(1.5)
+        open(os.environ['SM_MODEL_DIR'] + '/model.txt', 'w').write('trained')
+        print('step 2')
+        """)})
+    request = training_request("killed-1", src)
+    worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import json, time
+        from sagestep.local import client
+        sm = client("sagemaker", home={str(home)!r})
+        sm.create_training_job(**json.loads({json.dumps(request)!r}))
+        time.sleep(60)
+        """)], cwd=os.getcwd())
+    deadline = time.monotonic() + 30
+    while (env.svc.records.get("training-job", "killed-1") or {}).get("SecondaryStatus") != "Training":
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    restarted = make_env(home)  # a new worker: re-attaches to the still-running job process
+    restarted.sm.wait_for_job(JobName="killed-1", Timeout=30)
+    d = restarted.sm.describe_training_job(TrainingJobName="killed-1")
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    body = restarted.s3.get_object(Bucket="bkt", Key="models/killed-1/output/model.tar.gz")["Body"].read()
+    assert len(body) > 0
+    messages = [e["message"] for e in restarted.sm.get_job_logs(JobName="killed-1")["events"]]
+    assert messages.count("step 1") == 1 and messages.count("step 2") == 1
+
+
+def test_job_never_handed_to_a_runner_is_failed_after_a_minute(tmp_path) -> None:
+    from sagestep.clock import FakeClock
+
+    env = make_env(tmp_path / "ws")
+    now = FakeClock().now()
+    env.svc.records.insert("processing-job", "lost-1", {
+        "ProcessingJobName": "lost-1", "ProcessingJobStatus": "InProgress",
+        "CreationTime": now - 120, "LastModifiedTime": now - 120}, "CreateProcessingJob")
+    env.svc.records.insert("processing-job", "young-1", {
+        "ProcessingJobName": "young-1", "ProcessingJobStatus": "InProgress",
+        "CreationTime": now + 1e9, "LastModifiedTime": now + 1e9}, "CreateProcessingJob")
+    restarted = make_env(tmp_path / "ws")
+    lost = restarted.sm.describe_processing_job(ProcessingJobName="lost-1")
+    assert lost["ProcessingJobStatus"] == "Failed" and "had not started" in lost["FailureReason"]
+    assert restarted.sm.describe_processing_job(ProcessingJobName="young-1")["ProcessingJobStatus"] == "InProgress"

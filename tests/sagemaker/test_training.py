@@ -83,10 +83,13 @@ def test_script_mode_sklearn_produces_model_at_aws_path(env: Env) -> None:
 def test_mapped_mode_without_sandbox(tmp_path) -> None:
     env = make_env(tmp_path / "ws", sandbox="none")
     _stage_iris(env)
-    src = env.put_source("code/sourcedir.tar.gz", {"train.py": TRAIN})
+    script = ("import os\nrows = open(os.environ['SM_CHANNEL_TRAIN'] + '/iris.csv').read().splitlines()\n"
+              "open(os.environ['SM_MODEL_DIR'] + '/rows.txt', 'w').write(str(len(rows)))\n")
+    src = env.put_source("code/mapped.tar.gz", {"train.py": script})
     d = _run(env, training_request("iris-mapped", src))
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     assert d["SagestepLocal"]["Sandbox"] == "none"
+    assert _tar_members(env, "models/iris-mapped/output/model.tar.gz") == {"rows.txt": b"150"}
 
 
 def test_failure_file_becomes_failure_reason(env: Env) -> None:

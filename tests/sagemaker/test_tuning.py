@@ -122,7 +122,8 @@ def test_tuning_the_builtin_xgboost_on_its_validation_metric(env: Env) -> None:
         HyperParameterTuningJobConfig={
             "Strategy": "Bayesian", "RandomSeed": 1,
             "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:rmse"},
-            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2},
+            # two jobs only: each imports xgboost (~1 s); the search itself is tested above
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 2},
             "ParameterRanges": {"ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.5"}],
                                 "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "6"}]}},
         TrainingJobDefinition={
@@ -134,7 +135,7 @@ def test_tuning_the_builtin_xgboost_on_its_validation_metric(env: Env) -> None:
     env.svc.tuning.wait("xgb-tune", 180)
     d = env.sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="xgb-tune")
     assert d["HyperParameterTuningJobStatus"] == "Completed", d.get("FailureReason")
-    assert d["ObjectiveStatusCounters"]["Succeeded"] == 4
+    assert d["ObjectiveStatusCounters"]["Succeeded"] == 2
     best = d["BestTrainingJob"]
     rmse = best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
     assert 30 < rmse < 90  # diabetes target spans 25..346
@@ -142,3 +143,41 @@ def test_tuning_the_builtin_xgboost_on_its_validation_metric(env: Env) -> None:
     assert child["ModelArtifacts"]["S3ModelArtifacts"].endswith(f"/{best['TrainingJobName']}/output/model.tar.gz")
     names = {m["MetricName"] for m in child["FinalMetricDataList"]}
     assert {"validation:rmse", "train:rmse"} <= names
+
+
+def test_stopping_a_tuning_job_stops_its_children(env: Env) -> None:
+    req = _request(env, "tune-stop", "Random", NUMERIC)
+    src = env.put_source("code/sleep.tar.gz", {"train.py": "import time\ntime.sleep(60)\n"})
+    req["TrainingJobDefinition"]["StaticHyperParameters"]["sagemaker_submit_directory"] = f'"{src}"'
+    env.sm.create_hyper_parameter_tuning_job(**req)
+    import time
+
+    deadline = time.monotonic() + 20
+    while env.sm.describe_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="tune-stop")["TrainingJobStatusCounters"]["InProgress"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    env.sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-stop")
+    env.svc.tuning.wait("tune-stop", 30)
+    d = env.sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-stop")
+    assert d["HyperParameterTuningJobStatus"] == "Stopped"
+    assert d["TrainingJobStatusCounters"]["Stopped"] == 2 and d["TrainingJobStatusCounters"]["InProgress"] == 0
+
+
+def test_target_objective_value_ends_tuning_early_and_warm_start_is_refused(env: Env) -> None:
+    ranges = {"CategoricalParameterRanges": [{"Name": "xval", "Values": ["3", "1", "2", "4"]}]}
+    req = _request(env, "tune-target", "Grid", ranges, max_jobs=None)
+    req["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] = 1
+    req["HyperParameterTuningJobConfig"]["TuningJobCompletionCriteria"] = {"TargetObjectiveMetricValue": 0.5}
+    env.sm.create_hyper_parameter_tuning_job(**req)
+    env.svc.tuning.wait("tune-target", 60)
+    d = env.sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-target")
+    assert d["HyperParameterTuningJobStatus"] == "Completed"
+    assert d["TrainingJobStatusCounters"]["Completed"] == 1
+    assert d["BestTrainingJob"]["TunedHyperParameters"] == {"xval": "3"}
+    warm = _request(env, "tune-warm", "Random", NUMERIC)
+    warm["WarmStartConfig"] = {"ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "tune-target"}],
+                               "WarmStartType": "IdenticalDataAndAlgorithm"}
+    with pytest.raises(ClientError) as err:
+        env.sm.create_hyper_parameter_tuning_job(**warm)
+    assert "WarmStartConfig" in err.value.response["Error"]["Message"]

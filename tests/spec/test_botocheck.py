@@ -28,3 +28,12 @@ def test_unknown_and_missing_members() -> None:
     assert any("Colour" in p for p in problems)
     missing = {k: v for k, v in BASE.items() if k != "RoleArn"}
     assert any("RoleArn" in p for p in check_request("CreateTrainingJob", missing, ("TrainingJobName",)))
+
+
+def test_enums_and_patterns_are_checked_too() -> None:
+    bad = {**BASE, "ResourceConfig": {**BASE["ResourceConfig"], "InstanceType": "ml.nope"}}
+    problems = check_request("CreateTrainingJob", bad, ("TrainingJobName",))
+    assert any("ml.nope" in p and "resourceConfig.instanceType" in p for p in problems), problems
+    # placeholders stand in for URIs and names, so templates pass
+    templated = {**BASE, "OutputDataConfig": {"S3OutputPath": "{{ trigger.uri }}"}}
+    assert check_request("CreateTrainingJob", templated, ("TrainingJobName",)) == []

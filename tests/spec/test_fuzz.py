@@ -41,3 +41,78 @@ def test_fuzzed_configs_fail_cleanly(data: dict[str, Any], named: bool) -> None:
             lines = lines[1:]
         for line in lines:
             assert LINE.match(line) or "not valid YAML" in line, line
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _mutate(data: Any, path: tuple[Any, ...], new: Any, delete: bool) -> Any:
+    if not path:
+        return new
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    if delete and isinstance(parent, dict):
+        parent.pop(path[-1], None)
+    else:
+        parent[path[-1]] = new
+    return data
+
+
+BASE = yaml.safe_load(
+    (__import__("pathlib").Path(__file__).parent / "fixtures" / "diabetes.yaml").read_text())
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 10_000), TREES, st.booleans()), min_size=1, max_size=3))
+def test_mutated_valid_configs_fail_cleanly(mutations: list[tuple[int, Any, bool]]) -> None:
+    import copy
+
+    data = copy.deepcopy(BASE)
+    for index, new, delete in mutations:
+        paths = _paths(data)[1:] or [()]
+        data = _mutate(data, paths[index % len(paths)], new, delete)
+    try:
+        parse_config(yaml.safe_dump(data), "fuzz.yaml")
+    except SpecError as exc:
+        lines = str(exc).splitlines()
+        if len(lines) > 1:
+            lines = lines[1:]
+        for line in lines:
+            assert LINE.match(line) or "not valid YAML" in line, line
+
+
+SEEDS = {
+    "seed000_item.json": __import__("json").loads(
+        (__import__("pathlib").Path(__file__).parent / "fixtures" / "seed000_item.json").read_text()),
+    "seed002_input.yaml": yaml.safe_load(
+        (__import__("pathlib").Path(__file__).parent / "fixtures" / "seed002_input.yaml").read_text()),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(SEEDS)),
+       st.lists(st.tuples(st.integers(0, 10_000), TREES, st.booleans()), min_size=1, max_size=3))
+def test_mutated_seed_configs_fail_cleanly(seed: str, mutations: list[tuple[int, Any, bool]]) -> None:
+    import copy
+
+    data = copy.deepcopy(SEEDS[seed])
+    for index, new, delete in mutations:
+        paths = _paths(data)[1:] or [()]
+        data = _mutate(data, paths[index % len(paths)], new, delete)
+    try:
+        parse_config(yaml.safe_dump(data), "fuzz.yaml")
+    except SpecError as exc:
+        lines = str(exc).splitlines()
+        if len(lines) > 1:
+            lines = lines[1:]
+        for line in lines:
+            assert LINE.match(line) or "not valid YAML" in line, line

@@ -183,3 +183,38 @@ def test_json_config_and_framework_version_errors(tmp_path: Path) -> None:
     item = load_config(write(tmp_path, json.dumps(config), "p.json")).item
     hyper = item["stages"]["training"]["request"]["HyperParameters"]
     assert hyper["sagemaker_submit_directory"] == "s3://b/code.tar.gz"
+
+
+def test_retry_policy_lands_in_the_item(tmp_path: Path) -> None:
+    item = load_config(write(tmp_path, MINIMAL + "    retry: {max_attempts: 2}\n")).item
+    assert item["stages"]["training"]["retry"] == {
+        "max_attempts": 2, "interval_seconds": 60, "backoff_rate": 2.0}
+    with pytest.raises(SpecError, match=r"stages\.training\.retry\.max_attempts"):
+        load_config(write(tmp_path, MINIMAL + "    retry: {max_attempts: 20}\n"))
+
+
+def test_tuning_over_a_raw_training_request(tmp_path: Path) -> None:
+    text = """\
+name: rawtune
+stages:
+  training:
+    run: false
+    request:
+      AlgorithmSpecification: {TrainingImage: img, TrainingInputMode: File}
+      RoleArn: arn:aws:iam::123456789012:role/r
+      HyperParameters: {a: "1", depth: "3"}
+      InputDataConfig:
+        - ChannelName: train
+          DataSource: {S3DataSource: {S3DataType: S3Prefix, S3Uri: "s3://b/train"}}
+      OutputDataConfig: {S3OutputPath: "s3://b/out"}
+      ResourceConfig: {InstanceType: ml.m5.large, InstanceCount: 1, VolumeSizeInGB: 10}
+      StoppingCondition: {MaxRuntimeInSeconds: 60}
+  tuning:
+    objective: {metric: rmse}
+    parameter_ranges: {depth: {type: integer, min: 1, max: 5}}
+  create_model: {image: img}
+"""
+    item = load_config(write(tmp_path, text)).item
+    definition = item["stages"]["tuning"]["request"]["TrainingJobDefinition"]
+    assert definition["StaticHyperParameters"] == {"a": "1"}
+    assert definition["InputDataConfig"][0]["ChannelName"] == "train"

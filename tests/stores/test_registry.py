@@ -163,3 +163,22 @@ def test_dynamodb_missing_table_is_a_store_error(moto_url: str) -> None:
     reg = DynamoDBConfigRegistry("no-such-table", _dynamodb(moto_url))
     with pytest.raises(StoreError, match="no-such-table"):
         reg.get("x")
+
+
+def test_router_reads_what_the_registry_writes(moto_url: str) -> None:
+    """The router Lambda's stdlib+boto3 reader and this registry agree on the table layout."""
+    from sagestep.triggers.router import DynamoDBConfigSource
+
+    client = _dynamodb(moto_url)
+    create_table(client, "shared")
+    reg = DynamoDBConfigRegistry("shared", client)
+    reg.put(item("p", description="old"))
+    reg.put(item("p", description="new"))
+    reg.put(item("q"))
+    table = boto3.resource("dynamodb", endpoint_url=moto_url, region_name="us-east-1",
+                           aws_access_key_id="testing",
+                           aws_secret_access_key="testing").Table("shared")
+    source = DynamoDBConfigSource(table)
+    got = source.get("p")
+    assert got is not None and got["description"] == "new" and got["version"] == 2
+    assert sorted((i["name"], i["version"]) for i in source.items()) == [("p", 2), ("q", 1)]

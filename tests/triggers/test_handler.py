@@ -24,7 +24,7 @@ def test_handler_on_moto(monkeypatch):
     with moto.mock_aws():
         router._clients.clear()
         ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        table = ddb.create_table(
+        ddb.create_table(
             TableName="configs",
             KeySchema=[{"AttributeName": "name", "KeyType": "HASH"},
                        {"AttributeName": "version", "KeyType": "RANGE"}],
@@ -32,9 +32,12 @@ def test_handler_on_moto(monkeypatch):
                                   {"AttributeName": "version", "AttributeType": "N"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        # Written by the registry's own DynamoDB writer, so reader and writer agree on layout.
+        from sagestep.stores.registry import DynamoDBConfigRegistry
+
+        registry = DynamoDBConfigRegistry("configs", boto3.client("dynamodb", region_name="us-east-1"))
         for version in (1, 2):
-            body = {"name": "churn", "version": version, "stages": {"v": version}}
-            table.put_item(Item={"name": "churn", "version": version, "item": json.dumps(body)})
+            assert registry.put({"name": "churn", "stages": {"v": version}}) == version
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         arn = sfn.create_state_machine(
             name="sagestep", roleArn="arn:aws:iam::123456789012:role/sfn",

@@ -116,3 +116,32 @@ def test_approval_acknowledges_and_unknown_action_fails() -> None:
     assert out == {"waiting": True, "execution": "arn", "token": "tok"}
     with pytest.raises(ValueError, match="unknown action"):
         handler({"action": "dance"})
+
+
+def test_lineage_keys_match_the_documented_contract() -> None:
+    from sagestep.spec.item import LINEAGE_KEYS
+    from sagestep.triggers.helper import lineage
+
+    assert set(lineage(state())) == set(LINEAGE_KEYS.values())
+
+
+def test_retry_policy_counts_and_backs_off() -> None:
+    st = state(error={"Error": "States.TaskFailed", "Cause": "{}"})
+    assert handler({"action": "retry", "stage": "training", "state": st})["retry"] is False
+    st["stages"]["training"]["retry"] = {"max_attempts": 2, "interval_seconds": 10,
+                                         "backoff_rate": 3.0}
+    first = handler({"action": "retry", "stage": "training", "state": st})
+    assert first == {"retry": True, "count": 1, "wait": 10}
+    st["work"] = {"retries": {"training": first}}
+    assert handler({"action": "retry", "stage": "training", "state": st}) == {
+        "retry": True, "count": 2, "wait": 30}
+    st["work"]["retries"]["training"]["count"] = 2
+    assert handler({"action": "retry", "stage": "training", "state": st})["retry"] is False
+    st["work"]["retries"]["training"]["count"] = 0
+    st["error"] = {"Error": "RenderError"}
+    assert handler({"action": "retry", "stage": "training", "state": st})["retry"] is False
+    # the next loop's names continue after this entry's native attempts
+    st["work"]["retries"]["training"]["count"] = 1
+    out = handler({"action": "render", "stage": "training", "attempt": 2, "attempts": 5,
+                   "state": st})
+    assert out["TrainingJobName"] == "demo-train-abcd1234-7"

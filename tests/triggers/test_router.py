@@ -262,3 +262,13 @@ def test_long_pipeline_names_stay_within_limits():
     assert len(execution["name"]) <= 80
     assert all(len(v) <= 63 for v in execution["input"]["names"].values())
     assert len(execution["input"]["names"]["tuning"]) <= 29
+
+
+def test_manual_event_may_name_the_object_it_is_about():
+    sfn = Sfn()
+    router(item(), sfn=sfn).route({"pipeline": "churn", "object": "s3://landing/in/x.csv"}, "r")
+    trigger = sfn.only()["input"]["run"]["trigger"]
+    assert (trigger["type"], trigger["uri"], trigger["filename"]) == (
+        "manual", "s3://landing/in/x.csv", "x.csv")
+    with pytest.raises(RouterError, match="'object' must be an s3://bucket/key URI"):
+        router(item()).route({"pipeline": "churn", "object": "landing/x.csv"}, "r")

@@ -71,9 +71,11 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
     opts = options or CompileOptions()
     if not opts.helper_function:
         raise CompileError("compile: the helper Lambda name is empty; pass helper_function")
-    if not 0 <= opts.sagemaker_retries <= 10 or not 0 <= opts.job_failure_retries <= 10:
-        # The job name suffix is "-<RetryCount>"; names leave room for two digits.
-        raise CompileError("compile: retries must be between 0 and 10 (job names reserve 2 digits)")
+    if min(opts.sagemaker_retries, opts.job_failure_retries) < 0 or \
+            opts.sagemaker_retries + opts.job_failure_retries > 9:
+        # Job names end "-<index>" with two digits reserved: (native attempts) x (10 policy
+        # loops) must stay below 100.
+        raise CompileError("compile: sagemaker_retries + job_failure_retries must be 0..9")
     policy = _policy(opts)
     entries = {stage: f"{TITLES[stage]}?" for stage in ORDER}
     entries["notify"] = NOTIFY_SUCCESS
@@ -138,6 +140,7 @@ def _policy(opts: CompileOptions) -> Policy:
         )
     return Policy(
         helper_function=opts.helper_function,
+        attempts=opts.sagemaker_retries + opts.job_failure_retries + 1,
         sagemaker=tuple(sagemaker),
         lambda_=(
             Retrier(

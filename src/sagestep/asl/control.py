@@ -159,6 +159,8 @@ def approval_stage(policy: Policy, nxt: str) -> list[State]:
             },
         },
         result_path="$.results.approval",
+        # Unanswered approvals fail with States.Timeout (default a week; config data).
+        timeout_seconds_path="$.stages.approval.timeout_seconds",
         catch=catch_all("approval"),
         next=nxt,
     )
@@ -259,6 +261,8 @@ def deploy_stage(policy: Policy, nxt: str) -> list[State]:
         parameters={"EndpointName.$": "$.names.endpoint"},
         result_selector=status,
         result_path="$.work.endpoint",
+        # Throttling is retried; "not found" (SageMaker.ValidationException) is not.
+        retry=policy.sagemaker,
         # seed 004's create-or-update: DescribeEndpoint fails when there is none yet.
         catch=(
             Catcher(

@@ -45,6 +45,7 @@ TITLES: Mapping[str, str] = {
 """Stage -> the title its states are named after (``Training?``, ``Training``, ...)."""
 
 NOTIFY_FAILURE = "Notify Failure?"
+FAILURE_DETAILS = "Failure Details"
 FAILED = "Failed"
 SUCCEEDED = "Succeeded"
 NOTIFY_SUCCESS = "Notify Success?"
@@ -71,6 +72,8 @@ class Policy:
     """Retry policies and the helper function, fixed at compile time."""
 
     helper_function: str
+    attempts: int
+    """Native attempts of one entry into a job stage (its Retry budget + 1)."""
     sagemaker: tuple[Retrier, ...]
     lambda_: tuple[Retrier, ...]
     notify: tuple[Retrier, ...]
@@ -91,12 +94,14 @@ def failed(stage: str) -> Pass:
         name=f"{TITLES[stage]} Failed",
         parameters={
             "Stage": stage,
-            "Error.$": "$.error.Error",
-            "Cause.$": "$.error.Cause",
+            # Defaults: some errors (States.Timeout) come without a Cause, and a missing
+            # path would fail the failure path itself; FAILURE_DETAILS merges $.error over.
+            "Error": "Sagestep.Unknown",
+            "Cause": "no cause was given",
             "Message.$": f"$.stages.notify.messages.failure.{stage}",
         },
         result_path="$.failure",
-        next=NOTIFY_FAILURE,
+        next=FAILURE_DETAILS,
     )
 
 
@@ -123,6 +128,7 @@ def render(
     payload: dict[str, JSON] = {"action": "render", "stage": stage, "state.$": state_path}
     if isinstance(attempt, str):
         payload["attempt.$"] = attempt
+        payload["attempts"] = policy.attempts
     else:
         payload["attempt"] = attempt
     return Task(
@@ -169,7 +175,12 @@ def job_stage(stage: str, action: str, policy: Policy, nxt: str,
         branches=(branch,),
         result_path="$.work.attempt",
         retry=policy.sagemaker,
-        catch=catch_all(stage),
+        catch=(
+            # A failed job (States.TaskFailed) may be retried by the stage's own retry policy.
+            Catcher(error_equals=("States.TaskFailed",), result_path="$.error",
+                    next=f"{title} Retry?"),
+            *catch_all(stage),
+        ),
         next=f"{title} Result",
     )
     result = Pass(
@@ -178,7 +189,32 @@ def job_stage(stage: str, action: str, policy: Policy, nxt: str,
         result_path=f"$.results.{stage}",
         next=then or nxt,
     )
-    return [run_choice(stage, title, nxt), attempt, result, failed(stage)]
+    return [run_choice(stage, title, nxt), attempt, result, *_retry_loop(stage, policy),
+            failed(stage)]
+
+
+def _retry_loop(stage: str, policy: Policy) -> list[State]:
+    # Data-driven retries (stages.<s>.retry): the helper counts attempts in
+    # $.work.retries.<s> and says whether and how long to wait; the job name index moves on
+    # by `attempts` per loop, so names stay unique across loops and native retries.
+    title = TITLES[stage]
+    counter = f"$.work.retries.{stage}"
+    ask = Task(
+        name=f"{title} Retry?",
+        resource=integration_arn("lambda", "invoke"),
+        parameters={"FunctionName": policy.helper_function,
+                    "Payload": {"action": "retry", "stage": stage, "state.$": "$"}},
+        result_selector={"retry.$": "$.Payload.retry", "count.$": "$.Payload.count",
+                         "wait.$": "$.Payload.wait"},
+        result_path=counter,
+        retry=policy.lambda_,
+        catch=(Catcher(error_equals=("States.ALL",), result_path="$.work.retry_error",
+                       next=f"{title} Failed"),),
+        next=f"{title} Again?",
+    )
+    again = Choice(name=f"{title} Again?", choices=(_bool(f"{counter}.retry", f"{title} Wait"),),
+                   default=f"{title} Failed")
+    return [ask, again, wait(f"{title} Wait", f"{counter}.wait", title)]
 
 
 def request_task(
@@ -238,6 +274,18 @@ def failure_path(policy: Policy) -> list[State]:
         "$.failure.Error, $.failure.Cause)"
     )
     return [
+        Pass(
+            name=FAILURE_DETAILS,
+            parameters={"merged.$": "States.JsonMerge($.failure, $.error, false)"},
+            result_path="$.work.failure",
+            next="Failure Record",
+        ),
+        Pass(
+            name="Failure Record",
+            input_path="$.work.failure.merged",
+            result_path="$.failure",
+            next=NOTIFY_FAILURE,
+        ),
         Choice(
             name=NOTIFY_FAILURE,
             choices=(_bool("$.stages.notify.run", "Notify Failure"),),

@@ -188,8 +188,11 @@ class LocalBackend:
     def start_run(
         self, pipeline: str, *, dataset_date: str | None = None,
         params: Mapping[str, Any] | None = None, run_key: str | None = None,
+        object_uri: str | None = None,
     ) -> RunRef:
         event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
+        if object_uri:  # fills trigger.bucket/key/uri as an upload would
+            event["object"] = object_uri
         if dataset_date:
             event["dataset_date"] = dataset_date
         if params:
@@ -198,7 +201,10 @@ class LocalBackend:
         return ref
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
-        result = self.router.route(dict(event))
+        # A fresh request id plays Lambda's aws_request_id: events that carry no identity of
+        # their own (seed 000/002 bodies, manual calls without run_key) start a new run each
+        # time they are sent; S3 and schedule events keep their own ids (duplicates dedupe).
+        result = self.router.route(dict(event), request_id=uuid.uuid4().hex)
         return [
             RunRef(s["pipeline"], s["name"], s["executionArn"], s["duplicate"])
             for s in result["started"]

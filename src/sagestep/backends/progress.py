@@ -101,8 +101,9 @@ def stages(
             why: Mapping[str, Any] = next(
                 (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
             )
-            if not (kind.startswith("Execution") and rec["failed"]):  # keep the task's reason
-                rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
+            if kind.startswith("Execution") and any(r["failed"] for r in seen.values()):
+                continue  # the stage that failed already says why (later states only notify)
+            rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
             rec["end"] = at
     wanted = {stage_of(s) or s for s in enabled} if enabled is not None else None
     shown = []
@@ -144,7 +145,9 @@ def _jobs(parameters: Any) -> list[str]:
             return []
     if not isinstance(parameters, Mapping):
         return []
-    return [str(parameters[k]) for k in _JOB_KEYS if isinstance(parameters.get(k), str)]
+    found = [str(parameters[k]) for k in _JOB_KEYS if isinstance(parameters.get(k), str)]
+    jobs = [str(parameters[k]) for k in _JOB_KEYS[:4] if isinstance(parameters.get(k), str)]
+    return jobs or found  # a transform job names its model too; show the job
 
 
 def _ts(value: Any) -> float | None:

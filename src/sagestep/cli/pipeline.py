@@ -102,6 +102,9 @@ def run(
     follow_: bool = typer.Option(True, "--follow/--no-follow", help="Show progress until it ends."),
     logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
     timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
+    object_uri: str = typer.Option(
+        None, "--object", help="s3://bucket/key the run is about ({{ trigger.uri }}), as an upload."
+    ),
     home: str = options.HomeOption, backend: str = options.BackendOption,
 ) -> None:
     """Start a run and follow it stage by stage; exit code 0 only if it succeeds."""
@@ -114,7 +117,7 @@ def run(
         done = chosen.register(target)
         print_registered(console, done)
         name = done.name
-    ref = chosen.start_run(name, dataset_date=date, params=parse_params(param))
+    ref = chosen.start_run(name, dataset_date=date, params=parse_params(param), object_uri=object_uri)
     console.print(f"started {ref.name}" + (" (already running)" if ref.duplicate else ""))
     if not follow_:
         return
@@ -156,6 +159,26 @@ def upload(
         console.print("no pipeline's S3 trigger matches this object")
 
 
+def trigger(
+    event: str = typer.Argument(..., help="Event JSON file ('-' for stdin): any shape the router accepts."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+) -> None:
+    """Send an event to the router (S3, schedule, seed 000/002 or manual shapes)."""
+    import sys
+
+    text = sys.stdin.read() if event == "-" else Path(event).read_text(encoding="utf-8")
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise SagestepError(f"{event}: not JSON ({exc})") from exc
+    refs = options.backend_from_options(backend, home).send_event(payload)
+    console = out()
+    for ref in refs:
+        console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
+    if not refs:
+        console.print("the event started no run")
+
+
 example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=True)
 
 
@@ -185,6 +208,7 @@ def register_commands(app: typer.Typer) -> None:
     app.command("register")(register_config)
     app.command("run")(run)
     app.command("upload")(upload)
+    app.command("trigger")(trigger)
     app.add_typer(example_app, name="example")
 
 

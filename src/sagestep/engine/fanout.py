@@ -90,7 +90,7 @@ def child_done(run: Interpreter, parent: Thread, child: Thread, output: Any,
     fan = parent.fan
     if fan is None:
         return
-    state = run.state_of(parent)
+    state: Any = run.state_of(parent)
     fan.running -= 1
     fan.done += 1
     is_map = state.TYPE == "Map"

@@ -74,4 +74,7 @@ def dumps_details(details: Mapping[str, Any] | None) -> str | None:
 
 
 def loads_details(text: str | None) -> Mapping[str, Any] | None:
-    return None if text is None else json.loads(text)  # type: ignore[no-any-return]
+    if text is None:
+        return None
+    details: Mapping[str, Any] = json.loads(text)
+    return details

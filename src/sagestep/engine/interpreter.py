@@ -306,6 +306,10 @@ class Interpreter:
                 RESUMERS[state.TYPE](self, t, state)
 
     def due(self) -> float | None:
+        """When the execution needs a worker next; now while an effect is in flight, so a
+        worker that dies before recording its result is replaced at once."""
+        if self.effects or self.ready:
+            return self.now
         times = [t.wait["at"] for t in self.snap.threads.values()
                  if t.phase == WAIT and t.wait is not None and t.wait.get("at") is not None]
         if self.snap.deadline is not None:

@@ -92,8 +92,9 @@ def _valid(definition: Any, op: str) -> str:
     """The definition as stored text, or InvalidDefinition naming the state and field."""
     if not isinstance(definition, str):
         definition = json.dumps(definition)
+    text: str = definition
     try:
         parse_definition(definition)
     except DefinitionError as exc:
         raise client_error("InvalidDefinition", str(exc), op) from exc
-    return definition
+    return text

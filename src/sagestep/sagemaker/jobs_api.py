@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sagestep.errors import client_error
+from sagestep.errors import ServiceError, client_error
 from sagestep.sagemaker.api import ApiBase
 from sagestep.sagemaker.logs import GROUPS
 
@@ -48,6 +48,6 @@ class JobsApi(ApiBase):
                 return {"JobName": JobName, "Status": doc[_KINDS[kind]],
                         "FailureReason": doc.get("FailureReason")}
             if time.monotonic() > deadline:
-                raise client_error("ThrottlingException", f"job {JobName} still running after {Timeout}s",
-                                   "WaitForJob")
+                raise ServiceError(f"job {JobName} is still {doc.get(_KINDS[kind])} after {Timeout} s; "
+                                   f"see `sagestep jobs logs {JobName}`")
             time.sleep(0.05)

@@ -48,8 +48,8 @@ class ProcessingJobs:
 
     def _check(self, req: dict[str, Any], op: str) -> None:
         app = req["AppSpecification"]
+        resolve_image(app["ImageUri"], op)  # an image with no local mapping fails, listing the supported
         if not app.get("ContainerEntrypoint"):
-            resolve_image(app["ImageUri"], op)
             raise client_error("ValidationException", "AppSpecification.ContainerEntrypoint is required "
                                "locally (the local images have no default entrypoint), e.g. "
                                "[\"python3\", \"/opt/ml/processing/input/code/script.py\"]", op)
@@ -58,6 +58,9 @@ class ProcessingJobs:
             if s3 is None:
                 raise client_error("ValidationException", f"ProcessingInputs[{i}] ({item['InputName']}): only "
                                    "S3Input is supported locally", op)
+            if s3.get("S3CompressionType") == "Gzip":
+                raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: S3CompressionType Gzip "
+                                   "is only valid with S3InputMode Pipe, which the local runner does not support", op)
             if not s3.get("LocalPath", "").startswith(PREFIX) or s3.get("S3InputMode") == "Pipe":
                 raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: LocalPath must start "
                                    f"with {PREFIX} and S3InputMode must be File", op)
@@ -116,7 +119,7 @@ class ProcessingJob:
         for item in doc.get("ProcessingInputs", []):
             s3 = item["S3Input"]
             count = stage_s3(self._svc.object_store, s3["S3Uri"], s3["S3DataType"], sb.host(s3["LocalPath"]),
-                             f"input {item['InputName']}", s3.get("S3CompressionType", "None"))
+                             f"input {item['InputName']}")
             ctx.log(f"Downloaded {count} object(s) for input {item['InputName']} to {s3['LocalPath']}")
         for out in doc.get("ProcessingOutputConfig", {}).get("Outputs", []):
             sb.host(out["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)

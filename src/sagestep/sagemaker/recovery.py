@@ -39,9 +39,13 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
     return None
 
 
+_UNCLAIMED_AFTER_S = 60.0
+
+
 def recover_jobs(svc: SageMakerService) -> None:
     with svc.records.connection() as conn:
         rows = [dict(r) for r in conn.execute("SELECT * FROM sm_runs").fetchall()]
+    _fail_unclaimed(svc, {(r["kind"], r["name"]) for r in rows})
     for row in rows:
         kind, name = row["kind"], row["name"]
         field = STATUS_FIELDS.get(kind)
@@ -57,8 +61,25 @@ def recover_jobs(svc: SageMakerService) -> None:
         _fail(svc, kind, name, field, row)
 
 
+def _fail_unclaimed(svc: SageMakerService, claimed: set[tuple[str, str]]) -> None:
+    # A worker that died between storing the record and handing the job to its runner leaves
+    # a job no process will ever run; give a live worker a minute to claim it first.
+    now = svc.clock.now()
+    for kind, field in STATUS_FIELDS.items():
+        for doc in svc.records.list(kind):
+            name = str(doc.get(_NAME_FIELDS[kind], ""))
+            if (doc.get(field) in ("InProgress", "Stopping") and (kind, name) not in claimed
+                    and now - doc.get("LastModifiedTime", now) > _UNCLAIMED_AFTER_S):
+                _fail(svc, kind, name, field, {"owner_pid": None, "pid": None})
+
+
+_NAME_FIELDS = {"training-job": "TrainingJobName", "processing-job": "ProcessingJobName",
+                "transform-job": "TransformJobName"}
+
+
 def _fail(svc: SageMakerService, kind: str, name: str, field: str, row: dict[str, Any]) -> None:
-    reason = (f"InternalServerError: the sagestep worker running this job (pid {row['owner_pid']}) "
+    owner = f" (pid {row['owner_pid']})" if row["owner_pid"] else ""
+    reason = (f"InternalServerError: the sagestep worker running this job{owner} "
               "stopped, and the job process "
               + (f"(pid {row['pid']}) is no longer running" if row["pid"] else "had not started")
               + "; start the job again under a new name")

@@ -28,7 +28,10 @@ class RegistryApi(ApiBase):
         req = self._request(op, params)
         page, token = filter_sort_page(self._svc.records.list(GROUP), req, name_key="ModelPackageGroupName",
                                        status_key="ModelPackageGroupStatus", operation=op)
-        return response(with_token({"ModelPackageGroupSummaryList": page}, token))
+        keys = ("ModelPackageGroupName", "ModelPackageGroupArn", "ModelPackageGroupDescription",
+                "CreationTime", "ModelPackageGroupStatus")
+        summaries = [{k: d[k] for k in keys if k in d} for d in page]
+        return response(with_token({"ModelPackageGroupSummaryList": summaries}, token))
 
     def create_model_package(self, **params: Any) -> dict[str, Any]:
         req = self._request("CreateModelPackage", params)

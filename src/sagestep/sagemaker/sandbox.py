@@ -22,17 +22,20 @@ NONE = "none"
 
 @functools.cache
 def bwrap_works(executable: str = "bwrap") -> bool:
-    """True when bubblewrap exists and can create the namespaces a job needs."""
-    path = shutil.which(executable)
-    if path is None:
+    """True when bubblewrap exists and can run a job exactly as jobs are run (same mounts)."""
+    if shutil.which(executable) is None:
         return False
-    try:
-        probe = subprocess.run(
-            [path, "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-net", "true"],
-            capture_output=True, timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        box = Sandbox(BWRAP, Path(tmp) / "ml", Path(tmp) / "tmp")
+        box.workdir.mkdir()
+        box.tmpdir.mkdir()
+        argv, cwd = box.command(["/bin/sh", "-c", "test -d /opt/ml"], CONTAINER_BASE, True)
+        try:
+            probe = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return False
     return probe.returncode == 0
 
 
@@ -76,7 +79,9 @@ class Sandbox:
         if self.mode != BWRAP:
             return [self.inside(a) for a in argv], str(self.host(cwd))
         cmd = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        cmd += ["--bind", str(self.tmpdir), "/tmp"]
+        if not _python_under_tmp():
+            # a private /tmp per job, as a container has (unless this Python itself lives there)
+            cmd += ["--bind", str(self.tmpdir), "/tmp"]
         # /opt is read-only host state; mount a tmpfs so /opt/ml can be created, then put the
         # host's /opt entries back.
         cmd += ["--tmpfs", "/opt"]
@@ -84,12 +89,22 @@ class Sandbox:
         if opt.is_dir():
             for entry in sorted(opt.iterdir()):
                 if entry.name != "ml":
-                    cmd += ["--ro-bind", str(entry), str(entry)]
+                    cmd += ["--ro-bind-try", str(entry), str(entry)]
         cmd += ["--bind", str(self.workdir), CONTAINER_BASE]
         if network_isolation:
             cmd.append("--unshare-net")
         cmd += ["--chdir", cwd, "--"]
         return cmd + argv, "/"
+
+
+@functools.cache
+def _python_under_tmp() -> bool:
+    import sys
+
+    import sagestep
+
+    paths = (sys.prefix, sys.base_prefix, sys.executable, str(Path(sagestep.__file__).parent))
+    return any(Path(p).resolve().is_relative_to("/tmp") for p in paths)
 
 
 def job_environment(extra: dict[str, str]) -> dict[str, str]:

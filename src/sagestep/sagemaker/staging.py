@@ -1,14 +1,14 @@
 """Moving data between the object store and a job directory, as SageMaker does.
 
 Inputs: S3Prefix (every key under the prefix, key structure below it preserved), ManifestFile
-(a JSON list ``[{"prefix": "s3://..."}, "rel/key", ...]``), Gzip-compressed single objects.
+(a JSON list ``[{"prefix": "s3://..."}, "rel/key", ...]``). Gzip decompression is a Pipe-mode
+feature on AWS and Pipe mode is refused locally, so File/FastFile data is copied as stored.
 Outputs: ``model.tar.gz`` / ``output.tar.gz`` with the directory's contents at the tar root,
 processing outputs uploaded file by file (symlinks are not followed, as on AWS).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import tarfile
@@ -20,8 +20,7 @@ from sagestep.sagemaker.runner import JobFailure
 from sagestep.stores.objectstore import LocalObjectStore, parse_uri, relative_key
 
 
-def stage_s3(store: LocalObjectStore, uri: str, data_type: str, dest: Path, what: str,
-             compression: str = "None") -> int:
+def stage_s3(store: LocalObjectStore, uri: str, data_type: str, dest: Path, what: str) -> int:
     """Copy the S3 data of one channel/input into ``dest``; returns the object count."""
     dest.mkdir(parents=True, exist_ok=True)
     try:
@@ -37,8 +36,6 @@ def stage_s3(store: LocalObjectStore, uri: str, data_type: str, dest: Path, what
     if count == 0:
         raise JobFailure(f"ClientError: {what}: no S3 objects found under S3Uri {uri}; "
                          "check the URI and that the data was uploaded")
-    if compression == "Gzip":
-        _gunzip_all(dest)
     return count
 
 
@@ -55,19 +52,6 @@ def _stage_manifest(store: LocalObjectStore, uri: str, dest: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store.path(pbucket, pkey + rel), target)
     return len(entries) - 1
-
-
-def _gunzip_all(dest: Path) -> None:
-    for path in list(dest.rglob("*")):
-        if path.is_file():
-            with gzip.open(path, "rb") as src, tempfile.NamedTemporaryFile(
-                dir=path.parent, delete=False
-            ) as out:
-                shutil.copyfileobj(src, out)
-            target = path.with_suffix("") if path.suffix == ".gz" else path
-            Path(out.name).replace(target)
-            if target != path:
-                path.unlink()
 
 
 def upload_tarball(store: LocalObjectStore, source: Path, uri: str) -> None:

@@ -64,8 +64,7 @@ class TrainingJobs:
         if not algo.get("TrainingImage"):
             raise client_error("ValidationException", "AlgorithmSpecification.AlgorithmName (marketplace "
                                "algorithms) is not supported locally; give TrainingImage", op)
-        if not algo.get("ContainerEntrypoint"):
-            resolve_image(algo["TrainingImage"], op)
+        resolve_image(algo["TrainingImage"], op)
         modes = {algo["TrainingInputMode"]} | {c.get("InputMode") for c in req.get("InputDataConfig", [])}
         if "Pipe" in modes:
             raise client_error("ValidationException", "Pipe input mode is not supported by the local "
@@ -74,6 +73,9 @@ class TrainingJobs:
         if problem:
             raise client_error("ValidationException", problem, op)
         for ch in req.get("InputDataConfig", []):
+            if ch.get("CompressionType") == "Gzip":
+                raise client_error("ValidationException", f"channel {ch['ChannelName']}: CompressionType Gzip is "
+                                   "used only in Pipe input mode; in File mode leave it unset or None", op)
             if "S3DataSource" not in ch["DataSource"]:
                 raise client_error("ValidationException", f"channel {ch['ChannelName']}: only "
                                    "S3DataSource is supported locally", op)
@@ -130,6 +132,9 @@ def metric_definitions(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _model_uri(req: dict[str, Any]) -> str:
     base = req["OutputDataConfig"]["S3OutputPath"].rstrip("/")
+    if req["OutputDataConfig"].get("CompressionType") == "NONE":
+        # uncompressed artifacts land as files under a prefix (layout unconfirmed, reference §2.7)
+        return f"{base}/{req['TrainingJobName']}/output/model/"
     return f"{base}/{req['TrainingJobName']}/output/model.tar.gz"
 
 
@@ -187,7 +192,10 @@ class TrainingJob:
 
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> None:
         model_uri = doc["ModelArtifacts"]["S3ModelArtifacts"]
-        upload_tarball(self._svc.object_store, ctx.sandbox.host("/opt/ml/model"), model_uri)
+        if model_uri.endswith("/"):
+            self._svc.object_store.upload_dir(ctx.sandbox.host("/opt/ml/model"), model_uri)
+        else:
+            upload_tarball(self._svc.object_store, ctx.sandbox.host("/opt/ml/model"), model_uri)
         checkpoint = doc.get("CheckpointConfig")
         if checkpoint:
             local = ctx.sandbox.host(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
@@ -195,7 +203,8 @@ class TrainingJob:
                 self._svc.object_store.upload_dir(local, checkpoint["S3Uri"])
         data = ctx.sandbox.host("/opt/ml/output/data")
         if has_files(data):
-            upload_tarball(self._svc.object_store, data, model_uri[: -len("model.tar.gz")] + "output.tar.gz")
+            output_uri = model_uri.rsplit("/model", 1)[0] + "/output.tar.gz"
+            upload_tarball(self._svc.object_store, data, output_uri)
 
     def _final(self, d: dict[str, Any], exit: Exit, ctx: JobContext) -> None:
         now = ctx.clock.now()

@@ -94,8 +94,7 @@ def _stage_channels(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any])
         name = ch["ChannelName"]
         src = ch["DataSource"]["S3DataSource"]
         dest = ctx.sandbox.host(f"/opt/ml/input/data/{name}")
-        count = stage_s3(svc.object_store, src["S3Uri"], src["S3DataType"], dest,
-                         f"channel {name}", ch.get("CompressionType", "None"))
+        count = stage_s3(svc.object_store, src["S3Uri"], src["S3DataType"], dest, f"channel {name}")
         ctx.log(f"Downloaded {count} object(s) for channel {name} from {src['S3Uri']}")
         names.append(name)
     return names

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import client_error
 from sagestep.sagemaker.process import alive, proc_start
-from sagestep.sagemaker.search import GridSearch, make_search, range_problem
 from sagestep.sagemaker.training import metric_definitions
 from sagestep.sagemaker.tuning_objective import objective_value
 from sagestep.sagemaker.tuning_summary import counters, summary
@@ -67,6 +66,10 @@ class TuningJobs:
         if len(defs) != 1:
             raise client_error("ValidationException", "exactly one training job definition is supported "
                                "locally (TrainingJobDefinition, or TrainingJobDefinitions with one item)", op)
+        for field in ("WarmStartConfig", "Autotune"):
+            if req.get(field):
+                raise client_error("ValidationException", f"{field} is not supported by the local tuner; "
+                                   "remove it to tune locally", op)
         if cfg["Strategy"] not in ("Bayesian", "Random", "Grid"):
             raise client_error("ValidationException", f"Strategy {cfg['Strategy']} is not supported locally; "
                                "use Bayesian, Random or Grid", op)
@@ -75,6 +78,8 @@ class TuningJobs:
         if cfg["Strategy"] == "Grid" and (ranges.get("IntegerParameterRanges") or
                                           ranges.get("ContinuousParameterRanges")):
             raise client_error("ValidationException", "Grid search supports only CategoricalParameterRanges", op)
+        from sagestep.sagemaker.search import range_problem  # optuna: imported when tuning is used
+
         problem = range_problem(ranges)
         if problem:
             raise client_error("ValidationException", problem, op)
@@ -154,6 +159,8 @@ class _Controller:
         doc = svc.records.get(KIND, name) or {}
         self._cfg = doc["HyperParameterTuningJobConfig"]
         self._definition = doc["TrainingJobDefinition"]
+        from sagestep.sagemaker.search import GridSearch, make_search
+
         self._search = make_search(self._cfg)
         limits = self._cfg["ResourceLimits"]
         grid = self._search.size if isinstance(self._search, GridSearch) else None
@@ -178,8 +185,13 @@ class _Controller:
             doc = self._svc.records.get(KIND, self._name) or {}
             children = doc["_children"]
             running = [c for c in children if not self._terminal(c["name"], done)]
+            self._refresh()
+            doc = self._svc.records.get(KIND, self._name) or {}
             stopping = doc[STATUS] == "Stopping" or time.monotonic() > self._deadline
-            if stopping:
+            if self._target_reached(doc) and not stopping:
+                if not running:
+                    break
+            elif stopping:
                 for c in running:
                     self._stop_child(c["name"])
             elif not running and len(children) >= self._max_jobs:
@@ -188,11 +200,20 @@ class _Controller:
                 for _ in range(min(self._parallel - len(running), self._max_jobs - len(children))):
                     self._launch(len(doc["_children"]) + 1)
                     doc = self._svc.records.get(KIND, self._name) or {}
-            self._refresh()
             if stopping and not running:
                 break
             time.sleep(_POLL_S)
         self._complete()
+
+    def _target_reached(self, doc: dict[str, Any]) -> bool:
+        """TuningJobCompletionCriteria.TargetObjectiveMetricValue met by the best job so far."""
+        target = self._cfg.get("TuningJobCompletionCriteria", {}).get("TargetObjectiveMetricValue")
+        best = doc.get("BestTrainingJob")
+        if target is None or best is None:
+            return False
+        value = best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+        maximize = self._cfg["HyperParameterTuningJobObjective"]["Type"] == "Maximize"
+        return bool(value >= target if maximize else value <= target)
 
     def _terminal(self, child: str, done: set[str]) -> bool:
         if child in done:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import threading
 from typing import Any
 
 import botocore.session
@@ -23,9 +24,22 @@ from sagestep.errors import client_error
 _MAX_REPORTED = 10
 
 
-@functools.cache
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
 def _service_model(service: str) -> Any:
-    return botocore.session.get_session().get_service_model(service)
+    # Loading sagemaker's model parses a multi-megabyte JSON (~0.4 s): once per process, and
+    # under a lock so the warm-up thread and a first request never both parse it.
+    with _models_lock:
+        if service not in _models:
+            _models[service] = botocore.session.get_session().get_service_model(service)
+        return _models[service]
+
+
+def warm_up(service: str = "sagemaker") -> None:
+    """Load the service model in a background thread (first requests then find it ready)."""
+    threading.Thread(target=_service_model, args=(service,), name="botocore-model", daemon=True).start()
 
 
 @functools.cache
@@ -41,7 +55,12 @@ class RequestValidator:
     """Validates request dicts for one botocore service model (default: sagemaker)."""
 
     def __init__(self, service: str = "sagemaker") -> None:
-        self._model = _service_model(service)
+        self._service = service
+        warm_up(service)
+
+    @property
+    def _model(self) -> Any:
+        return _service_model(self._service)
 
     def operation(self, name: str) -> OperationModel:
         return self._model.operation_model(name)

@@ -19,6 +19,7 @@ from botocore.validate import ParamValidator
 from sagestep.spec.problems import Problems
 
 PLACEHOLDER = re.compile(r"^\s*\{\{\s*[A-Za-z_][A-Za-z0-9_.\-]*\s*\}\}\s*$")
+ANY_PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.\-]*\s*\}\}")
 _SAMPLES = {"integer": 1, "long": 1, "float": 1.0, "double": 1.0, "boolean": True}
 
 OPERATIONS = {
@@ -55,12 +56,40 @@ def check_request(op: str, request: Mapping[str, Any], omitted: tuple[str, ...] 
     sample = _fill(dict(request), shape)
     for member in omitted:
         if member not in sample:
-            sample[member] = "x"
+            sample[member] = "run1"
     report = ParamValidator().validate(sample, shape)
-    if not report.has_errors():
-        return []
-    return [line.strip() for line in report.generate_report().splitlines()
-            if line.strip() and not line.startswith("Parameter validation failed")]
+    if report.has_errors():
+        return [line.strip() for line in report.generate_report().splitlines()
+                if line.strip() and not line.startswith("Parameter validation failed")]
+    return _constraints(op, _stand_in(sample))
+
+
+def _constraints(op: str, sample: dict[str, Any]) -> list[str]:
+    # What ParamValidator skips and the SageMaker API enforces: enums, patterns, lengths,
+    # ranges (the local SageMaker's validator, worded as AWS words it).
+    from botocore.exceptions import ClientError
+
+    from sagestep.sagemaker.validation import RequestValidator
+
+    try:
+        RequestValidator().validate(op, sample)
+    except ClientError as exc:
+        message = str(exc.response.get("Error", {}).get("Message", exc))
+        return [part.strip() for part in message.split(";") if part.strip()]
+    return []
+
+
+def _stand_in(value: Any, key: str = "") -> Any:
+    """Placeholders replaced by what the router or the machine puts there."""
+    if isinstance(value, str):
+        if PLACEHOLDER.match(value) and key.endswith(("Uri", "Url", "Path")):
+            return "s3://bucket/run1"
+        return ANY_PLACEHOLDER.sub("run1", value)
+    if isinstance(value, dict):
+        return {k: _stand_in(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stand_in(v, key) for v in value]
+    return value
 
 
 def validate_stage(stage: str, request: Mapping[str, Any], loc: tuple[str | int, ...],

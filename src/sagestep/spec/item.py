@@ -34,11 +34,16 @@ Fields of a stage:
 - training: ``request`` = CreateTrainingJob body without ``TrainingJobName``.
 - tuning: ``request`` = CreateHyperParameterTuningJob body without
   ``HyperParameterTuningJobName``.
+- every job stage (preprocessing, training, tuning, evaluation, batch_transform,
+  postprocessing) may have ``retry`` = {"max_attempts", "interval_seconds",
+  "backoff_rate"}: extra attempts when the job fails (API throttling/capacity errors are
+  always retried by the machine itself).
 - gate: ``source`` "evaluation" | "training"; ``metric`` (key path into evaluation.json,
   e.g. ``regression_metrics.mse.value``, or a FinalMetricDataList MetricName);
   ``threshold`` (number); ``comparison`` one of COMPARISONS; ``on_fail`` "fail" | "stop";
   ``report`` = {"bucket", "key"} (source evaluation).
-- approval: ``mode`` "auto" | "manual"; ``message``.
+- approval: ``mode`` "auto" | "manual"; ``message``; ``timeout_seconds`` (a manual
+  approval nobody answers fails the run with States.Timeout).
 - register: ``group`` = {ModelPackageGroupName, ModelPackageGroupDescription};
   ``request`` = CreateModelPackage body (``ModelPackageGroupName``, ``ModelApprovalStatus``,
   ``InferenceSpecification``, ``ModelMetrics``, ``CustomerMetadataProperties``).
@@ -79,14 +84,15 @@ Execution input (built by the router, read by the state machine)::
      "defaults": {...}, "description": "...", "source": "...",
      "stages": <item.stages rendered>}
 
-Job names: the state machine names each attempt ``<names.<stage>>-<attempt>`` (attempt =
-``$$.State.RetryCount`` of the stage's attempt wrapper), so bases leave 3 characters of room
-(jobs <= 60, tuning <= 29). Model and endpoint config use ``names.model`` /
+Job names: the state machine names each attempt ``<names.<stage>>-<index>`` (index =
+``$$.State.RetryCount`` of the stage's attempt wrapper, plus ``attempts`` per loop of the
+stage's retry policy; always < 100), so bases leave 3 characters of room (jobs <= 60,
+tuning <= 29). Model and endpoint config use ``names.model`` /
 ``names.endpoint_config`` as they are; the endpoint uses ``names.endpoint``.
 
 The state machine writes ``$.results.<stage>`` (the Describe*/Create* response of each stage;
 ``results.best_training`` after tuning; ``results.gate`` = {passed, metric, value,
-threshold, comparison, summary}), scratch values under ``$.work``, and on failure
+threshold, comparison, summary}), scratch values under ``$.work`` (``work.retries.<stage>`` = {retry, count, wait}), and on failure
 ``$.failure`` = {Stage, Error, Cause, Message}.
 
 Lineage: executions carry ``config_version`` in their input; the register stage stamps

@@ -65,8 +65,8 @@ def parse_config(text: str, path: str = "<config>", *, name: str | None = None,
 
 def _from_document(doc: Document, name: str | None, base_dir: str | None = None) -> LoadedConfig:
     if not isinstance(doc.data, Mapping):
-        raise SpecError(f"{doc.where(())}: a config is a mapping (key: value), "
-                        f"not {type(doc.data).__name__}")
+        raise SpecError(f"{doc.where(())}: (top level): a config is a mapping (key: value), "
+                        f"not {type(doc.data).__name__}; start with 'name: <pipeline>'")
     source = detect(doc.data)
     if source == "sagestep":
         return _sagestep(doc, name, base_dir)

@@ -83,4 +83,4 @@ class PipelineConfig(Block):
     description: str = ""
     defaults: Defaults = Field(default_factory=Defaults)  # type: ignore[arg-type]
     triggers: Triggers = Field(default_factory=Triggers)
-    stages: Stages = Stages.model_validate({})
+    stages: Stages = Field(default_factory=lambda: Stages.model_validate({}))

@@ -110,7 +110,8 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
                    comparison=SYMBOLS.get(block.comparison, block.comparison),
                    on_fail=block.on_fail)
     elif stage == "approval":
-        out.update(mode=block.mode, message=block.message)
+        out.update(mode=block.mode, message=block.message,
+                   timeout_seconds=block.timeout_hours * 3600)
     elif stage == "create_model":
         out["request"] = raw if raw is not None else build.create_model(
             block, _training_image(config, ctx), _serving_env(done), ctx)
@@ -126,6 +127,8 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
         out["request"] = raw if raw is not None else build.register(
             block, block.image or _serving_image(done) or _training_image(config, ctx), None,
             bool(config.stages.approval and config.stages.approval.run))
+    if getattr(block, "retry", None) is not None:
+        out["retry"] = block.retry.model_dump()
     if isinstance(out.get("request"), dict):
         out["request"] = {k: v for k, v in out["request"].items() if k != NAME_FIELDS.get(stage)}
     return out
@@ -137,7 +140,9 @@ def _tuning(block: Any, config: PipelineConfig, ctx: build.Context, loc: Loc) ->
         ctx.problems.add(loc, "tuning tunes the training stage's job: add a training block "
                          "(it may say run: false)")
         return {}
-    return build.tuning(block, build.training(training, ctx, ("stages", "training")), ctx, loc)
+    train = training.request if training.request is not None else build.training(
+        training, ctx, ("stages", "training"))
+    return build.tuning(block, train, ctx, loc)
 
 
 def _training_image(config: PipelineConfig, ctx: build.Context) -> str:

@@ -206,8 +206,9 @@ def tuning(block: Tuning, train: dict[str, Any], ctx: Context, loc: Loc) -> dict
                                            "MaxValue": str(cast(r.max)), "ScalingType": r.scaling})
     static = {k: v for k, v in (train.get("HyperParameters") or {}).items()
               if k not in block.parameter_ranges}
-    definition = {k: train[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig",
-                                        "OutputDataConfig", "ResourceConfig", "StoppingCondition")}
+    definition: dict[str, Any] = {k: train[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig",
+                                        "OutputDataConfig", "ResourceConfig", "StoppingCondition",
+                                        "VpcConfig", "Environment") if k in train}
     if static:
         definition["StaticHyperParameters"] = static
     objective = block.objective

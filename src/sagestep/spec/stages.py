@@ -29,7 +29,24 @@ class Stage(Block):
     )
 
 
-class Container(Stage):
+class RetryPolicy(Block):
+    """Extra attempts when a job fails (capacity, internal errors, flaky code).
+
+    Throttling and capacity errors of the SageMaker API itself are always retried.
+    """
+
+    max_attempts: int = Field(1, ge=0, le=9, description="Attempts after the first failure.")
+    interval_seconds: int = Field(60, ge=1, le=3600)
+    backoff_rate: float = Field(2.0, ge=1.0, le=10.0)
+
+
+class Job(Stage):
+    """A stage that runs a SageMaker job."""
+
+    retry: RetryPolicy | None = Field(None, description="Retry the job when it fails.")
+
+
+class Container(Job):
     """Image and resources of a job."""
 
     image: str | None = Field(None, description="Container image URI (overrides framework).")
@@ -137,7 +154,7 @@ class Objective(Block):
     type: Literal["Minimize", "Maximize"] = "Minimize"
 
 
-class Tuning(Stage):
+class Tuning(Job):
     """tuning: a hyperparameter tuning job over the training stage's definition."""
 
     objective: Objective | None = None
@@ -171,6 +188,7 @@ class Approval(Stage):
 
     mode: Literal["auto", "manual"] = "manual"
     message: str = "A new model waits for your approval."
+    timeout_hours: int = Field(168, ge=1, le=8760, description="Fail when nobody answers.")
 
 
 class Register(Stage):
@@ -205,7 +223,7 @@ class Deploy(Stage):
     wait_seconds: int = Field(30, ge=1, le=3600)
 
 
-class BatchTransform(Stage):
+class BatchTransform(Job):
     """batch_transform: a transform job over the run's model."""
 
     input: str = ""

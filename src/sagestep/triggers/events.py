@@ -26,7 +26,7 @@ SHAPES = (
     "EventBridge 'Scheduled Event' ({detail-type: Scheduled Event, resources: [rule ARN]})",
     "seed 002 {config: {bucket, prefix}}",
     "seed 000 {consumption_pipeline_name, dataset_date}",
-    "manual {pipeline: NAME, dataset_date?, params?, run_key?}",
+    "manual {pipeline: NAME, dataset_date?, params?, run_key?, object?: s3://bucket/key}",
 )
 _MAX_DEPTH = 4
 
@@ -191,13 +191,24 @@ def _manual(event: Mapping[str, Any], request_id: str) -> Trigger:
     if not isinstance(name, str) or not name:
         raise RouterError("'pipeline' must name a registered pipeline (a string)")
     params = dict(event.get("params") or {})
-    known = {"pipeline", "params", "dataset_date", "run_key", "time"}
+    known = {"pipeline", "params", "dataset_date", "run_key", "time", "object"}
     params.update({k: v for k, v in event.items() if k not in known})
+    bucket, key = _object(event.get("object"))
     return Trigger(
         "manual", _identity(event, request_id), pipeline=name,
         dataset_date=str(event.get("dataset_date") or "")[:10], time=str(event.get("time") or ""),
-        params=params,
+        params=params, bucket=bucket, key=key,
     )
+
+
+def _object(uri: Any) -> tuple[str, str]:
+    # A manual run may name the object it is about, as an S3 trigger would.
+    if uri in (None, ""):
+        return "", ""
+    if not isinstance(uri, str) or not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise RouterError(f"'object' must be an s3://bucket/key URI, got {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
 
 
 def _identity(event: Mapping[str, Any], request_id: str) -> str:

@@ -10,6 +10,8 @@ function needs no permissions and runs the same in-process locally):
 - ``gate``: the metric of the gate (a key path into evaluation.json, or a training job's
   FinalMetricDataList) compared with the threshold. A Choice needs a static path; the path
   here is config data.
+- ``retry``: whether a failed job runs again under the stage's ``retry`` policy (data, so
+  one generic machine serves every config), counting loops in ``$.work.retries.<stage>``.
 - ``approval``: the callback task of a manual approval; it only acknowledges (the token is
   in the execution history where ``sagestep approve``/``reject`` find it).
 
@@ -59,7 +61,13 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
     """Lambda entry point."""
     action = event.get("action")
     if action == "render":
-        return render(str(event["stage"]), int(event.get("attempt") or 0), event["state"])
+        stage, state = str(event["stage"]), event["state"]
+        attempt = int(event.get("attempt") or 0)
+        # Each loop of the stage's retry policy re-enters the stage with a fresh RetryCount.
+        loops = int((_retries(state, stage)).get("count") or 0)
+        return render(stage, loops * int(event.get("attempts") or 1) + attempt, state)
+    if action == "retry":
+        return retry(str(event["stage"]), event["state"])
     if action == "gate":
         return gate(event["state"])
     if action == "approval":
@@ -93,6 +101,23 @@ def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]
             "check their spelling in the pipeline config"
         )
     return request
+
+
+def retry(stage: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether a failed job of ``stage`` runs again (its ``retry`` policy), and after how long."""
+    policy = state["stages"][stage].get("retry") or {}
+    count = int(_retries(state, stage).get("count") or 0)
+    error = str((state.get("error") or {}).get("Error", ""))
+    # Only a job that failed: render errors and the like would fail the same way again.
+    if error != "States.TaskFailed" or count >= int(policy.get("max_attempts") or 0):
+        return {"retry": False, "count": count, "wait": 0}
+    wait = float(policy.get("interval_seconds") or 60) * float(policy.get("backoff_rate") or 2.0) ** count
+    return {"retry": True, "count": count + 1, "wait": int(min(wait, 3600))}
+
+
+def _retries(state: Mapping[str, Any], stage: str) -> Mapping[str, Any]:
+    found = ((state.get("work") or {}).get("retries") or {}).get(stage)
+    return found if isinstance(found, Mapping) else {}
 
 
 def attempt_name(base: str, attempt: int, limit: int) -> str:

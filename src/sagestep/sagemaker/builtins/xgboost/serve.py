@@ -87,8 +87,9 @@ class XGBoostHandler:
         """Decode, predict and encode one request."""
         if not body:
             return Reply(b"", "text/csv", status=204)
+        wanted = self.accept(accept)
         rows = self.decode(body, content_type)
-        return self.encode(self.predict(rows), accept)
+        return self.encode(self.predict(rows), wanted)
 
     def decode(self, body: bytes, content_type: str | None) -> Any:
         base = (content_type or "text/csv").split(";", 1)[0].strip().lower()
@@ -125,8 +126,8 @@ class XGBoostHandler:
         except xgb.core.XGBoostError as exc:
             raise InvocationError(400, f"Unable to evaluate payload provided: {exc}") from exc
 
-    def encode(self, preds: np.ndarray, accept: str | None) -> Reply:
-        """The response body for ``preds`` in the Accept type."""
+    def accept(self, accept: str | None) -> str:
+        """The response type; 406 for one the container cannot produce."""
         wanted = (accept or "").split(";", 1)[0].strip().lower()
         if not wanted or wanted == "*/*":
             wanted = self.default_accept
@@ -135,6 +136,10 @@ class XGBoostHandler:
                 406, f"Accept type {accept} is not supported. Please use supported accept "
                 f"types: {list(ACCEPTS)}."
             )
+        return wanted
+
+    def encode(self, preds: np.ndarray, wanted: str) -> Reply:
+        """The response body for ``preds`` in the (checked) Accept type ``wanted``."""
         if self.selected is not None:
             from sagestep.sagemaker.builtins.xgboost.selectable import encode_selected
 

@@ -1,0 +1,294 @@
+"""Benchmark: single-row XGBoost inference, local endpoint vs MLflow's scoring server vs a bare floor.
+
+    python bench/serving.py [--duration 10] [--rounds 100] [--no-mlflow]
+
+The same booster (20 features) is served three ways, each a single process on 127.0.0.1:
+  * sagestep: a local endpoint built through the SageMaker API (CreateModel with the built-in
+    XGBoost image, CreateEndpointConfig, CreateEndpoint) -> POST /invocations, text/csv,
+    the built-in's CSV parsing, predict and response format;
+  * mlflow:   ``mlflow models serve --env-manager local`` (from the venv at .cache/venv-mlflow,
+    kept out of sagestep's dependencies; 'n/a' when it is not installed);
+  * floor:    a bare asyncio protocol that parses the row and calls booster.inplace_predict.
+Load comes from ``wrk`` (keep-alive, --latency) at concurrency 1 and 16 for --duration s.
+Targets (issue 3): sagestep >= 60% of the floor's requests/s at both concurrencies, and
+p99 <= 2 ms at concurrency 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MLFLOW_VENV = ROOT / ".cache" / "venv-mlflow"
+XGB_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+FEATURES = 20
+
+
+# --- the floor server (run as: python bench/serving.py --floor MODEL READY) ---------------------
+
+def floor_server(model_path: str, ready: str) -> None:
+    """A bare asyncio HTTP handler: parse the CSV row, inplace_predict, answer."""
+    import asyncio
+
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(model_path)
+    booster.set_param("nthread", "1")  # as the built-in container configures its workers
+
+    class Floor(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.buffer = b""
+
+        def data_received(self, data: bytes) -> None:
+            self.buffer += data
+            while True:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                length = 0
+                for line in self.buffer[:end].lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line[15:])
+                if len(self.buffer) < end + 4 + length:
+                    return
+                body = self.buffer[end + 4:end + 4 + length]
+                self.buffer = self.buffer[end + 4 + length:]
+                if body:
+                    row = np.array(body.split(b","), dtype=np.float32).reshape(1, -1)
+                    out = str(float(booster.inplace_predict(row)[0])).encode()
+                else:
+                    out = b""
+                self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n"  # type: ignore[attr-defined]
+                                     b"Content-Length: " + str(len(out)).encode() + b"\r\n\r\n"
+                                     + out)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Floor, "127.0.0.1", 0)
+        Path(ready).write_text(str(server.sockets[0].getsockname()[1]))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def train(rounds: int, workdir: Path) -> tuple[Path, np.ndarray]:
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20_000, FEATURES)).astype(np.float32)
+    y = x[:, 0] * 2 + np.sin(x[:, 1]) + rng.normal(scale=0.1, size=len(x))
+    booster = xgb.train({"max_depth": 6, "eta": 0.1}, xgb.DMatrix(x, label=y), rounds)
+    path = workdir / "xgboost-model"
+    path.write_bytes(bytes(booster.save_raw("ubj")))
+    return path, x[0]
+
+
+def wait_http(port: int, path: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answered GET {path} on port {port}")
+
+
+def post(port: int, body: str, content_type: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/invocations", body=body, headers={"Content-Type": content_type})
+    response = conn.getresponse()
+    return f"{response.status} {response.read().decode().strip()}"
+
+
+def wrk(port: int, body: str, content_type: str, connections: int, duration: int,
+        scratch: Path) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) from wrk; non-2xx answers abort the run."""
+    script = scratch / f"post-{port}.lua"
+    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                      f'wrk.headers["Content-Type"] = "{content_type}"\n')
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
+         str(script), f"http://127.0.0.1:{port}/invocations"],
+        capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers during the run:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def percentile(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return rps, percentile("50"), percentile("99")
+
+
+# --- the three servers ----------------------------------------------------------------------------
+
+def start_sagestep(model: Path, scratch: Path) -> int:
+    from sagestep.local import client
+    from sagestep.serving.routes import RouteTable
+    from sagestep.workspace import Workspace
+
+    home = scratch / "workspace"
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        tar.add(model, arcname="xgboost-model")
+    client("s3", home=home).put_object(Bucket="bench", Key="model.tar.gz", Body=archive.getvalue())
+    sm = client("sagemaker", home=home)
+    sm.create_model(ModelName="bench", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+                    PrimaryContainer={"Image": XGB_IMAGE,
+                                      "ModelDataUrl": "s3://bench/model.tar.gz"})
+    sm.create_endpoint_config(EndpointConfigName="bench", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "bench", "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+    sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
+    status = sm.wait_for_endpoint(EndpointName="bench", Timeout=120)
+    if status["EndpointStatus"] != "InService":
+        raise RuntimeError(status.get("FailureReason"))
+    return RouteTable(Workspace.resolve(home).db_path).routes("bench")[0].port
+
+
+def stop_sagestep(scratch: Path) -> None:
+    from sagestep.local import client
+
+    client("sagemaker", home=scratch / "workspace").delete_endpoint(EndpointName="bench")
+
+
+def start_floor(model: Path, scratch: Path) -> tuple[subprocess.Popen[bytes], int]:
+    ready = scratch / "floor.port"
+    proc = subprocess.Popen([sys.executable, __file__, "--floor", str(model), str(ready)])
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the floor server did not start")
+        time.sleep(0.05)
+    return proc, int(ready.read_text())
+
+
+def start_mlflow(model: Path, scratch: Path) -> tuple[subprocess.Popen[bytes], int] | str:
+    python, mlflow = MLFLOW_VENV / "bin" / "python", MLFLOW_VENV / "bin" / "mlflow"
+    if not mlflow.exists():
+        return (f"not installed (python -m venv --system-site-packages {MLFLOW_VENV} && "
+                f"{MLFLOW_VENV}/bin/pip install mlflow)")
+    saved = scratch / "mlflow-model"
+    code = ("import xgboost as xgb, mlflow.xgboost, sys; b = xgb.Booster(); "
+            "b.load_model(sys.argv[1]); mlflow.xgboost.save_model(b, sys.argv[2])")
+    done = subprocess.run([str(python), "-c", code, str(model), str(saved)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"could not save the model: {done.stderr.strip()[-300:]}"
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"file://{scratch}/mlruns"}
+    proc = subprocess.Popen([str(mlflow), "models", "serve", "-m", str(saved), "--env-manager",
+                             "local", "-h", "127.0.0.1", "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(port, "/ping")
+    except RuntimeError as exc:
+        proc.kill()
+        return str(exc)
+    return proc, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--no-mlflow", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for the load (Debian: apt-get install wrk)")
+    scratch = Path(tempfile.mkdtemp(prefix="sagestep-bench-serving-"))
+    model, row = train(args.rounds, scratch)
+    csv_row = ",".join(f"{v:.7g}" for v in row)
+    header = ",".join(f"f{i}" for i in range(FEATURES))
+    targets: dict[str, tuple[int, str, str] | str] = {}
+    cleanup = []
+    targets["sagestep"] = (start_sagestep(model, scratch), csv_row, "text/csv")
+    floor, floor_port = start_floor(model, scratch)
+    cleanup.append(floor)
+    targets["floor"] = (floor_port, csv_row, "text/csv")
+    started = "disabled (--no-mlflow)" if args.no_mlflow else start_mlflow(model, scratch)
+    if isinstance(started, str):
+        targets["mlflow"] = started
+    else:
+        cleanup.append(started[0])
+        targets["mlflow"] = (started[1], f"{header}\n{csv_row}\n", "text/csv")
+    print(f"model: {args.rounds} trees, depth 6, {FEATURES} features; load: wrk "
+          f"{args.duration}s per run; cpus: {os.cpu_count()}")
+    for name, target in targets.items():
+        if not isinstance(target, str):
+            print(f"  {name:8s} sample answer: {post(*target)[:60]}")
+    results: dict[tuple[str, int], tuple[float, float, float] | None] = {}
+    try:
+        for connections in (1, 16):
+            for name, target in targets.items():
+                if isinstance(target, str):
+                    results[(name, connections)] = None
+                    continue
+                port, body, ctype = target
+                wrk(port, body, ctype, connections, 1, scratch)  # warm-up
+                results[(name, connections)] = wrk(port, body, ctype, connections,
+                                                   args.duration, scratch)
+    finally:
+        stop_sagestep(scratch)
+        for proc in cleanup:
+            proc.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+    report(results, targets)
+
+
+def report(results: dict[tuple[str, int], tuple[float, float, float] | None],
+           targets: dict[str, tuple[int, str, str] | str]) -> None:
+    print(f"{'server':10s} {'conc':>4s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} "
+          f"{'vs floor':>9s}")
+    for (name, connections), value in results.items():
+        floor = results[("floor", connections)]
+        if value is None:
+            print(f"{name:10s} {connections:4d} {'n/a':>10s} {'n/a':>8s} {'n/a':>8s} {'n/a':>9s}"
+                  f"  ({targets[name]})")
+            continue
+        ratio = f"{value[0] / floor[0] * 100:8.1f}%" if floor else "n/a"
+        print(f"{name:10s} {connections:4d} {value[0]:10.0f} {value[1]:8.3f} {value[2]:8.3f} "
+              f"{ratio:>9s}")
+    ours1, ours16 = results[("sagestep", 1)], results[("sagestep", 16)]
+    floor1, floor16 = results[("floor", 1)], results[("floor", 16)]
+    assert ours1 and ours16 and floor1 and floor16
+    checks = [
+        (f"sagestep >= 60% of floor req/s at concurrency 1 ({ours1[0] / floor1[0]:.0%})",
+         ours1[0] >= 0.6 * floor1[0]),
+        (f"sagestep >= 60% of floor req/s at concurrency 16 ({ours16[0] / floor16[0]:.0%})",
+         ours16[0] >= 0.6 * floor16[0]),
+        (f"sagestep p99 <= 2 ms at concurrency 1 ({ours1[2]:.3f} ms)", ours1[2] <= 2.0),
+    ]
+    for text, ok in checks:
+        print(f"target {'PASS' if ok else 'FAIL'}: {text}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--floor":
+        floor_server(sys.argv[2], sys.argv[3])
+    else:
+        main()

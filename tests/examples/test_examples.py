@@ -1,0 +1,95 @@
+"""Each bundled example, end to end on the local backend (real jobs, real endpoint)."""
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from sagestep.backends.local import LocalBackend
+from sagestep.cli.examples import run_example
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def backend(tmp_path):
+    made = LocalBackend(tmp_path / "ws")
+    yield made
+    for endpoint in made.endpoints():  # endpoint servers are processes: stop them
+        made.sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
+    made.runtime.engine.close()
+
+
+def run(backend, name):
+    console = Console(file=io.StringIO(), width=200)
+    info = run_example(backend, EXAMPLES / name, console)
+    return info, console.file.getvalue()
+
+
+def statuses(backend, info):
+    return {s.stage: s.status for s in backend.stages(info.arn)}
+
+
+def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
+    """`sagestep example run xgboost-breast-cancer`: the README's first command."""
+    from sagestep.cli.main import main
+
+    home = tmp_path / "ws"
+    try:
+        main(["example", "run", "xgboost-breast-cancer", "--home", str(home)])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    out = capsys.readouterr().out
+    backend = LocalBackend(home)
+    try:
+        lines = out.splitlines()
+        assert lines[0] == "registered xgboost-breast-cancer version 1"
+        assert [line.split()[:2] for line in lines if "SUCCEEDED" in line][:5] == [
+            ["preprocessing", "SUCCEEDED"], ["training", "SUCCEEDED"], ["gate", "SUCCEEDED"],
+            ["create_model", "SUCCEEDED"], ["deploy", "SUCCEEDED"]]
+        assert lines[-3] == "prediction from endpoint xgboost-breast-cancer:"
+        probabilities = [float(p) for p in lines[-2].strip().split(",")]  # built-in XGBoost CSV
+        assert len(probabilities) == 5 and all(0.0 <= p <= 1.0 for p in probabilities)
+        assert lines[-1].endswith(" SUCCEEDED")
+        (endpoint,) = backend.endpoints()
+        assert endpoint["EndpointStatus"] == "InService"
+        (run,) = backend.list_runs("xgboost-breast-cancer")
+        assert run.output["results"]["gate"]["passed"] is True
+    finally:
+        for endpoint in backend.endpoints():
+            backend.sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
+        backend.runtime.engine.close()
+
+
+def test_diabetes_regression_evaluates_gates_registers_and_batch_scores(backend):
+    info, out = run(backend, "diabetes-regression")
+    assert info.status == "SUCCEEDED", out
+    assert statuses(backend, info) == {
+        "preprocessing": "SUCCEEDED", "training": "SUCCEEDED", "evaluation": "SUCCEEDED",
+        "gate": "SUCCEEDED", "register": "SUCCEEDED", "create_model": "SUCCEEDED",
+        "batch_transform": "SUCCEEDED"}
+    (package,) = backend.models("diabetes-regression")
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    approved = backend.approve_model(package["ModelPackageArn"])
+    assert approved["ModelApprovalStatus"] == "Approved"
+    store = backend.runtime.object_store
+    output = info.output["results"]["batch_transform"]["TransformOutput"]["S3OutputPath"]
+    bucket, _, prefix = output[5:].partition("/")
+    (scored,) = [o for o in store.list(bucket, prefix) if o.key.endswith(".out")]
+    values = [float(v) for v in store.get_bytes(bucket, scored.key).decode().split()]
+    assert len(values) > 50 and all(0 < v < 400 for v in values)
+
+
+def test_census_seed002_input_yaml_runs_as_it_is(backend):
+    info, out = run(backend, "census-seed002")
+    assert info.status == "SUCCEEDED", out
+    assert statuses(backend, info) == {
+        "preprocessing": "SUCCEEDED", "training": "SUCCEEDED", "evaluation": "SUCCEEDED",
+        "create_model": "SUCCEEDED", "batch_transform": "SUCCEEDED"}
+    store = backend.runtime.object_store
+    report = store.get_bytes("mlops-bucket", "demo/evaluation/output/evaluation.json")
+    assert b'"roc_auc"' in report
+    name = info.name
+    assert any(o.key.startswith(f"demo/batch-output/{name}/") for o in store.list("mlops-bucket"))

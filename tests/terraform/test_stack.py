@@ -1,0 +1,191 @@
+"""terraform apply of examples/dev against a moto server, a run through the AWS backend,
+and terraform destroy leaving nothing behind.
+
+The provider's endpoints point at the validating proxy in front of moto (tests/motostack.py),
+through an override file next to the example; nothing else of the example changes except two
+module arguments that only trade fixed provider waits for speed (see _OVERRIDE).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from sagestep.asl.compile import CompileOptions, compile_state_machine
+from sagestep.backends.aws import AwsBackend, AwsSettings
+from sagestep.backends.lambda_zip import build_all
+from tests.motostack import MotoStack
+from tests.terraform import tf
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.slow,
+    pytest.mark.skipif(tf.missing() is not None, reason=tf.missing() or ""),
+]
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "xgboost-breast-cancer" / "pipeline.yaml"
+SERVICES = ("dynamodb", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sfn", "sts")
+
+_OVERRIDE = """provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+  max_retries                 = 1
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+# The provider polls the S3 lifecycle configuration and SQS queue attributes until they
+# read back the same several times, 10 s apart (about 55 s and 25 s, against AWS too); the
+# rest of the stack is the same with or without them.
+module "sagestep" {{
+  noncurrent_version_expiration_days = null
+  lambda_dead_letter_queue           = false
+}}
+"""
+
+
+def _inventory(stack: MotoStack) -> dict[str, list[str]]:
+    """Everything of the kinds the module creates that exists in moto now."""
+    c = stack.client
+    keys = c("kms").list_keys()["Keys"]
+    metadata = [c("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in keys]
+    live_keys = [
+        f"{m['KeyId']} ({m.get('Description')}, {m.get('KeyManager')})"
+        for m in metadata
+        if m["KeyState"] != "PendingDeletion"
+    ]
+    return {
+        "tables": c("dynamodb").list_tables()["TableNames"],
+        "buckets": [b["Name"] for b in c("s3").list_buckets()["Buckets"]],
+        "state machines": [
+            m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"]
+        ],
+        "functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]],
+        "roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"]],
+        "topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
+        "rules": [r["Name"] for r in c("events").list_rules()["Rules"]],
+        "log groups": [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
+        "queues": c("sqs").list_queues().get("QueueUrls", []),
+        "aliases": [
+            a["AliasName"]
+            for a in c("kms").list_aliases()["Aliases"]
+            if not a["AliasName"].startswith("alias/aws/")
+        ],
+        "live keys": live_keys,
+    }
+
+
+def _backend(stack: MotoStack, outputs: Path) -> AwsBackend:
+    settings = AwsSettings.resolve(
+        stack=outputs, region=stack.region, env={"SAGESTEP_AWS_ENDPOINT_URL": stack.url}
+    )
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=stack.region
+    )
+    return AwsBackend(settings, session=session)
+
+
+def _object_created(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2024-03-01T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 120},
+            "reason": "PutObject",
+        },
+    }
+
+
+def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> None:
+    started = time.monotonic()
+    tree = tf.copy_tree(tmp_path)
+    root = tree / "examples" / "dev"
+    build = tmp_path / "build"
+    definition = compile_state_machine(CompileOptions(helper_function="sagestep-dev-helper"))
+    (build / "lambda").mkdir(parents=True)
+    (build / "state-machine.json").write_text(json.dumps(definition))
+    zips = {z.name: z for z in build_all(build / "lambda")}
+    variables = [
+        "-var",
+        f"state_machine_definition_file={build / 'state-machine.json'}",
+        "-var",
+        f"lambda_dir={build / 'lambda'}",
+    ]
+    with MotoStack(execute_state_machines=False) as stack:
+        before = _inventory(stack)
+        endpoints = "\n".join(f'    {s} = "{stack.url}"' for s in SERVICES)
+        (root / "moto_override.tf").write_text(
+            _OVERRIDE.format(region=stack.region, endpoints=endpoints)
+        )
+        tf.init(root)
+        tf.run(["apply", "-auto-approve", "-no-color", "-parallelism=20", *variables], root)
+        assert "AWSStepFunctions.ValidateStateMachineDefinition" in stack.calls
+        outputs = tmp_path / "stack.json"
+        outputs.write_text(tf.run(["output", "-json"], root).stdout)
+
+        # The deployed stack is the module's: one definition, the router's zip and settings.
+        sfn = stack.client("stepfunctions")
+        arn = json.loads(outputs.read_text())["state_machine_arn"]["value"]
+        assert (
+            json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == definition
+        )
+        router = stack.client("lambda").get_function(FunctionName="sagestep-dev-router")
+        assert router["Configuration"]["Handler"] == "sagestep.triggers.router.handler"
+        assert router["Configuration"]["CodeSize"] == zips["router"].size
+        env = router["Configuration"]["Environment"]["Variables"]
+        assert env["SAGESTEP_STATE_MACHINE_ARN"] == arn
+
+        # Register a config, hand the router an S3 upload, find the run in Step Functions.
+        backend = _backend(stack, outputs)
+        bucket = backend.settings.bucket or ""
+        stack.client("s3").create_bucket(
+            Bucket="sagestep-examples",
+            CreateBucketConfiguration={"LocationConstraint": stack.region},
+        )
+        registered = backend.register(EXAMPLE)
+        assert registered.version == 1
+        key = "xgboost-breast-cancer/input/2024-03-01.csv"
+        (run,) = backend.send_event(_object_created("sagestep-examples", key))
+        described = sfn.describe_execution(executionArn=run.arn)
+        assert described["stateMachineArn"] == arn
+        payload = json.loads(described["input"])
+        assert payload["pipeline"] == "xgboost-breast-cancer" and payload["config_version"] == 1
+        assert payload["run"]["trigger"]["uri"] == f"s3://sagestep-examples/{key}"
+        assert bucket.startswith("sagestep-dev-artefacts-")
+
+        tf.run(
+            [
+                "destroy",
+                "-auto-approve",
+                "-no-color",
+                "-parallelism=20",
+                "-refresh=false",
+                *variables,
+            ],
+            root,
+        )
+        after = _inventory(stack)
+        created_by_test = {"buckets": ["sagestep-examples"]}
+        for kind, names in after.items():
+            left = sorted(set(names) - set(before[kind]) - set(created_by_test.get(kind, [])))
+            assert not left, f"terraform destroy left {kind}: {left}"
+    assert time.monotonic() - started < 240
