@@ -122,6 +122,8 @@ class MotoStack:
 
     def __exit__(self, *exc: object) -> None:
         self._post("/moto-api/reset", {})
+        # The config is process-wide too: leave moto as other tests expect it (the default).
+        self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": False}})
         if self._saved_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

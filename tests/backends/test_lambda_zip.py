@@ -23,7 +23,9 @@ def test_router_zip_is_small_and_holds_router_and_helper(tmp_path: Path) -> None
     assert "sagestep/__init__.py" in names and "sagestep/triggers/__init__.py" in names
     # Only sagestep's own modules: the Lambda runtime has boto3, and nothing else may ship.
     assert all(n.startswith("sagestep/") and n.endswith(".py") for n in names)
-    assert not any(n.startswith(("sagestep/spec/", "sagestep/engine/", "sagestep/cli/")) for n in names)
+    assert not any(
+        n.startswith(("sagestep/spec/", "sagestep/engine/", "sagestep/cli/")) for n in names
+    )
     assert built.handler == "sagestep.triggers.router.handler"
 
 
@@ -37,7 +39,9 @@ def test_closure_follows_imports_inside_functions_and_relative_ones() -> None:
     modules = closure("sagestep.triggers.router")
     assert "sagestep.triggers.events" in modules and "sagestep.errors" in modules
     assert closure("sagestep.triggers.notify") == (
-        "sagestep", "sagestep.triggers", "sagestep.triggers.notify",
+        "sagestep",
+        "sagestep.triggers",
+        "sagestep.triggers.notify",
     )
 
 
@@ -59,7 +63,9 @@ def test_handlers_import_from_the_zip_alone(name: str, tmp_path: Path) -> None:
         "heavy = {'pydantic', 'yaml', 'typer', 'rich', 'pandas', 'numpy', 'sklearn'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
 
 

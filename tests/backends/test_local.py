@@ -73,6 +73,16 @@ def wait(b, arn):
     return b.describe_run(arn)
 
 
+def until_waiting(b, arn, timeout=10.0):
+    """Poll until the run waits for its approval (a task token is out)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not any(s.status == "WAITING" for s in b.stages(arn)):
+        assert time.monotonic() < deadline, "the run never reached its approval"
+        time.sleep(0.05)
+
+
 def test_start_run_follows_to_success_with_stage_progress(backend):
     b = backend(pipeline())
     ref = b.start_run("churn", dataset_date="2024-05-01", params={"x": 1})
@@ -102,7 +112,7 @@ def test_same_run_key_starts_one_execution(backend):
 def test_manual_approval_approve_and_reject(backend):
     b = backend(pipeline(approval=True))
     ref = b.start_run("churn")
-    b.runtime.engine.wait(ref.arn, timeout=2)
+    until_waiting(b, ref.arn)
     assert {s.stage: s.status for s in b.stages(ref.arn)}["approval"] == "WAITING"
     b.approve(ref.name, comment="looks good")
     info = wait(b, ref.arn)
@@ -111,7 +121,7 @@ def test_manual_approval_approve_and_reject(backend):
     with pytest.raises(BackendError, match="not waiting for an approval"):
         b.approve(ref.name)
     other = b.start_run("churn")
-    b.runtime.engine.wait(other.arn, timeout=2)
+    until_waiting(b, other.arn)
     b.reject(other.arn, comment="metrics regressed")
     rejected = wait(b, other.arn)
     assert (rejected.status, rejected.error, rejected.cause) == (
@@ -155,12 +165,12 @@ def test_manual_approval_with_the_compiled_generic_machine(tmp_path):
     try:
         assert b.register(config).version == 1
         ref = b.start_run("approve-only")
-        b.runtime.engine.wait(ref.arn, timeout=3)
+        until_waiting(b, ref.arn)
         assert [(s.stage, s.status) for s in b.stages(ref.arn)] == [("approval", "WAITING")]
         b.approve(ref.name, "fine")
         assert wait(b, ref.arn).status == "SUCCEEDED"
         other = b.start_run("approve-only")
-        b.runtime.engine.wait(other.arn, timeout=3)
+        until_waiting(b, other.arn)
         b.reject(other.name, "not this one")
         rejected = wait(b, other.arn)
         assert (rejected.status, rejected.error, rejected.cause) == (

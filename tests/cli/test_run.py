@@ -27,7 +27,9 @@ def test_approve_then_status_and_reject(cli):
     code, out, _ = cli("run", "gated", "--no-follow")
     name = out.split("started ")[1].strip()
     backend = cli.backend()
-    backend.runtime.engine.wait(backend.runs.execution_arn(name), timeout=2)
+    from tests.backends.test_local import until_waiting
+
+    until_waiting(backend, backend.runs.execution_arn(name))
     code, out, _ = cli("status", name)
     assert code == 0
     assert normalise(out).splitlines()[0] == f"{normalise(name)}  gated v2  RUNNING"

@@ -59,11 +59,17 @@ def _inventory(stack: MotoStack) -> dict[str, list[str]]:
     """Everything of the kinds the module creates that exists in moto now."""
     c = stack.client
     keys = c("kms").list_keys()["Keys"]
+    # AWS-managed keys (alias/aws/*) appear on first use of a service and are not the stack's.
+    managed = {
+        a.get("TargetKeyId")
+        for a in c("kms").list_aliases()["Aliases"]
+        if a["AliasName"].startswith("alias/aws/")
+    }
     metadata = [c("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in keys]
     live_keys = [
-        f"{m['KeyId']} ({m.get('Description')}, {m.get('KeyManager')})"
+        f"{m['KeyId']} ({m.get('Description')})"
         for m in metadata
-        if m["KeyState"] != "PendingDeletion"
+        if m["KeyState"] != "PendingDeletion" and m["KeyId"] not in managed
     ]
     return {
         "tables": c("dynamodb").list_tables()["TableNames"],

@@ -82,14 +82,17 @@ def service_error(service: str, exc: ClientError, sdk: bool) -> TaskError:
                            f"Error Code: {code}; Request ID: {uuid.uuid4()}; Proxy: null)")
 
 
-def _call(get_client: Callable[[], Any], method: str, service: str,
+def _call(get_client: Callable[[], Any], method: str | None, service: str,
           sdk: bool) -> Callable[[Any, CallContext], Any]:
+    """Call ``method`` (or, when None, the SDK action named at the end of the resource)."""
+
     def invoke(params: Any, ctx: CallContext) -> Any:
         client = get_client()
-        func = getattr(client, method, None)
+        name = method or snake(ctx.resource.rsplit(":", 1)[-1].split(".")[0])
+        func = getattr(client, name, None)
         if func is None:
             raise TaskError(f"{service}.UnsupportedOperation",
-                            f"The local {service} client has no operation {method}")
+                            f"The local {service} client has no operation {name}")
         try:
             return jsonable(func(**(params or {})))
         except ClientError as exc:
@@ -139,17 +142,8 @@ def sagemaker_integrations(get_client: Callable[[], Any],
         table[SM + api] = Call(_call(get_client, snake(api), "SageMaker", sdk=False))
     for api in JOBS:
         table[SM + api + ".sync"] = sagemaker_job(get_client, api, poll_seconds)
-    for action in _sdk_actions("sagemaker"):
-        table[SDK + "sagemaker:" + action] = Call(_call(get_client, snake(action), "SageMaker",
-                                                        sdk=True))
+    table[SDK + "sagemaker:*"] = Call(_call(get_client, None, "SageMaker", sdk=True))
     return table
-
-
-def _sdk_actions(service: str) -> list[str]:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model(service)
-    return [op[0].lower() + op[1:] for op in model.operation_names]
 
 
 def outbox_integrations(record: Callable[[str, str, Any], None]) -> dict[str, Integration]:
@@ -174,10 +168,8 @@ def outbox_integrations(record: Callable[[str, str, Any], None]) -> dict[str, In
 
 
 def s3_integrations(get_client: Callable[[], Any]) -> dict[str, Integration]:
-    """``aws-sdk:s3:<action>`` for the object operations pipelines use."""
-    return {SDK + "s3:" + action: Call(_call(get_client, snake(action), "S3", sdk=True))
-            for action in ("getObject", "putObject", "headObject", "listObjectsV2",
-                           "copyObject", "deleteObject")}
+    """``aws-sdk:s3:<action>``: any action the S3 client has (getObject's Body as a string)."""
+    return {SDK + "s3:*": Call(_call(get_client, None, "S3", sdk=True))}
 
 
 def local_integrations(runtime: Any) -> dict[str, Integration]:

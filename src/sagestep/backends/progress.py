@@ -68,43 +68,10 @@ def stages(
 
     ``enabled`` (stage keys whose run flag is on) limits the not-yet-entered stages shown.
     """
-    seen: dict[str, dict[str, Any]] = {}
-    current: str | None = None
+    tracker = _Tracker()
     for event in events:
-        kind = str(event.get("type", ""))
-        at = _ts(event.get("timestamp"))
-        entered = event.get("stateEnteredEventDetails")
-        if entered:
-            stage = stage_of(str(entered.get("name", "")))
-            if stage:
-                rec = seen.setdefault(stage, {"start": at, "end": None, "work": 0,
-                                              "jobs": [], "failed": "", "waiting": False})
-                rec["end"] = None
-                if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
-                    rec["work"] += 1
-                current = stage
-            continue
-        if current is None:
-            continue
-        rec = seen[current]
-        exited = event.get("stateExitedEventDetails")
-        if exited:
-            rec["end"] = at
-        if kind == "TaskScheduled":
-            details = event.get("taskScheduledEventDetails") or {}
-            rec["jobs"].extend(_jobs(details.get("parameters")))
-            rec["waiting"] = str(details.get("resource", "")).endswith(".waitForTaskToken")
-        elif kind in ("TaskSucceeded", "TaskSubmitted"):
-            rec["waiting"] = rec["waiting"] and kind == "TaskSubmitted"
-            rec["failed"] = "" if kind == "TaskSucceeded" else rec["failed"]  # a retry worked
-        elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            why: Mapping[str, Any] = next(
-                (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
-            )
-            if kind.startswith("Execution") and any(r["failed"] for r in seen.values()):
-                continue  # the stage that failed already says why (later states only notify)
-            rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
-            rec["end"] = at
+        tracker.see(event)
+    seen = tracker.seen
     wanted = {stage_of(s) or s for s in enabled} if enabled is not None else None
     shown = []
     for stage in STAGES:
@@ -115,6 +82,67 @@ def stages(
             continue
         shown.append(info)
     return shown
+
+
+class _Tracker:
+    """Folds history events into per-stage records (start, end, jobs, failure, waiting)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, Any]] = {}
+        self.current: str | None = None
+
+    def see(self, event: Mapping[str, Any]) -> None:
+        kind = str(event.get("type", ""))
+        at = _ts(event.get("timestamp"))
+        entered = event.get("stateEnteredEventDetails")
+        if entered:
+            self._enter(str(entered.get("name", "")), kind, at)
+            return
+        if self.current is None:
+            return
+        rec = self.seen[self.current]
+        if event.get("stateExitedEventDetails"):
+            rec["end"] = at
+        if kind == "TaskScheduled":
+            details = event.get("taskScheduledEventDetails") or {}
+            rec["jobs"].extend(_jobs(details.get("parameters")))
+            rec["resource"] = str(details.get("resource", ""))
+            rec["waiting"] = rec["resource"].endswith(".waitForTaskToken")
+        elif kind in ("TaskSucceeded", "TaskSubmitted"):
+            rec["waiting"] = rec["waiting"] and kind == "TaskSubmitted"
+            if kind == "TaskSucceeded" and rec["resource"] == rec["failed_resource"]:
+                rec["failed"] = ""  # a retry of the failed task worked
+        elif kind.endswith("Failed") or kind.endswith("TimedOut"):
+            self._fail(rec, kind, event, at)
+
+    def _enter(self, name: str, kind: str, at: float | None) -> None:
+        stage = stage_of(name)
+        if not stage:
+            return
+        rec = self.seen.setdefault(stage, {
+            "start": at, "end": None, "work": 0, "jobs": [], "failed": "", "waiting": False,
+            "resource": "", "failed_resource": None,
+        })
+        rec["end"] = None
+        if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
+            rec["work"] += 1
+        if name.endswith(" Failed") and not rec["failed"]:  # the generic machine's catch path
+            rec["failed"] = "failed"
+        self.current = stage
+
+    def _fail(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any], at: float | None) -> None:
+        if kind.startswith("Execution") and any(
+            r["failed"] not in ("", "failed") for r in self.seen.values()
+        ):
+            return  # the stage that failed already says why (later states only notify)
+        why: Mapping[str, Any] = next(
+            (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
+        )
+        if not why and rec["failed"]:
+            return  # e.g. ParallelStateFailed after the task's own TaskFailed said why
+        rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
+        rec["failed_resource"] = rec["resource"] if kind.startswith("Task") else None
+        rec["end"] = at
 
 
 def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:

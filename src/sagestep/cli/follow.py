@@ -7,6 +7,7 @@ stage ends; a failed stage's last log lines are always shown.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -81,9 +82,25 @@ def stage_line(stage: StageInfo) -> str:
 
 
 def shorten(text: str, limit: int = 400) -> str:
-    """``text`` cut to ``limit`` characters (causes embed whole state inputs)."""
+    """``text`` cut to ``limit`` characters, a job's FailureReason pulled out of its JSON."""
+    text = _failure_reason(text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failure_reason(text: str) -> str:
+    # A failed .sync job's cause is the whole Describe*Job response; its FailureReason says why.
+    head, sep, rest = text.partition("{")
+    if not sep:
+        return text
+    try:
+        described = json.loads(sep + rest)
+    except ValueError:
+        return text
+    if isinstance(described, dict) and described.get("FailureReason"):
+        name = next((str(v) for k, v in described.items() if k.endswith("JobName")), "")
+        return f"{head}{name + ': ' if name else ''}{described['FailureReason']}"
+    return text
 
 
 def _print_changes(

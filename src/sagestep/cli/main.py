@@ -53,7 +53,7 @@ def _assemble() -> None:
 
 _assemble()
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> None:

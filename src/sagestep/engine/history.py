@@ -51,9 +51,14 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
+# One encoder each, built once: json.dumps with options builds a new encoder per call.
+_PAYLOAD = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DETAILS = json.JSONEncoder(separators=(",", ":"))
+
+
 def payload(value: Any) -> str:
     """JSON text of a payload as AWS writes it in history and DescribeExecution (compact)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _PAYLOAD.encode(value)
 
 
 def data_details(**fields: Any) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def data_details(**fields: Any) -> dict[str, Any]:
 
 
 def dumps_details(details: Mapping[str, Any] | None) -> str | None:
-    return None if details is None else json.dumps(details, separators=(",", ":"))
+    return None if details is None else _DETAILS.encode(details)
 
 
 def loads_details(text: str | None) -> Mapping[str, Any] | None:

@@ -76,9 +76,20 @@ def table_key(resource: str) -> str:
     return resource
 
 
+def sdk_key(resource: str) -> str | None:
+    """``arn:aws:states:::aws-sdk:sagemaker:describeEndpoint`` -> ``...:aws-sdk:sagemaker:*``:
+    one entry serves every action of a service's AWS SDK integration."""
+    if not resource.startswith("arn:aws:states:::aws-sdk:"):
+        return None
+    return resource.rsplit(":", 1)[0] + ":*"
+
+
 def lookup(table: Integrations, resource: str) -> Integration:
     """The integration of ``resource``, or a TaskError listing the supported resources."""
     found = table.get(table_key(resource))
+    if found is None:
+        wildcard = sdk_key(resource)
+        found = table.get(wildcard) if wildcard else None
     if found is None:
         supported = ", ".join(sorted(table))
         raise TaskError(

@@ -77,6 +77,7 @@ class Interpreter:
         self.ending: Ending | None = None
         self.lost = False
         self._machines: dict[tuple[Any, ...], StateMachine] = {(): machine}
+        self._iso: dict[float, str] = {}
         self._exec_ctx = {
             "Id": info.arn, "Input": json.loads(info.input_text), "Name": info.name,
             "RoleArn": info.role_arn, "StartTime": iso(info.started),
@@ -103,7 +104,7 @@ class Interpreter:
 
     def context(self, t: Thread, token: str | None = None) -> dict[str, Any]:
         """The context object ``$$`` for ``t``'s current state."""
-        state: dict[str, Any] = {"EnteredTime": iso(t.entered), "Name": t.state}
+        state: dict[str, Any] = {"EnteredTime": self.iso(t.entered), "Name": t.state}
         if t.retries or self.state_of(t).TYPE in _RETRYABLE:
             state["RetryCount"] = sum(t.retries.values())
         ctx: dict[str, Any] = {
@@ -111,6 +112,15 @@ class Interpreter:
         if token is not None:
             ctx["Task"] = {"Token": token}
         return ctx
+
+    def iso(self, ts: float) -> str:
+        """``iso(ts)``, memoised: a batch of states shares a handful of timestamps."""
+        text = self._iso.get(ts)
+        if text is None:
+            if len(self._iso) > 64:
+                self._iso.clear()
+            text = self._iso[ts] = iso(ts)
+        return text
 
     def variables(self, t: Thread) -> dict[str, Any]:
         """Variables visible to ``t``: its own over those of the scopes enclosing it."""
@@ -319,8 +329,6 @@ class Interpreter:
     def flush(self) -> None:
         """Commit the events and snapshot of this pass so far (the intent of any effect)."""
         if self.lost:
-            return
-        if not self.events and self.ending is None and not self.tokens and not self.token_updates:
             return
         if self.next_event > HISTORY_LIMIT and self.ending is None:
             self.abort_history()

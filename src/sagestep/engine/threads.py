@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RUN, EFFECT, WAIT, RESUME = "run", "effect", "wait", "resume"
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass
@@ -86,12 +87,12 @@ class Snapshot:
     failed_at: dict[str, Any] | None = None  # where a closed execution failed (redrive)
 
     def dumps(self) -> str:
-        return json.dumps({
+        return _ENCODER.encode({
             "threads": [t.to_json() for t in self.threads.values()],
             "next_thread": self.next_thread,
             "deadline": self.deadline,
             "failed_at": self.failed_at,
-        }, separators=(",", ":"))
+        })
 
     @classmethod
     def loads(cls, text: str) -> Snapshot:

@@ -76,6 +76,7 @@ def _from_document(doc: Document, name: str | None, base_dir: str | None = None)
         item = seed000.import_seed000(doc.data, problems, notes)
     else:
         item = seed002.import_seed002(doc.data, problems, notes, name)
+    problems.raise_if_any(doc, doc.path)
     if name:
         item["name"] = name
     _link(item, problems)

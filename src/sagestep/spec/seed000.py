@@ -11,13 +11,12 @@ the model taken from tuning's best job when tuning ran, instance counts kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from sagestep.spec.item import ITEM_VERSION, MODEL_DATA, STAGES
 from sagestep.spec.problems import Problems
+from sagestep.spec.seed000_shape import TYPES, check, untype
 
-TYPES = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
 FLAGS = {"training_job": "training", "tuning_job": "tuning", "create_model": "create_model",
          "transform_job": "batch_transform", "postprocessing_job": "postprocessing"}
 
@@ -30,28 +29,7 @@ def looks_like(data: Any) -> bool:
     return isinstance(name, Mapping) and len(name) == 1 and set(name) <= TYPES
 
 
-def untype(value: Any) -> Any:
-    """Plain JSON from DynamoDB-typed JSON."""
-    if isinstance(value, Mapping) and len(value) == 1 and set(value) <= TYPES:
-        (kind, inner), = value.items()
-        if kind == "M":
-            return {k: untype(v) for k, v in inner.items()}
-        if kind == "L":
-            return [untype(v) for v in inner]
-        if kind == "N":
-            number = Decimal(str(inner))
-            return int(number) if number == number.to_integral_value() else float(number)
-        if kind == "NS":
-            return [untype({"N": n}) for n in inner]
-        if kind == "NULL":
-            return None
-        return inner
-    if isinstance(value, Mapping):
-        return {k: untype(v) for k, v in value.items()}
-    return value
-
-
-def flag(item: Mapping[str, Any], key: str, problems: Problems) -> bool:
+def flag(item: Mapping[str, Any], key: str, problems: Problems, prefix: tuple[str, ...] = ()) -> bool:
     """A seed stage flag: "Y"/"N" (also true/false) -> bool; anything else is an error."""
     value = item.get(key, "N")
     if isinstance(value, bool):
@@ -61,19 +39,28 @@ def flag(item: Mapping[str, Any], key: str, problems: Problems) -> bool:
         return True
     if text in ("n", "no", "false", ""):
         return False
-    problems.add((key,), f"stage flag must be \"Y\" or \"N\", not {value!r}")
+    problems.add((*prefix, key), f"stage flag must be \"Y\" or \"N\", not {value!r}")
     return False
 
 
 def import_seed000(data: Mapping[str, Any], problems: Problems, notes: list[str]) -> dict[str, Any]:
     """The stored item of a seed 000 DynamoDB item."""
-    raw = data["Item"] if isinstance(data.get("Item"), Mapping) else data
-    item = untype(raw)
+    wrapped = isinstance(data.get("Item"), Mapping)
+    raw = data["Item"] if wrapped else data
+    prefix = ("Item",) if wrapped else ()
+    plain = untype(raw, prefix, problems)
+    shape = check(plain, raw, prefix, problems) if not problems.items else None
+    if shape is None:
+        return {}
+    item: dict[str, Any] = shape.model_dump()
+    flags = {k: plain[k] for k in (*FLAGS, "create_endpoint_config", "create_endpoint")
+             if plain.get(k) is not None}
     role = str(item.get("sagemaker_role_arn", ""))
     pre = item.get("preprocessing") or {}
     train = item.get("training") or {}
-    runs = {stage: flag(item, key, problems) for key, stage in FLAGS.items()}
-    deploy = flag(item, "create_endpoint_config", problems) or flag(item, "create_endpoint", problems)
+    runs = {stage: flag(flags, key, problems, prefix) for key, stage in FLAGS.items()}
+    deploy = flag(flags, "create_endpoint_config", problems, prefix) or flag(
+        flags, "create_endpoint", problems, prefix)
     stages: dict[str, dict[str, Any]] = {s: {"run": False} for s in STAGES}
     job_type = str(pre.get("job_type", ""))
     if pre:
