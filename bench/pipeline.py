@@ -52,11 +52,18 @@ def run_once(home: Path) -> dict[str, Any]:
     for stage in backend.stages(ref.arn):
         if stage.status != "SUCCEEDED":
             continue
-        jobs = sum(_job_seconds(backend.sagemaker, job, stage.stage) for job in stage.jobs)
+        spans = [_job_span(backend.sagemaker, job) for job in stage.jobs]
+        spans = [span for span in spans if span is not None]
         if stage.stage == "deploy":  # the endpoint server is a process too: its start-up time
-            jobs += _endpoint_seconds(backend.sagemaker, stage.jobs)
-        stages.append({"stage": stage.stage, "seconds": stage.seconds or 0.0, "jobs": jobs,
-                       "overhead": max(0.0, (stage.seconds or 0.0) - jobs)})
+            spans += [s for s in (_endpoint_span(backend.sagemaker, n) for n in stage.jobs) if s]
+        jobs = sum(end - start for start, end in spans)
+        record = {"stage": stage.stage, "seconds": stage.seconds or 0.0, "jobs": jobs,
+                  "overhead": max(0.0, (stage.seconds or 0.0) - jobs)}
+        if spans and stage.started is not None and stage.ended is not None:
+            # where the overhead sits: before the first process started, after the last ended
+            record["before"] = min(s for s, _ in spans) - stage.started
+            record["after"] = stage.ended - max(e for _, e in spans)
+        stages.append(record)
     jobs_total = sum(s["jobs"] for s in stages)
     for endpoint in backend.endpoints():  # stop the endpoint server process
         backend.sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
@@ -64,25 +71,23 @@ def run_once(home: Path) -> dict[str, Any]:
     return {"wall": wall, "jobs": jobs_total, "overhead": wall - jobs_total, "stages": stages}
 
 
-def _job_seconds(sagemaker: Any, job: str, stage: str) -> float:
+def _job_span(sagemaker: Any, job: str) -> tuple[float, float] | None:
     for key, (call, start, end) in JOB_TIMES.items():
         try:
             described = getattr(sagemaker, call)(**{key: job})
         except Exception:  # not a job of this kind (a model or endpoint name)
             continue
         if described.get(start) and described.get(end):
-            return float((described[end] - described[start]).total_seconds())
-    return 0.0
+            return described[start].timestamp(), described[end].timestamp()
+    return None
 
 
-def _endpoint_seconds(sagemaker: Any, names: tuple[str, ...]) -> float:
-    for name in names:
-        try:
-            described = sagemaker.describe_endpoint(EndpointName=name)
-        except Exception:  # an endpoint config name, not the endpoint
-            continue
-        return float((described["LastModifiedTime"] - described["CreationTime"]).total_seconds())
-    return 0.0
+def _endpoint_span(sagemaker: Any, name: str) -> tuple[float, float] | None:
+    try:
+        described = sagemaker.describe_endpoint(EndpointName=name)
+    except Exception:  # an endpoint config name, not the endpoint
+        return None
+    return described["CreationTime"].timestamp(), described["LastModifiedTime"].timestamp()
 
 
 def report(result: dict[str, Any]) -> str:
@@ -94,8 +99,10 @@ def report(result: dict[str, Any]) -> str:
         "per stage (stage time - job time; target <= 0.2 s):",
     ]
     for s in result["stages"]:
+        where = (f"  (before {s['before']:.3f} s, after {s['after']:.3f} s)"
+                 if "before" in s else "")
         lines.append(f"  {s['stage']:<16} {s['seconds']:7.2f} s  jobs {s['jobs']:7.2f} s  "
-                     f"overhead {s['overhead']:6.3f} s")
+                     f"overhead {s['overhead']:6.3f} s{where}")
     return "\n".join(lines)
 
 

@@ -70,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
             if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        self._close()
         if self.command != "HEAD":
             self.wfile.write(data)
         conn.close()
@@ -79,8 +79,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.0")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        self._close()
         self.wfile.write(data)
+
+    def _close(self) -> None:
+        # One request per connection: a reused keep-alive connection raced with the
+        # provider's Go client now and then ("use of closed network connection").
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _relay
 

@@ -140,6 +140,17 @@ def test_register_puts_versions_in_dynamodb_and_uploads_code(stack: MotoStack) -
         backend.config("nope")
 
 
+def test_register_warns_when_the_config_has_no_real_role(stack: MotoStack) -> None:
+    backend = _backend(stack)
+    role = "arn:aws:iam::123456789012:role/sagestep-dev-sagemaker"
+    backend = AwsBackend(
+        AwsSettings(**{**backend.settings.__dict__, "sagemaker_role_arn": role}),
+        session=backend.session,
+    )
+    done = backend.register(EXAMPLE)
+    assert any(f"set defaults.role_arn to {role}" in note for note in done.notes)
+
+
 def test_s3_event_starts_one_execution_with_the_rendered_input(stack: MotoStack) -> None:
     backend = _backend(stack)
     backend.register(EXAMPLE)
@@ -160,6 +171,22 @@ def test_s3_event_starts_one_execution_with_the_rendered_input(stack: MotoStack)
     assert [e["name"] for e in executions["executions"]].count(ref.name) == 1
     assert backend.describe_run(ref.name).pipeline == "xgboost-breast-cancer"
     assert ref.arn in [r.arn for r in backend.list_runs("xgboost-breast-cancer")]
+
+
+def test_manual_runs_carry_dataset_date_params_and_object(stack: MotoStack) -> None:
+    backend = _backend(stack)
+    backend.register(EXAMPLE)
+    ref = backend.start_run(
+        "xgboost-breast-cancer",
+        dataset_date="2024-05-06",
+        params={"note": "rerun"},
+        object_uri="s3://sagestep-examples/xgboost-breast-cancer/input/old.csv",
+    )
+    payload = backend.describe_run(ref.arn).input
+    assert payload["run"]["dataset_date"] == "2024-05-06"
+    assert payload["run"]["params"] == {"note": "rerun"}
+    assert payload["run"]["trigger"]["key"] == "xgboost-breast-cancer/input/old.csv"
+    assert backend.start_run("xgboost-breast-cancer").arn != ref.arn  # a new run each call
 
 
 def test_events_for_no_pipeline_start_nothing(stack: MotoStack) -> None:

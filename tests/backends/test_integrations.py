@@ -17,7 +17,7 @@ from sagestep.backends.integrations import (
     snake,
 )
 from sagestep.engine.failure import TaskError
-from sagestep.engine.integration import Call, CallContext, Callback, Job, lookup
+from sagestep.engine.integration import Call, Callback, CallContext, Job, lookup
 from sagestep.engine.timers import WarpClock
 from sagestep.local import LocalRuntime
 from sagestep.workspace import Workspace
@@ -97,7 +97,7 @@ def test_job_describe_absent_is_none() -> None:
     assert isinstance(job, Job)
     assert job.describe("missing") is None
     with pytest.raises(TaskError):
-        job.job_name({"NoName": 1})
+        job.job_name({"NoName": 1}, CTX)
 
 
 def test_unsupported_resource_names_supported_ones() -> None:

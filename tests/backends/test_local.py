@@ -6,6 +6,7 @@ progress view without depending on SageMaker jobs.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -176,5 +177,36 @@ def test_manual_approval_with_the_compiled_generic_machine(tmp_path):
         assert (rejected.status, rejected.error, rejected.cause) == (
             "FAILED", "Sagestep.Rejected", "not this one")
         assert [(s.stage, s.status) for s in b.stages(other.arn)] == [("approval", "FAILED")]
+    finally:
+        b.runtime.engine.close()
+
+
+def test_local_runs_poll_endpoints_every_second():
+    from sagestep.backends.local import local_adjustments
+
+    payload = {"stages": {"deploy": {"run": True, "wait_seconds": 30}}}
+    local_adjustments(payload)
+    assert payload["stages"]["deploy"]["wait_seconds"] == 1
+    off = {"stages": {"deploy": {"run": False}}}
+    local_adjustments(off)
+    assert off == {"stages": {"deploy": {"run": False}}}
+
+
+def test_seed000_item_registered_and_started_by_its_own_event(tmp_path):
+    """Seed 000's DynamoDB item as it is, started by its routing Lambda's body (via SQS shape)."""
+    fixture = Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "seed000_item.json"
+    b = LocalBackend(tmp_path / "ws")
+    try:
+        done = b.register(fixture)
+        event = {"Records": [{"body": json.dumps({"consumption_pipeline_name": done.name,
+                                                  "dataset_date": "2024-03-09T14:00:00Z",
+                                                  "event_source": "event-bridge"}),
+                              "eventSource": "event-bridge"}]}
+        (ref,) = b.send_event(event)
+        assert ref.pipeline == done.name and ref.name.startswith(f"{done.name}-20240309-"[:60])
+        info = b.describe_run(ref.arn)
+        assert info.input["run"]["dataset_date"] == "2024-03-09"
+        assert info.input["config_version"] == 1
+        b.sfn.stop_execution(executionArn=ref.arn)  # its jobs need seed 000's AWS images and data
     finally:
         b.runtime.engine.close()

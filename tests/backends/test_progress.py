@@ -88,3 +88,42 @@ def test_titles_match_the_generic_state_machine():
     from sagestep.backends.progress import _TITLES
 
     assert dict(_TITLES) == dict(TITLES)
+
+
+def test_a_caught_failure_that_the_machine_moves_past_is_not_a_failed_stage():
+    events = [
+        entered(1, "TaskStateEntered", "Register Group", 0),
+        ev(2, "TaskScheduled", 0, taskScheduledEventDetails={"resource": "createModelPackageGroup",
+                                                             "parameters": "{}"}),
+        ev(3, "TaskFailed", 0, taskFailedEventDetails={"error": "SageMaker.ValidationException"}),
+        exited(4, "TaskStateExited", "Register Group", 0),
+        entered(5, "TaskStateEntered", "Register", 1),
+        ev(6, "TaskScheduled", 1, taskScheduledEventDetails={"resource": "createModelPackage",
+                                                             "parameters": "{}"}),
+        ev(7, "TaskSucceeded", 2),
+        exited(8, "TaskStateExited", "Register", 2),
+        ev(9, "ExecutionSucceeded", 2),
+    ]
+    (register,) = stages(events, "SUCCEEDED", ["register"])
+    assert (register.status, register.detail) == ("SUCCEEDED", "")
+
+
+def test_generic_machine_failure_path_marks_the_stage_with_the_task_error():
+    events = [
+        entered(1, "ParallelStateEntered", "Training", 0),
+        entered(2, "TaskStateEntered", "Run Training", 0),
+        ev(3, "TaskScheduled", 0, taskScheduledEventDetails={"resource": "createTrainingJob.sync",
+                                                             "parameters": "{}"}),
+        ev(4, "TaskFailed", 3, taskFailedEventDetails={"error": "States.TaskFailed", "cause": "oom"}),
+        ev(5, "ParallelStateFailed", 3),
+        entered(6, "TaskStateEntered", "Training Retry?", 3),
+        ev(7, "TaskScheduled", 3, taskScheduledEventDetails={"resource": "lambda:invoke",
+                                                             "parameters": "{}"}),
+        ev(8, "TaskSucceeded", 3),
+        entered(9, "PassStateEntered", "Training Failed", 3),
+        entered(10, "ChoiceStateEntered", "Notify Failure?", 3),
+        ev(11, "ExecutionFailed", 4, executionFailedEventDetails={"error": "States.TaskFailed"}),
+    ]
+    got = {s.stage: s for s in stages(events, "FAILED", ["training"])}
+    assert list(got) == ["training"]
+    assert (got["training"].status, got["training"].detail) == ("FAILED", "States.TaskFailed: oom")

@@ -36,12 +36,17 @@ def test_validate_error_names_file_line_and_key_path(capsys, tmp_path):
 
 
 def test_compile_prints_the_generic_state_machine(capsys, tmp_path):
+    from sagestep.asl.compile import CompileOptions, compile_json
+
     code, out, _ = sagestep(capsys, "compile")
     machine = json.loads(out)
     assert code == 0 and "StartAt" in machine and "States" in machine
-    target = tmp_path / "machine.json"
-    code, out, _ = sagestep(capsys, "compile", "-o", str(target))
-    assert out == f"wrote {target}\n" and json.loads(target.read_text()) == machine
+    target = tmp_path / "build" / "machine.json"
+    code, out, _ = sagestep(capsys, "compile", "--out", str(target), "--helper-function", "dev-helper")
+    assert out == f"wrote {target}\n"
+    text = target.read_text()
+    assert text == compile_json(CompileOptions(helper_function="dev-helper"))  # byte for byte
+    assert '"dev-helper"' in text and '"sagestep-helper"' not in text
 
 
 def test_register_versions_and_uploads_code(capsys, tmp_path):
@@ -68,3 +73,22 @@ def test_init_scaffolds_a_use_case_that_validates(capsys, tmp_path):
     assert (code, err) == (0, "") and out.startswith("ok: my-churn (5 stages run:")
     code, _, err = sagestep(capsys, "init", str(target))
     assert code == 1 and "already exists" in err.replace("\n", "")
+
+
+def test_init_with_ci_writes_the_ci_file(capsys, tmp_path):
+    code, out, _ = sagestep(capsys, "init", str(tmp_path / "uc"), "--ci", "gitlab")
+    assert code == 0 and f"created {tmp_path / 'uc' / '.gitlab-ci.yml'}" in out.splitlines()
+    assert "sagestep" in (tmp_path / "uc" / ".gitlab-ci.yml").read_text()
+
+
+def test_example_list_names_the_bundled_examples(capsys):
+    code, out, _ = sagestep(capsys, "example", "list")
+    assert code == 0
+    assert out.splitlines() == ["census-seed002", "diabetes-regression", "xgboost-breast-cancer"]
+
+
+def test_unknown_example_is_a_clear_error(capsys, tmp_path):
+    code, _, err = sagestep(capsys, "example", "run", "nope", "--home", str(tmp_path))
+    assert code == 1
+    assert "no example 'nope'; bundled: census-seed002, diabetes-regression, xgboost-breast-cancer" in (
+        err.replace("\n", ""))

@@ -9,6 +9,10 @@ def test_upload_starts_the_matching_pipeline(cli, tmp_path):
     lines = normalise(out).splitlines()
     assert lines[0] == "uploaded s3://landing/in/d.csv"
     assert lines[1].startswith("started churn-") and lines[1].endswith("-RUNID (churn)")
+    assert lines[-1].endswith(" SUCCEEDED")  # followed to the end, as `run` does
+    data.write_text("2\n")
+    code, out, _ = cli("upload", str(data), "s3://landing/in/d.csv", "--no-follow")
+    assert out.splitlines()[-1] == "the run advances while `sagestep server` runs; see `sagestep status`"
     code, out, _ = cli("upload", str(data), "s3://landing/elsewhere/d.csv")
     assert out.splitlines()[-1] == "no pipeline's S3 trigger matches this object"
 

@@ -150,7 +150,7 @@ def test_stop_execution(rt) -> None:
     assert stopped["stopDate"].tzinfo
     desc = sfn.describe_execution(executionArn=ex)
     assert (desc["status"], desc["error"], desc["cause"]) == ("ABORTED", "Manual", "operator")
-    assert types(rt, ex)[-1] == "ExecutionAborted"
+    assert types(rt, ex)[-2:] == ["TaskStateAborted", "ExecutionAborted"]
 
 
 def test_execution_timeout(rt) -> None:
@@ -208,3 +208,48 @@ def test_unsupported_resource_lists_supported(rt) -> None:
     assert desc["status"] == "FAILED"
     assert "dynamodb:getItem" in desc["cause"]
     assert "arn:aws:states:::lambda:invoke" in desc["cause"]
+
+
+def test_history_limit_fails_endless_loops(rt) -> None:
+    desc = run(rt, {"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}, timeout=60)
+    assert (desc["status"], desc["error"]) == ("FAILED", "States.Runtime")
+    assert "25000" in desc["cause"]
+
+
+def test_payload_limit(rt) -> None:
+    big = "x" * 300_000
+    desc = run(rt, {"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": big, "End": True}}})
+    assert (desc["status"], desc["error"]) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_nested_executions(rt) -> None:
+    sfn = rt.client("stepfunctions")
+    child = machine(sfn, {"StartAt": "C", "States": {"C": {
+        "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}},
+        name="child")
+    failing = machine(sfn, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope"}}},
+                      name="failing")
+    parent = {"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}},
+                "ResultSelector": {"out.$": "$.Output", "status.$": "$.Status"},
+                "ResultPath": "$.child", "Next": "Legacy"},
+        "Legacy": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                   "Parameters": {"StateMachineArn": child, "Name": "named", "Input": {"n": 1}},
+                   "ResultSelector": {"out.$": "$.Output"}, "ResultPath": "$.legacy",
+                   "Next": "Bad"},
+        "Bad": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                "Parameters": {"StateMachineArn": failing}, "Catch": [
+                    {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.err",
+                     "Next": "Done"}], "End": True},
+        "Done": {"Type": "Pass", "End": True}}}
+    desc = run(rt, parent, {"n": 4}, name="parent")
+    out = json.loads(desc["output"])
+    assert out["child"] == {"out": {"doubled": 8}, "status": "SUCCEEDED"}
+    assert out["legacy"] == {"out": '{"doubled":2}'}
+    assert out["err"]["Error"] == "States.TaskFailed"
+    assert json.loads(out["err"]["Cause"])["Status"] == "FAILED"
+    children = sfn.list_executions(stateMachineArn=child)["executions"]
+    assert sorted(e["status"] for e in children) == ["SUCCEEDED", "SUCCEEDED"]

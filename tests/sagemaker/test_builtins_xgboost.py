@@ -172,11 +172,14 @@ def test_training_program_logs_metrics_and_saves_the_model(tmp_path: Path) -> No
     ({"num_round": "2"}, {"validation": "text/csv"}, "ClientError: Missing required channel: train"),
 ])
 def test_training_program_failures_write_the_failure_file(
-    tmp_path: Path, hps: dict[str, str], channels: dict[str, str], reason: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hps: dict[str, str],
+    channels: dict[str, str], reason: str
 ) -> None:
+    from sagestep.sagemaker.builtins.xgboost.train import main
+
     base = _container(tmp_path, hps, channels)
-    done = _train(base)
-    assert done.returncode != 0
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(base))
+    assert main([]) == 2  # in-process: the entry point itself is covered above
     assert (base / "output" / "failure").read_text().startswith(reason)
 
 

@@ -115,3 +115,29 @@ def test_invalid_requests(home: Path) -> None:
         assert message in info.value.response["Error"]["Message"]
     listed = sm.list_transform_jobs(StatusEquals="Completed")["TransformJobSummaries"]
     assert all(s["TransformJobStatus"] == "Completed" for s in listed)
+
+
+def test_stop_transform_job(home: Path) -> None:
+    import time
+
+    x, _ = breast_cancer()
+    client("s3", home=home).put_object(Bucket="data", Key="many/rows.csv",
+                                       Body=csv_rows(np.tile(x, (60, 1))).encode())
+    sm = client("sagemaker", home=home)
+    sm.create_transform_job(
+        TransformJobName="stopme", ModelName="xgb", BatchStrategy="SingleRecord",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                        "S3Uri": "s3://data/many/"}},
+                        "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": "s3://data/out/stopme"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    deadline = time.monotonic() + 60
+    while "TransformStartTime" not in sm.describe_transform_job(TransformJobName="stopme"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    sm.stop_transform_job(TransformJobName="stopme")
+    assert sm.describe_transform_job(TransformJobName="stopme")["TransformJobStatus"] in (
+        "Stopping", "Stopped")
+    assert sm.wait_for_job(JobName="stopme", Timeout=60)["Status"] == "Stopped"
+    listed = client("s3", home=home).list_objects_v2(Bucket="data", Prefix="out/stopme/")
+    assert listed.get("KeyCount", 0) == 0  # an interrupted object publishes no .out

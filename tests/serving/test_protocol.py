@@ -94,3 +94,27 @@ def test_sigterm_drains_then_exits(tmp_path: Path) -> None:
     assert not alive(running.pid, running.pid_start)
     assert idle.recv(10) == b""  # closed by the server, not reset mid-answer
     idle.close()
+
+
+def test_several_workers_share_the_port(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "xgboost-model").write_bytes(xgboost_model_bytes(3))
+    spec = ServingSpec(model_dir=str(tmp_path / "model"),
+                       environment={"SAGEMAKER_MODEL_SERVER_WORKERS": "2"},
+                       builtin_handler=BUILTINS["xgboost"].serving_handler)
+    running = fleet.start(spec, tmp_path, timeout=60)
+    try:
+        children = [int(p) for p in Path(f"/proc/{running.pid}/task/{running.pid}/children")
+                    .read_text().split()]
+        assert len(children) == 1
+        deadline = time.monotonic() + 30
+        while (tmp_path / "server.log").read_text().count("serving on port") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        for _ in range(20):
+            assert _exchange(running.port, _post(ROW), 1).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        fleet.stop(running)
+    assert not any(os.path.exists(f"/proc/{pid}") and alive(pid, None) for pid in children)

@@ -41,7 +41,7 @@ def test_csv_default_answer_is_comma_joined(model_dir: Path) -> None:
 def test_batch_answer_is_one_line_per_record(model_dir: Path) -> None:
     x, _ = breast_cancer()
     handler = load_handler(model_dir, {"SAGEMAKER_BATCH": "true"})
-    reply = handler.invoke(_csv(x[:3]) + b"\n", "text/csv", "*/*")
+    reply = handler.invoke(_csv(x[:3]) + b"\n", "text/csv", "application/json")
     assert reply.body.decode() == "".join(f"{v}\n" for v in _expected(model_dir, x[:3]))
     big = np.repeat(x, 40, axis=0)  # > 16 KB: the pyarrow path
     reply = handler.invoke(_csv(big), "text/csv", None)

@@ -218,3 +218,27 @@ stages:
     definition = item["stages"]["tuning"]["request"]["TrainingJobDefinition"]
     assert definition["StaticHyperParameters"] == {"a": "1"}
     assert definition["InputDataConfig"][0]["ChannelName"] == "train"
+
+
+def test_schedules_are_checked(tmp_path: Path) -> None:
+    text = MINIMAL + "triggers:\n  schedules: ['cron(0 14 ? * SAT *)', 'cron(bad)']\n"
+    with pytest.raises(SpecError, match=r"pipeline\.yaml:10: triggers\.schedules\[1\]: schedule "
+                                        r"'cron\(bad\)': AWS cron has six fields"):
+        load_config(write(tmp_path, text))
+
+
+def test_evaluation_report_needed_only_when_the_gate_reads_it(tmp_path: Path) -> None:
+    evaluation = """\
+  evaluation:
+    image: img
+    outputs: [{name: metrics}]
+"""
+    item = load_config(write(tmp_path, MINIMAL + evaluation)).item
+    assert item["stages"]["evaluation"]["run"] is True
+    gate = "  gate: {metric: a.b, threshold: 1}\n"
+    with pytest.raises(SpecError, match=r"stages\.evaluation\.report\.output: the report output "
+                                        r"'evaluation' is not an output of evaluation; it writes: metrics"):
+        load_config(write(tmp_path, MINIMAL + evaluation + gate))
+    fixed = evaluation + "    report: {output: metrics}\n" + gate
+    item = load_config(write(tmp_path, MINIMAL + fixed)).item
+    assert item["stages"]["gate"]["report"]["key"].endswith("/metrics/evaluation.json")

@@ -19,6 +19,7 @@ import pytest
 from sagestep.asl.compile import CompileOptions, compile_state_machine
 from sagestep.backends.aws import AwsBackend, AwsSettings
 from sagestep.backends.lambda_zip import build_all
+from sagestep.triggers import eventpattern
 from tests.motostack import MotoStack
 from tests.terraform import tf
 
@@ -92,6 +93,53 @@ def _inventory(stack: MotoStack) -> dict[str, list[str]]:
     }
 
 
+def _resources(states: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for state in states.values():
+        if "Resource" in state:
+            found.add(state["Resource"])
+        for branch in state.get("Branches", []):
+            found |= _resources(branch["States"])
+        if "ItemProcessor" in state:
+            found |= _resources(state["ItemProcessor"]["States"])
+    return found
+
+
+def required_actions(definition: dict[str, Any]) -> set[str]:
+    """IAM actions the state machine's role needs for the Task resources of ``definition``."""
+    actions: set[str] = set()
+    for resource in _resources(definition["States"]):
+        service_action = resource.split(":::", 1)[1].removeprefix("aws-sdk:")
+        service, _, action = service_action.partition(":")
+        action, _, pattern = action.partition(".")
+        api = action[0].upper() + action[1:]
+        actions.add(
+            f"{'lambda' if service == 'lambda' else service}:"
+            f"{'InvokeFunction' if service == 'lambda' else api}"
+        )
+        if pattern == "sync":  # .sync also describes and stops the job
+            job = api.removeprefix("Create")
+            actions |= {
+                f"sagemaker:Describe{job}",
+                f"sagemaker:Stop{job}",
+                "events:PutRule",
+                "events:PutTargets",
+                "events:DescribeRule",
+            }
+    return actions
+
+
+def _granted(iam: Any, role: str) -> set[str]:
+    granted: set[str] = set()
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        for statement in document["Statement"]:
+            listed = statement["Action"]
+            granted |= {listed} if isinstance(listed, str) else set(listed)
+    return granted
+
+
 def _backend(stack: MotoStack, outputs: Path) -> AwsBackend:
     settings = AwsSettings.resolve(
         stack=outputs, region=stack.region, env={"SAGESTEP_AWS_ENDPOINT_URL": stack.url}
@@ -159,6 +207,41 @@ def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> N
         assert router["Configuration"]["CodeSize"] == zips["router"].size
         env = router["Configuration"]["Environment"]["Variables"]
         assert env["SAGESTEP_STATE_MACHINE_ARN"] == arn
+        # Least privilege that still works: the role grants every action the machine calls.
+        needed = required_actions(definition)
+        assert "sagemaker:CreateTrainingJob" in needed and "s3:GetObject" in needed
+        missing = needed - _granted(stack.client("iam"), "sagestep-dev-state-machine")
+        assert not missing, f"the state machine role lacks {sorted(missing)}"
+
+        # The trigger rule Terraform wrote matches uploads under the prefix with the suffix
+        # only (EventBridge semantics, checked by sagestep's matcher: moto has no wildcard).
+        events = stack.client("events")
+        rule = json.loads(events.describe_rule(Name="sagestep-dev-s3-churn")["EventPattern"])
+        artefacts = json.loads(outputs.read_text())["artefact_bucket"]["value"]
+        for key, expected in (
+            ("incoming/churn/2024/a.csv", True),
+            ("incoming/churn/a.json", False),
+            ("other/incoming/churn/a.csv", False),
+        ):
+            assert eventpattern.matches(rule, _object_created(artefacts, key)) is expected, key
+        targets = events.list_targets_by_rule(Rule="sagestep-dev-s3-churn")["Targets"]
+        assert [t["Arn"] for t in targets] == [router["Configuration"]["FunctionArn"]]
+        assert "Input" not in targets[0] and "InputTransformer" not in targets[0]
+
+        status_rule = json.loads(
+            events.describe_rule(Name="sagestep-dev-execution-status")["EventPattern"]
+        )
+
+        def status_event(status: str) -> dict[str, Any]:
+            detail = {"stateMachineArn": arn, "status": status}
+            return {
+                "source": "aws.states",
+                "detail-type": "Step Functions Execution Status Change",
+                "detail": detail,
+            }
+
+        assert eventpattern.matches(status_rule, status_event("TIMED_OUT"))
+        assert not eventpattern.matches(status_rule, status_event("RUNNING"))
 
         # Register a config, hand the router an S3 upload, find the run in Step Functions.
         backend = _backend(stack, outputs)
@@ -167,14 +250,17 @@ def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> N
             Bucket="sagestep-examples",
             CreateBucketConfiguration={"LocationConstraint": stack.region},
         )
+        # examples/dev loads pipelines/xgboost-breast-cancer.json as version 1 (Terraform);
+        # registering the same config through the backend adds version 2.
+        assert backend.config("xgboost-breast-cancer", 1)["version"] == 1
         registered = backend.register(EXAMPLE)
-        assert registered.version == 1
+        assert registered.version == 2
         key = "xgboost-breast-cancer/input/2024-03-01.csv"
         (run,) = backend.send_event(_object_created("sagestep-examples", key))
         described = sfn.describe_execution(executionArn=run.arn)
         assert described["stateMachineArn"] == arn
         payload = json.loads(described["input"])
-        assert payload["pipeline"] == "xgboost-breast-cancer" and payload["config_version"] == 1
+        assert payload["pipeline"] == "xgboost-breast-cancer" and payload["config_version"] == 2
         assert payload["run"]["trigger"]["uri"] == f"s3://sagestep-examples/{key}"
         assert bucket.startswith("sagestep-dev-artefacts-")
 

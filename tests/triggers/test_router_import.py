@@ -41,7 +41,7 @@ def test_router_imports_only_stdlib_boto3_and_its_own_modules():
 
 def test_router_cold_import_is_fast():
     code = "import sagestep.triggers.router"
-    best = min(_import_us(code) for _ in range(3))
+    best = min(_import_us(code) for _ in range(5))  # best of 5: the machine may be busy
     assert best <= 100_000, f"cold import took {best / 1000:.1f} ms (limit 100 ms)"
 
 

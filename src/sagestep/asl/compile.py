@@ -36,22 +36,10 @@ from sagestep.asl.generic import (
 from sagestep.asl.rules import Retrier
 from sagestep.asl.states import State, StateMachine
 from sagestep.errors import CompileError
+from sagestep.stages import JOB_STAGES, STAGES
 
 DEFAULT_HELPER = "sagestep-helper"
-ORDER = (
-    "preprocessing",
-    "training",
-    "tuning",
-    "evaluation",
-    "gate",
-    "approval",
-    "register",
-    "create_model",
-    "deploy",
-    "batch_transform",
-    "postprocessing",
-    "notify",
-)
+ORDER = STAGES
 
 
 @dataclass(frozen=True)
@@ -109,14 +97,7 @@ def compile_json(options: CompileOptions | None = None) -> str:
     return json.dumps(compile_state_machine(options), indent=2) + "\n"
 
 
-_ACTIONS = {
-    "preprocessing": "createProcessingJob",
-    "training": "createTrainingJob",
-    "tuning": "createHyperParameterTuningJob",
-    "evaluation": "createProcessingJob",
-    "batch_transform": "createTransformJob",
-    "postprocessing": "createProcessingJob",
-}
+_ACTIONS = {stage: api for stage, (_, _, api) in JOB_STAGES.items()}
 
 
 def _policy(opts: CompileOptions) -> Policy:

@@ -25,11 +25,12 @@ from sagestep.asl.generic import (
 )
 from sagestep.asl.rules import Catcher, ChoiceRule
 from sagestep.asl.states import Choice, Pass, State, Succeed, Task
+from sagestep.stages import JOB_STAGES
 
 
 def tuning_stage(policy: Policy, nxt: str) -> list[State]:
     """Tuning as a job stage, then the describe of its best training job."""
-    states = job_stage("tuning", "createHyperParameterTuningJob", policy, nxt, then="Tuning Best Job")
+    states = job_stage("tuning", JOB_STAGES["tuning"][2], policy, nxt, then="Tuning Best Job")
     # The tuning job's describe names its best training job but not that job's model
     # artifact, which create model / register / evaluation need.
     best = Task(

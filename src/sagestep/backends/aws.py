@@ -18,94 +18,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from sagestep.backends.aws_stack import AwsSettings, table_item
 from sagestep.backends.base import LogChunk, Registered, RunInfo, RunRef, StageInfo
 from sagestep.backends.runs import Runs
 from sagestep.errors import BackendError
 
-# Terraform output -> setting (terraform/modules/sagestep/outputs.tf, examples re-export them).
-_OUTPUTS = {
-    "config_table": "table",
-    "state_machine_arn": "state_machine_arn",
-    "artefact_bucket": "bucket",
-    "helper_function_arn": "helper_function",
-    "sagemaker_execution_role_arn": "sagemaker_role_arn",
-}
-
-
-@dataclass(frozen=True)
-class AwsSettings:
-    """Where the sagestep stack lives on AWS."""
-
-    table: str
-    state_machine_arn: str
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    bucket: str | None = None
-    helper_function: str | None = None
-    sagemaker_role_arn: str | None = None
-
-    @classmethod
-    def resolve(
-        cls,
-        *,
-        profile: str | None = None,
-        region: str | None = None,
-        stack: str | os.PathLike[str] | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> AwsSettings:
-        """Settings from a Terraform outputs file and the environment (env wins)."""
-        env = os.environ if env is None else env
-        values: dict[str, str] = {}
-        stack = stack or env.get("SAGESTEP_AWS_STACK")
-        if stack:
-            values.update(_read_stack(Path(stack)))
-        for var, key in (
-            ("SAGESTEP_CONFIG_TABLE", "table"),
-            ("SAGESTEP_STATE_MACHINE_ARN", "state_machine_arn"),
-            ("SAGESTEP_ARTIFACT_BUCKET", "bucket"),
-            ("SAGESTEP_HELPER_FUNCTION", "helper_function"),
-            ("SAGESTEP_SAGEMAKER_ROLE_ARN", "sagemaker_role_arn"),
-        ):
-            if env.get(var):
-                values[key] = env[var]
-        missing = [k for k in ("table", "state_machine_arn") if not values.get(k)]
-        if missing:
-            raise BackendError(
-                f"the AWS backend needs {' and '.join(missing)}: run `terraform output -json > "
-                "stack.json` in your Terraform root and pass --stack stack.json (or set "
-                "SAGESTEP_AWS_STACK), or set SAGESTEP_CONFIG_TABLE and SAGESTEP_STATE_MACHINE_ARN"
-            )
-        return cls(
-            profile=profile or env.get("AWS_PROFILE") or None,
-            region=region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            endpoint_url=env.get("SAGESTEP_AWS_ENDPOINT_URL") or None,
-            **values,
-        )
-
-
-def _read_stack(path: Path) -> dict[str, str]:
-    try:
-        outputs = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BackendError(
-            f"cannot read Terraform outputs from {path} ({exc}); write it with "
-            "`terraform output -json > stack.json`"
-        ) from exc
-    if not isinstance(outputs, Mapping):
-        raise BackendError(f"{path} is not `terraform output -json` output (expected an object)")
-    found: dict[str, str] = {}
-    for output, key in _OUTPUTS.items():
-        entry = outputs.get(output)
-        value = entry.get("value") if isinstance(entry, Mapping) else entry
-        if isinstance(value, str) and value:
-            found[key] = value
-    return found
+__all__ = ["AwsBackend", "AwsSettings", "table_item"]
 
 
 class AwsBackend:
@@ -191,7 +113,20 @@ class AwsBackend:
         for upload in loaded.uploads:
             self._upload(upload)
         version = int(self.registry.put(item))
-        return Registered(str(item["name"]), version, tuple(getattr(loaded, "notes", ())))
+        notes = tuple(getattr(loaded, "notes", ())) + self._role_notes(item)
+        return Registered(str(item["name"]), version, notes)
+
+    def _role_notes(self, item: Mapping[str, Any]) -> tuple[str, ...]:
+        # Configs without defaults.role_arn get spec's placeholder role, which SageMaker on AWS
+        # refuses (iam:PassRole); say which role the stack provides.
+        role = str((item.get("defaults") or {}).get("role_arn", ""))
+        if ":000000000000:" not in role:
+            return ()
+        stack_role = self.settings.sagemaker_role_arn or "the stack's sagemaker_execution_role_arn"
+        return (
+            f"defaults.role_arn is the placeholder {role}; jobs on AWS need a real role: "
+            f"set defaults.role_arn to {stack_role}",
+        )
 
     def _upload(self, upload: Any) -> None:
         local = Path(upload.local_path)
@@ -255,8 +190,11 @@ class AwsBackend:
         dataset_date: str | None = None,
         params: Mapping[str, Any] | None = None,
         run_key: str | None = None,
+        object_uri: str | None = None,
     ) -> RunRef:
         event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
+        if object_uri:  # fills trigger.bucket/key/uri as an upload would
+            event["object"] = object_uri
         if dataset_date:
             event["dataset_date"] = dataset_date
         if params:

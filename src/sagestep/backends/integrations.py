@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagestep.backends.nested import nested_integrations
 from sagestep.engine.failure import TaskError
 from sagestep.engine.integration import Call, Callback, CallContext, Integration, Job
 from sagestep.engine.lambda_tasks import lambda_integrations
@@ -45,7 +46,7 @@ REQUEST_RESPONSE = ("createModel", "createEndpointConfig", "createEndpoint", "up
 # SageMaker error codes the Java SDK models as their own exception class; others surface as
 # SageMaker.AmazonSageMakerException (the name AWS's examples retry on).
 _MODELLED = {"ResourceLimitExceeded", "ResourceInUse", "ResourceNotFound", "Conflict"}
-_NOT_FOUND = re.compile(r"not (be )?found|does not exist", re.IGNORECASE)
+_NOT_FOUND = re.compile(r"not (be )?found|does not exist|(could not|cannot|can't) find", re.IGNORECASE)
 
 
 def snake(action: str) -> str:
@@ -110,7 +111,8 @@ def sagemaker_job(get_client: Callable[[], Any], api: str, poll_seconds: float) 
         try:
             return jsonable(getattr(get_client(), describe_method)(**{name_field: name}))
         except ClientError as exc:
-            if _NOT_FOUND.search(str(exc.response.get("Error", {}).get("Message", ""))):
+            err = exc.response.get("Error", {})
+            if err.get("Code") == "ResourceNotFound" or _NOT_FOUND.search(str(err.get("Message"))):
                 return None
             raise service_error("SageMaker", exc, sdk=False) from exc
 
@@ -122,13 +124,13 @@ def sagemaker_job(get_client: Callable[[], Any], api: str, poll_seconds: float) 
         # the final Describe* response (it carries FailureReason).
         return TaskError("States.TaskFailed", json.dumps(described, separators=(",", ":")))
 
-    def job_name(params: Any) -> str:
+    def job_name(params: Any, ctx: CallContext) -> str:
         if not isinstance(params, dict) or not isinstance(params.get(name_field), str):
             raise TaskError("SageMaker.AmazonSageMakerException",
                             f"{api} needs the parameter {name_field}")
         return str(params[name_field])
 
-    return Job(start=lambda p: start(p, CallContext(SM + api + ".sync", "", "")),
+    return Job(start=lambda p, _name: start(p, CallContext(SM + api + ".sync", "", "")),
                describe=describe, job_name=job_name, status_field=status_field,
                succeeded=frozenset({"Completed"}), failed=frozenset({"Failed", "Stopped"}),
                failure=failure, stop=stop, poll_seconds=poll_seconds)
@@ -184,4 +186,5 @@ def local_integrations(runtime: Any) -> dict[str, Integration]:
     table.update(sagemaker_integrations(lambda: runtime.client("sagemaker")))
     table.update(s3_integrations(lambda: runtime.client("s3")))
     table.update(outbox_integrations(record))
+    table.update(nested_integrations(lambda: runtime.client("stepfunctions")))
     return table

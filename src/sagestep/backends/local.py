@@ -28,6 +28,18 @@ HELPER_HANDLER = "sagestep.triggers.helper:handler"
 LOCAL_ROLE = "arn:aws:iam::123456789012:role/sagestep-local"
 
 
+LOCAL_ENDPOINT_POLL_SECONDS = 1
+
+
+def local_adjustments(payload: dict[str, Any]) -> None:
+    """Local-only tweaks to an execution input, applied after rendering."""
+    # A local endpoint is InService in seconds, not minutes: poll it every second instead
+    # of the config's AWS-sized interval (default 30 s).
+    deploy = (payload.get("stages") or {}).get("deploy")
+    if isinstance(deploy, dict) and deploy.get("run") and "wait_seconds" in deploy:
+        deploy["wait_seconds"] = min(int(deploy["wait_seconds"]), LOCAL_ENDPOINT_POLL_SECONDS)
+
+
 class RegistrySource:
     """The router's ConfigSource view of a config registry."""
 
@@ -113,7 +125,8 @@ class LocalBackend:
     @cached_property
     def router(self) -> Router:
         clock = self._parts.get("clock") or self.runtime.clock
-        return Router(RegistrySource(self.registry), self.sfn, self.state_machine_arn, clock.now)
+        return Router(RegistrySource(self.registry), self.sfn, self.state_machine_arn, clock.now,
+                      adjust=local_adjustments)
 
     @cached_property
     def runs(self) -> Runs:
@@ -201,6 +214,10 @@ class LocalBackend:
         return ref
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
+        if "sfn" not in self._parts:
+            # Building the SageMaker service starts its one-off warm-up (botocore's model)
+            # now, in the background, rather than on the first job of the run.
+            self.runtime.sagemaker  # noqa: B018
         # A fresh request id plays Lambda's aws_request_id: events that carry no identity of
         # their own (seed 000/002 bodies, manual calls without run_key) start a new run each
         # time they are sent; S3 and schedule events keep their own ids (duplicates dedupe).

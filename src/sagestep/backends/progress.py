@@ -85,7 +85,12 @@ def stages(
 
 
 class _Tracker:
-    """Folds history events into per-stage records (start, end, jobs, failure, waiting)."""
+    """Folds history events into per-stage records (start, end, jobs, failure, waiting).
+
+    A task failure is only a *pending* error: the machine may catch it and go on (a model
+    package group that already exists) or retry it. The stage FAILED when the generic
+    machine enters "<Title> Failed", or when the execution fails while it holds the error.
+    """
 
     def __init__(self) -> None:
         self.seen: dict[str, dict[str, Any]] = {}
@@ -97,10 +102,13 @@ class _Tracker:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             self._enter(str(entered.get("name", "")), kind, at)
-            return
-        if self.current is None:
-            return
-        rec = self.seen[self.current]
+        elif kind.startswith("Execution") and kind != "ExecutionStarted":
+            self._execution_ended(kind, _details(event), at)
+        elif self.current is not None:
+            self._in_stage(self.seen[self.current], kind, event, at)
+
+    def _in_stage(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any],
+                  at: float | None) -> None:
         if event.get("stateExitedEventDetails"):
             rec["end"] = at
         if kind == "TaskScheduled":
@@ -110,39 +118,51 @@ class _Tracker:
             rec["waiting"] = rec["resource"].endswith(".waitForTaskToken")
         elif kind in ("TaskSucceeded", "TaskSubmitted"):
             rec["waiting"] = rec["waiting"] and kind == "TaskSubmitted"
-            if kind == "TaskSucceeded" and rec["resource"] == rec["failed_resource"]:
-                rec["failed"] = ""  # a retry of the failed task worked
+            if kind == "TaskSucceeded" and rec["resource"] == rec["error_resource"]:
+                rec["error"] = ""  # a retry of the failed task worked
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            self._fail(rec, kind, event, at)
+            why = _details(event)
+            if why or not rec["error"]:  # ParallelStateFailed adds nothing to TaskFailed's why
+                rec["error"] = _why(why, kind)
+                rec["error_resource"] = rec["resource"] if kind.startswith("Task") else None
+            rec["end"] = at
 
     def _enter(self, name: str, kind: str, at: float | None) -> None:
         stage = stage_of(name)
         if not stage:
             return
         rec = self.seen.setdefault(stage, {
-            "start": at, "end": None, "work": 0, "jobs": [], "failed": "", "waiting": False,
-            "resource": "", "failed_resource": None,
+            "start": at, "end": None, "work": 0, "jobs": [], "error": "", "failed": False,
+            "waiting": False, "resource": "", "error_resource": None,
         })
         rec["end"] = None
         if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
             rec["work"] += 1
-        if name.endswith(" Failed") and not rec["failed"]:  # the generic machine's catch path
-            rec["failed"] = "failed"
+        if name.endswith(" Failed"):  # the generic machine's catch path for this stage
+            rec["failed"] = True
         self.current = stage
 
-    def _fail(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any], at: float | None) -> None:
-        if kind.startswith("Execution") and any(
-            r["failed"] not in ("", "failed") for r in self.seen.values()
-        ):
-            return  # the stage that failed already says why (later states only notify)
-        why: Mapping[str, Any] = next(
-            (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
-        )
-        if not why and rec["failed"]:
-            return  # e.g. ParallelStateFailed after the task's own TaskFailed said why
-        rec["failed"] = f"{why.get('error', kind)}: {why.get('cause', '')}".strip(": ")
-        rec["failed_resource"] = rec["resource"] if kind.startswith("Task") else None
-        rec["end"] = at
+    def _execution_ended(self, kind: str, why: Mapping[str, Any], at: float | None) -> None:
+        if kind == "ExecutionSucceeded" or any(r["failed"] for r in self.seen.values()):
+            return
+        holders = [r for r in self.seen.values() if r["error"]]
+        rec = holders[-1] if holders else self.seen.get(self.current or "")
+        if rec is None:
+            return
+        rec["failed"] = True
+        rec["error"] = rec["error"] or _why(why, kind)
+        rec["end"] = rec["end"] or at
+
+
+def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = next(
+        (v for k, v in event.items() if str(k).endswith("EventDetails")), {}
+    )
+    return found
+
+
+def _why(details: Mapping[str, Any], kind: str) -> str:
+    return f"{details.get('error', kind)}: {details.get('cause', '')}".strip(": ")
 
 
 def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
@@ -158,11 +178,10 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
         state = "RUNNING"
     elif rec["work"] == 0:
         state = "SKIPPED"  # only the stage's Choice ran: its run flag was off
-    elif rec["end"] is None and status != "SUCCEEDED":
-        state = "FAILED" if status in ("FAILED", "TIMED_OUT", "ABORTED") else "RUNNING"
     else:
         state = "SUCCEEDED"
-    return StageInfo(stage, state, rec["start"], rec["end"], jobs, rec["failed"])
+    return StageInfo(stage, state, rec["start"], rec["end"], jobs,
+                     rec["error"] if rec["failed"] else "")
 
 
 def _jobs(parameters: Any) -> list[str]:

@@ -85,7 +85,33 @@ def deploy(
         typer.echo(f"registered {done.name} version {done.version} in {backend.settings.table}")
 
 
+def export_item(
+    config: Path = typer.Argument(..., help="Pipeline config to export."),
+    out: Path = typer.Option(Path("pipelines"), "--out", help="Directory for <name>.json."),
+    version: int = typer.Option(1, "--version", min=1, help="Version the item gets."),
+) -> None:
+    """Write a config as a DynamoDB item (for Terraform's aws_dynamodb_table_item)."""
+    import json
+    import time
+
+    from sagestep.backends.aws import table_item
+    from sagestep.spec import load_config
+
+    loaded = load_config(config)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{loaded.name}.json"
+    item = table_item(loaded.item, version, float(int(time.time())))
+    path.write_text(json.dumps(item, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {path} ({loaded.name} version {version})")
+    if loaded.uploads:
+        typer.echo(
+            "note: this config has local code; upload it with `sagestep register --backend aws` "
+            "or to: " + ", ".join(u.s3_uri for u in loaded.uploads)
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("export-item")(export_item)
     app.command("package-lambda")(package_lambda)
     app.command("deploy")(deploy)

@@ -29,13 +29,22 @@ from sagestep.backends.base import RunInfo, RunRef
 from sagestep.errors import SagestepError
 
 
+def names(root: Path) -> list[str]:
+    """The examples under ``root`` (directories with an example.json)."""
+    return sorted(p.parent.name for p in root.glob("*/example.json"))
+
+
 def manifest(directory: Path) -> dict[str, Any]:
     """The example's example.json (SagestepError naming the examples if missing)."""
     path = directory / "example.json"
-    if not path.is_file():
-        known = sorted(p.name for p in directory.parent.glob("*/example.json"))
+    if not directory.parent.is_dir():
         raise SagestepError(
-            f"no example {directory.name!r}; bundled: {', '.join(p.split('/')[0] for p in known)}"
+            f"the examples live in the source checkout ({directory.parent}), which this "
+            "installation lacks; clone the repository and `pip install -e .` there"
+        )
+    if not path.is_file():
+        raise SagestepError(
+            f"no example {directory.name!r}; bundled: {', '.join(names(directory.parent))}"
         )
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data

@@ -42,7 +42,7 @@ def follow(
             if live:
                 live.update(stage_table(info, stages, time.monotonic() - started), refresh=True)
             else:
-                _print_changes(console, stages, printed, time.monotonic() - started)
+                _print_changes(console, stages, printed, info.name)
             _show_logs(backend, run, console, stages, printed, logs, bool(live))
             if info.done or (deadline is not None and time.monotonic() >= deadline):
                 break
@@ -104,13 +104,16 @@ def _failure_reason(text: str) -> str:
 
 
 def _print_changes(
-    console: Console, stages: list[StageInfo], printed: dict[str, str], elapsed: float
+    console: Console, stages: list[StageInfo], printed: dict[str, str], run_name: str
 ) -> None:
     for stage in stages:
         if stage.status in ("PENDING",) or printed.get(stage.stage) == stage.status:
             continue
         printed[stage.stage] = stage.status
         console.print(stage_line(stage), markup=False, highlight=False)
+        if stage.status == "WAITING":
+            console.print(f"{'':<16} answer with: sagestep approve {run_name}  |  "
+                          f"sagestep reject {run_name}", markup=False, highlight=False)
 
 
 def _show_logs(

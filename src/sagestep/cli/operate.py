@@ -22,9 +22,10 @@ def status(
     pipeline: str = typer.Option(None, "--pipeline", help="Only runs of this pipeline."),
     limit: int = typer.Option(20, "--limit", help="How many runs to list."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Show one run stage by stage, or list recent runs."""
-    chosen = options.backend_from_options(backend, home)
+    chosen = options.backend_from_options(backend, home, profile, region)
     console = out()
     if run is None:
         table = Table("run", "pipeline", "status", "started", "version")
@@ -37,6 +38,9 @@ def status(
     console.print(f"{info.name}  {info.pipeline} v{info.config_version}  {info.status}")
     for stage in chosen.stages(run):
         console.print("  " + stage_line(stage), markup=False)
+        if stage.status == "WAITING":
+            console.print(f"  answer with: sagestep approve {info.name}  |  sagestep reject {info.name}",
+                          markup=False)
     if info.error or info.cause:
         console.print(f"  error: {info.error}: {shorten(info.cause, 2000)}", markup=False)
 
@@ -45,9 +49,10 @@ def history(
     run: str = typer.Argument(..., help="Execution name or ARN."),
     as_json: bool = typer.Option(False, "--json", help="Print the raw events as JSON."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Print an execution's history events."""
-    events = options.backend_from_options(backend, home).history(run)
+    events = options.backend_from_options(backend, home, profile, region).history(run)
     if as_json:
         typer.echo(json.dumps(events, indent=2, default=str))
         return
@@ -65,11 +70,12 @@ def logs(
     run: str = typer.Argument(..., help="Execution name or ARN."),
     stage: str = typer.Option(None, "--stage", help="Only this stage's jobs."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Print the logs of a run's SageMaker jobs."""
     console = out()
     found = False
-    for chunk in options.backend_from_options(backend, home).logs(run, stage):
+    for chunk in options.backend_from_options(backend, home, profile, region).logs(run, stage):
         found = True
         console.print(f"--- {chunk.stage} · {chunk.job} ---", markup=False)
         for line in chunk.lines:
@@ -82,9 +88,10 @@ def approve(
     run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
     comment: str = typer.Option("", "--comment", "-m", help="Why (kept in the history)."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Approve a run waiting at its manual approval stage."""
-    options.backend_from_options(backend, home).approve(run, comment)
+    options.backend_from_options(backend, home, profile, region).approve(run, comment)
     out().print(f"approved {run}")
 
 
@@ -92,9 +99,10 @@ def reject(
     run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
     comment: str = typer.Option("", "--comment", "-m", help="Why (becomes the failure cause)."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Reject a run waiting at its manual approval stage (the run fails)."""
-    options.backend_from_options(backend, home).reject(run, comment)
+    options.backend_from_options(backend, home, profile, region).reject(run, comment)
     out().print(f"rejected {run}")
 
 
@@ -106,10 +114,11 @@ endpoints_app = typer.Typer(help="Deployed endpoints.", no_args_is_help=True)
 def models_list(
     group: str = typer.Option(None, "--group", help="Model package group (default: all)."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """List model packages with their approval status."""
     table = Table("package", "group", "version", "status", "created")
-    for pkg in options.backend_from_options(backend, home).models(group):
+    for pkg in options.backend_from_options(backend, home, profile, region).models(group):
         table.add_row(pkg.get("ModelPackageArn", ""), pkg.get("ModelPackageGroupName", ""),
                       str(pkg.get("ModelPackageVersion", "")), pkg.get("ModelApprovalStatus", ""),
                       _when(pkg.get("CreationTime")))
@@ -120,9 +129,10 @@ def models_list(
 def models_describe(
     package: str = typer.Argument(..., help="Model package ARN or name."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Print a model package (metrics, lineage, approval) as JSON."""
-    described = options.backend_from_options(backend, home).model(package)
+    described = options.backend_from_options(backend, home, profile, region).model(package)
     described.pop("ResponseMetadata", None)
     typer.echo(json.dumps(described, indent=2, default=str))
 
@@ -132,17 +142,21 @@ def models_approve(
     package: str = typer.Argument(..., help="Model package ARN or name."),
     status_: str = typer.Option("Approved", "--status", help="Approved, Rejected or PendingManualApproval."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Set a model package's approval status."""
-    done = options.backend_from_options(backend, home).approve_model(package, status_)
+    done = options.backend_from_options(backend, home, profile, region).approve_model(package, status_)
     out().print(f"{done.get('ModelPackageArn', package)} {done.get('ModelApprovalStatus', status_)}")
 
 
 @endpoints_app.command("list")
-def endpoints_list(home: str = options.HomeOption, backend: str = options.BackendOption) -> None:
+def endpoints_list(
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
+) -> None:
     """List endpoints and their status."""
     table = Table("endpoint", "status", "created", "modified")
-    for ep in options.backend_from_options(backend, home).endpoints():
+    for ep in options.backend_from_options(backend, home, profile, region).endpoints():
         table.add_row(ep.get("EndpointName", ""), ep.get("EndpointStatus", ""),
                       _when(ep.get("CreationTime")), _when(ep.get("LastModifiedTime")))
     out().print(table)
@@ -155,13 +169,14 @@ def endpoints_invoke(
     file: Path = typer.Option(None, "--file", exists=True, dir_okay=False, help="Read the body from a file ('-' for stdin)."),
     content_type: str = typer.Option("text/csv", "--content-type", help="Request content type."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Send one request to an endpoint and print the response."""
     if body is None and file is None:
         data = sys.stdin.buffer.read()
     else:
         data = body.encode() if body is not None else file.read_bytes()
-    answer = options.backend_from_options(backend, home).invoke(endpoint, data, content_type)
+    answer = options.backend_from_options(backend, home, profile, region).invoke(endpoint, data, content_type)
     typer.echo(answer.decode(errors="replace").rstrip("\n"))
 
 

@@ -15,6 +15,8 @@ from sagestep.errors import BackendError
 
 HomeOption = typer.Option(None, "--home", help="Local workspace (default $SAGESTEP_HOME or ./.sagestep).")
 BackendOption = typer.Option("local", "--backend", help="local (default) or aws.")
+ProfileOption = typer.Option(None, "--profile", help="AWS profile (--backend aws).")
+RegionOption = typer.Option(None, "--region", help="AWS region (--backend aws).")
 
 # Tests swap this to hand commands a fake backend.
 factory: Callable[..., Any] | None = None

@@ -6,6 +6,7 @@ cli/operate.py; both are thin: parse, call a Backend, print.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -66,25 +67,30 @@ def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML or J
 
 
 def compile_(
-    output: Path = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    output: Path = typer.Option(None, "--output", "--out", "-o", help="Write to this file instead of stdout."),
+    helper_function: str = typer.Option(
+        None, "--helper-function", help="Name or ARN of the helper Lambda (default sagestep-helper)."
+    ),
 ) -> None:
     """Print the generic state machine (ASL JSON) that runs every pipeline."""
-    from sagestep.asl.compile import compile_state_machine
+    from sagestep.asl.compile import DEFAULT_HELPER, CompileOptions, compile_json
 
-    text = json.dumps(compile_state_machine(), indent=2)
+    text = compile_json(CompileOptions(helper_function=helper_function or DEFAULT_HELPER))
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         out().print(f"wrote {output}")
     else:
-        typer.echo(text)
+        typer.echo(text.rstrip("\n"))
 
 
 def register_config(
     config: str = typer.Argument(..., help="Config file, or s3://bucket/key in the object store."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Store a config in the registry as a new version."""
-    done = options.backend_from_options(backend, home).register(config)
+    done = options.backend_from_options(backend, home, profile, region).register(config)
     print_registered(out(), done)
 
 
@@ -106,11 +112,12 @@ def run(
         None, "--object", help="s3://bucket/key the run is about ({{ trigger.uri }}), as an upload."
     ),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Start a run and follow it stage by stage; exit code 0 only if it succeeds."""
     from sagestep.cli.follow import follow
 
-    chosen = options.backend_from_options(backend, home)
+    chosen = options.backend_from_options(backend, home, profile, region)
     console = out()
     name = target
     if Path(target).is_file() or target.startswith("s3://"):
@@ -145,23 +152,42 @@ def finish(console: Console, info: Any) -> None:
 def upload(
     source: Path = typer.Argument(..., exists=True, dir_okay=False, help="Local file to upload."),
     destination: str = typer.Argument(..., help="s3://bucket/key in the local object store."),
+    follow_: bool = typer.Option(
+        True, "--follow/--no-follow",
+        help="Follow the run it starts (else `sagestep server` advances it).",
+    ),
+    logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
     home: str = options.HomeOption,
 ) -> None:
     """Put a file into the local object store and send its S3 event to the router."""
+    from sagestep.cli.follow import follow
     from sagestep.triggers.watcher import upload as do_upload
 
-    refs = do_upload(options.backend_from_options("local", home), source, destination)
+    chosen = options.backend_from_options("local", home)
+    refs = do_upload(chosen, source, destination)
     console = out()
     console.print(f"uploaded {destination}")
     for ref in refs:
         console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
     if not refs:
         console.print("no pipeline's S3 trigger matches this object")
+    if follow_ and refs:
+        infos = [follow(chosen, ref.arn, console, logs=logs) for ref in refs]
+        worst = next((i for i in infos if i.status not in ("SUCCEEDED", "RUNNING")), None)
+        for info in infos:
+            if info is not worst:
+                with contextlib.suppress(SystemExit):
+                    finish(console, info)
+        if worst is not None:
+            finish(console, worst)
+    elif refs:
+        console.print("the run advances while `sagestep server` runs; see `sagestep status`")
 
 
 def trigger(
     event: str = typer.Argument(..., help="Event JSON file ('-' for stdin): any shape the router accepts."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Send an event to the router (S3, schedule, seed 000/002 or manual shapes)."""
     import sys
@@ -171,7 +197,7 @@ def trigger(
         payload = json.loads(text)
     except ValueError as exc:
         raise SagestepError(f"{event}: not JSON ({exc})") from exc
-    refs = options.backend_from_options(backend, home).send_event(payload)
+    refs = options.backend_from_options(backend, home, profile, region).send_event(payload)
     console = out()
     for ref in refs:
         console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
@@ -185,8 +211,10 @@ example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=Tru
 @example_app.command("list")
 def example_list() -> None:
     """List the bundled examples."""
-    for path in sorted(p for p in EXAMPLES_DIR.iterdir() if (p / "pipeline.yaml").is_file()):
-        out().print(path.name)
+    from sagestep.cli.examples import names
+
+    for name in names(EXAMPLES_DIR):
+        out().print(name)
 
 
 @example_app.command("run")

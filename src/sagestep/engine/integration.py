@@ -29,6 +29,9 @@ class CallContext:
     execution_arn: str
     state_name: str
     task_token: str | None = None
+    # Identifies this task attempt across crashes (same value when a resumed worker retries
+    # the call), for integrations that must invent an idempotency key.
+    attempt: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ class Callback:
 class Job:
     """``.sync``: a generic job integration."""
 
-    start: Callable[[Any], Any]                 # parameters -> Create* response
+    start: Callable[[Any, str], Any]            # (parameters, job name) -> Create* response
     describe: Callable[[str], Any | None]       # job name -> Describe* response, None if absent
-    job_name: Callable[[Any], str]              # parameters -> job name (idempotency key)
+    job_name: Callable[[Any, CallContext], str]  # parameters -> job name (idempotency key)
     status_field: str                           # e.g. "TrainingJobStatus"
     succeeded: frozenset[str]                   # e.g. {"Completed"}
     failed: frozenset[str]                      # e.g. {"Failed", "Stopped"}

@@ -11,44 +11,28 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sagestep.asl.states import State, StateMachine
-from sagestep.clock import Clock, iso
-from sagestep.engine import dataflow, fanout, steps, tasks
+from sagestep.clock import Clock
+from sagestep.engine import dataflow, dispatch, fanout
 from sagestep.engine import failure as errors
+from sagestep.engine.execution import ContextObject, ExecutionInfo
 from sagestep.engine.failure import Failure
 from sagestep.engine.history import Event, data_details, payload
-from sagestep.engine.integration import Call, Callback, Integrations, Job, lookup
+from sagestep.engine.integration import Integrations, lookup
 from sagestep.engine.journal import Ending, Journal, NewToken
 from sagestep.engine.retry import delay, pick_catcher, pick_retrier
 from sagestep.engine.states_error import StatesError
 from sagestep.engine.threads import EFFECT, RESUME, RUN, WAIT, Snapshot, Thread
 
+__all__ = ["ExecutionInfo", "Interpreter"]
+
 BATCH_EVENTS = 5000
 _RETRYABLE = frozenset({"Task", "Parallel", "Map"})  # $$.State.RetryCount exists only there
 PAYLOAD_LIMIT = 262_144  # bytes, https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html
 HISTORY_LIMIT = 25_000
-
-
-@dataclass(frozen=True)
-class ExecutionInfo:
-    """The fixed facts of an execution (row of sfn_executions)."""
-
-    arn: str
-    name: str
-    machine_arn: str
-    machine_name: str
-    input_text: str
-    started: float
-    role_arn: str
-    redrive_count: int = 0
-    redrive_date: float | None = None
-
-
-Runner = Callable[["Interpreter", Thread, Any], None]
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 
 class Interpreter:
@@ -77,16 +61,7 @@ class Interpreter:
         self.ending: Ending | None = None
         self.lost = False
         self._machines: dict[tuple[Any, ...], StateMachine] = {(): machine}
-        self._iso: dict[float, str] = {}
-        self._exec_ctx = {
-            "Id": info.arn, "Input": json.loads(info.input_text), "Name": info.name,
-            "RoleArn": info.role_arn, "StartTime": iso(info.started),
-        }
-        if ":express:" not in info.arn:  # Express executions cannot be redriven
-            self._exec_ctx["RedriveCount"] = info.redrive_count
-        if info.redrive_date is not None:
-            self._exec_ctx["RedriveTime"] = iso(info.redrive_date)
-        self._machine_ctx = {"Id": info.machine_arn, "Name": info.machine_name}
+        self.ctx = ContextObject(info)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -104,23 +79,8 @@ class Interpreter:
 
     def context(self, t: Thread, token: str | None = None) -> dict[str, Any]:
         """The context object ``$$`` for ``t``'s current state."""
-        state: dict[str, Any] = {"EnteredTime": self.iso(t.entered), "Name": t.state}
-        if t.retries or self.state_of(t).TYPE in _RETRYABLE:
-            state["RetryCount"] = sum(t.retries.values())
-        ctx: dict[str, Any] = {
-            "Execution": self._exec_ctx, "State": state, "StateMachine": self._machine_ctx}
-        if token is not None:
-            ctx["Task"] = {"Token": token}
-        return ctx
-
-    def iso(self, ts: float) -> str:
-        """``iso(ts)``, memoised: a batch of states shares a handful of timestamps."""
-        text = self._iso.get(ts)
-        if text is None:
-            if len(self._iso) > 64:
-                self._iso.clear()
-            text = self._iso[ts] = iso(ts)
-        return text
+        return self.ctx.of(t.state, t.entered, sum(t.retries.values()),
+                           bool(t.retries) or self.state_of(t).TYPE in _RETRYABLE, token)
 
     def variables(self, t: Thread) -> dict[str, Any]:
         """Variables visible to ``t``: its own over those of the scopes enclosing it."""
@@ -139,7 +99,7 @@ class Interpreter:
         self.events.append(Event(eid, kind, self.now, prev, details))
         if t is not None:
             t.last_event = eid
-        if len(self.events) >= BATCH_EVENTS:
+        if len(self.events) >= BATCH_EVENTS and self.ending is None:
             self.flush()
         return eid
 
@@ -163,7 +123,7 @@ class Interpreter:
         t.entered_event = self.emit(t, state.TYPE + "StateEntered",
                                     data_details(name=name, input=text))
         if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT:
-            self.finish(t, failure=_too_large(name, "input"))
+            self.finish(t, failure=_too_large(name))
             return
         self.ready.append(t)
 
@@ -177,7 +137,7 @@ class Interpreter:
             t.vars.update(assigned)
         self.emit(t, state.TYPE + "StateExited", details)
         if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT:
-            self.finish(t, failure=_too_large(state.name, "output"))
+            self.finish(t, failure=_too_large(state.name))
             return
         target = next_name if next_name is not None else getattr(state, "next", None)
         if target:
@@ -244,15 +204,19 @@ class Interpreter:
 
     def abort(self, kind: str, status: str, error: str | None, cause: str | None) -> None:
         """Close the execution as ABORTED or TIMED_OUT, stopping what it runs."""
-        for t in list(self.snap.threads.values()):
-            fanout.stop_thread(self, t)
-        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         root = self.snap.threads.get(0)
-        self.emit(root, kind, details)
-        if root is not None:
+        aborted = None
+        if root is not None and root.phase != "done":
+            aborted = self.state_of(root).TYPE
             self.snap.failed_at = {"state": root.state, "input": root.input, "vars": root.vars,
                                    "scope": []}
-        self.close(Ending(status, error=error, cause=cause))
+        for t in list(self.snap.threads.values()):
+            fanout.stop_thread(self, t)
+        self.close(Ending(status, error=error, cause=cause))  # first: no flush from emit
+        if aborted in _ABORTABLE:  # e.g. TaskStateAborted, as AWS records it
+            self.emit(root, f"{aborted}StateAborted")
+        self.emit(root, kind, {k: v for k, v in (("error", error), ("cause", cause))
+                               if v is not None})
 
     # -- the pass ------------------------------------------------------------------------------
 
@@ -284,7 +248,7 @@ class Interpreter:
                     continue
                 self.now = self.clock.now()
                 integration = self.integration_of(t)
-                PERFORMERS[type(integration)](self, t, self.state_of(t), integration)
+                dispatch.PERFORMERS[type(integration)](self, t, self.state_of(t), integration)
             self.scheduled_now.clear()
         return self.ending
 
@@ -302,7 +266,7 @@ class Interpreter:
             elif t.phase == EFFECT:
                 self.effects.append(t)
             elif t.phase == WAIT and t.wait is not None:
-                WAKERS[t.wait["kind"]](self, t)
+                dispatch.WAKERS[t.wait["kind"]](self, t)
 
     def _drain(self) -> None:
         while self.ready and self.ending is None:
@@ -311,9 +275,9 @@ class Interpreter:
                 continue  # aborted meanwhile
             state = self.state_of(t)
             if t.phase == RUN:
-                RUNNERS[state.TYPE](self, t, state)
+                dispatch.RUNNERS[state.TYPE](self, t, state)
             elif t.phase == RESUME:
-                RESUMERS[state.TYPE](self, t, state)
+                dispatch.RESUMERS[state.TYPE](self, t, state)
 
     def due(self) -> float | None:
         """When the execution needs a worker next; now while an effect is in flight, so a
@@ -351,31 +315,16 @@ class Interpreter:
         self.events, self.tokens, self.token_updates = [], [], []
 
     def abort_history(self) -> None:
-        root = self.snap.threads.get(0)
-        self.emit(root, "ExecutionFailed", {
-            "error": errors.RUNTIME,
-            "cause": f"The execution reached the maximum number of history events ({HISTORY_LIMIT}).",
-        })
-        self.close(Ending("FAILED", error=errors.RUNTIME,
-                          cause=f"The execution reached the maximum number of history events ({HISTORY_LIMIT})."))
+        """AWS fails an execution whose history reaches 25,000 events."""
+        cause = f"The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+        self.close(Ending("FAILED", error=errors.RUNTIME, cause=cause))
+        self.emit(self.snap.threads.get(0), "ExecutionFailed",
+                  {"error": errors.RUNTIME, "cause": cause})
 
 
-def _too_large(state: str, what: str) -> Failure:
+def _too_large(state: str) -> Failure:
+    # AWS words it the same for a state's input and output.
     return Failure(errors.DATA_LIMIT,
                    f"The state/task '{state}' returned a result with a size exceeding the "
                    "maximum number of bytes service limit.")
 
-
-RUNNERS: dict[str, Runner] = {
-    "Pass": steps.run_pass, "Choice": steps.run_choice, "Wait": steps.run_wait,
-    "Succeed": steps.run_succeed, "Fail": steps.run_fail, "Task": tasks.run_task,
-    "Parallel": fanout.run_parallel, "Map": fanout.run_map,
-}
-RESUMERS: dict[str, Runner] = {"Task": tasks.resume_task}
-PERFORMERS: dict[type, Callable[[Interpreter, Thread, Any, Any], None]] = {
-    Call: tasks.perform_call, Callback: tasks.perform_callback, Job: tasks.perform_job,
-}
-WAKERS: dict[str, Callable[[Interpreter, Thread], None]] = {
-    "timer": steps.wake_timer, "retry": steps.wake_retry, "poll": tasks.wake_poll,
-    "token": tasks.wake_token, "children": lambda run, t: None,
-}

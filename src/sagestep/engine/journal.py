@@ -19,6 +19,8 @@ from sagestep.engine import schema
 from sagestep.engine.history import Event, dumps_details, loads_details
 from sagestep.stores.sqlite import connect, migrate, transaction
 
+LEASE_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class Ending:
@@ -104,6 +106,9 @@ class Journal:
             ).fetchone()
             if held is None:
                 return "lost"
+            # Each step renews the lease, so a long pass keeps its execution.
+            conn.execute("UPDATE sfn_queue SET lease_expires = ? WHERE execution_arn = ?",
+                         (now + LEASE_SECONDS, arn))
             self.insert_events(conn, arn, events)
             for tok in tokens:
                 conn.execute(

@@ -80,8 +80,7 @@ class EngineService:
                 (arn, machine_arn, name, machine["type"], "RUNNING", machine["definition"],
                  machine["role_arn"], input_text, now, trace_header))
             started = Event(1, "ExecutionStarted", now, 0, {
-                **data_details(input=input_text), "roleArn": machine["role_arn"],
-                "stateMachineArn": machine_arn})
+                **data_details(input=input_text), "roleArn": machine["role_arn"]})
             Journal.insert_events(conn, arn, [started])
             conn.execute("UPDATE sfn_executions SET next_event = 2 WHERE arn = ?", (arn,))
             conn.execute("INSERT INTO sfn_queue (execution_arn, due) VALUES (?, ?)", (arn, now))

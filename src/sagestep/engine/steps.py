@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 
 def run_pass(run: Interpreter, t: Thread, state: Any) -> None:
+    ctx, variables = run.context(t), run.variables(t)
     try:
-        output, assigned = dataflow.state_output(
-            state, t.input, dataflow.state_input(state, t.input, run.context(t), run.variables(t)),
-            run.context(t), run.variables(t))
+        effective = dataflow.state_input(state, t.input, ctx, variables)
+        output, assigned = dataflow.state_output(state, t.input, effective, ctx, variables)
     except StatesError as exc:
         run.finish(t, failure=run.error_of(t, exc))
         return

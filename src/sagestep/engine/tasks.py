@@ -92,7 +92,8 @@ def _resume_with(run: Interpreter, t: Thread, result: Any = None,
 
 def _context(run: Interpreter, t: Thread, state: Any) -> CallContext:
     assert t.task is not None
-    return CallContext(state.resource, run.info.arn, t.state, t.task.get("token"))
+    return CallContext(state.resource, run.info.arn, t.state, t.task.get("token"),
+                       attempt=f"{t.id}.{t.entered_event}.{sum(t.retries.values())}")
 
 
 def perform_call(run: Interpreter, t: Thread, state: Any, integration: Call) -> None:
@@ -163,11 +164,11 @@ def perform_job(run: Interpreter, t: Thread, state: Any, job: Job) -> None:
     assert t.task is not None
     params = t.task["params"]
     try:
-        name = job.job_name(params)
+        name = job.job_name(params, _context(run, t, state))
         if t.task["stage"] == "start":
             _started(run, t, state)
             found = None if t.id in run.scheduled_now else job.describe(name)
-            created = _attach(found) if found is not None else job.start(params)
+            created = _attach(found) if found is not None else job.start(params, name)
             kind, action = resource_parts(state.resource)
             run.emit(t, "TaskSubmitted", {"resourceType": kind, "resource": action,
                                           **data_details(output=payload(created))})

@@ -17,6 +17,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from sagestep.engine.interpreter import ExecutionInfo, Interpreter
+from sagestep.engine.journal import LEASE_SECONDS
 from sagestep.engine.names import machine_name_of
 from sagestep.engine.threads import Snapshot
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0
 IDLE_SECONDS = 0.25  # real seconds between queue checks when nothing is due (other processes)
 CLAIM_BATCH = 16
 

@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import sys
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ from sagestep.serving.datafilter import DataProcessing
 from sagestep.serving.handler import Handler, InvocationError, ServingSpec, load_handler
 
 READ_BLOCK = 4 * 1024 * 1024
+_STARTED = time.monotonic()
 
 
 class TransformError(Exception):
@@ -196,6 +198,7 @@ def run(config: dict[str, Any]) -> None:
     spec = ServingSpec(**config["spec"])
     os.environ.update(spec.environment)
     handler = load_handler(spec)
+    print(f"model loaded {time.monotonic() - _STARTED:.2f}s after start", flush=True)
     settings = Settings.from_config(config, handler.execution_parameters())
     processing = DataProcessing.build(config.get("data_processing") or {},
                                       settings.content_type or "text/csv")
@@ -232,4 +235,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every output is closed and renamed by now; skip interpreter teardown (XGBoost/Arrow
+    # thread pools and module finalisers take a second or more) like a container's exit.
+    os._exit(exit_code)

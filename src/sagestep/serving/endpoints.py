@@ -139,8 +139,7 @@ class EndpointManager:
         except Exception as exc:  # every failure becomes FailureReason, never a stuck status
             for _, server in started:
                 fleet.stop(server, grace=1.0)
-            self._failed(name, creating, f"{type(exc).__name__}: {exc}"
-                         if not str(exc) else str(exc))
+            self._failed(name, creating, str(exc) or type(exc).__name__)
             return
         self._switch(name, config_name, generation, started)
 

@@ -13,14 +13,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sagestep.errors import ServiceError
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One /invocations answer."""
+class Reply(NamedTuple):
+    """One /invocations answer (a NamedTuple: one is built per request)."""
 
     body: bytes
     content_type: str

@@ -21,10 +21,6 @@ from sagestep.serving.handler import ServingSpec
 if TYPE_CHECKING:
     from sagestep.sagemaker.service import SageMakerService
 
-# ECR repository -> the framework whose serving defaults apply to user code.
-FRAMEWORKS = {"sagemaker-scikit-learn": "sklearn", "sagemaker-xgboost": "xgboost"}
-
-
 def container_of(model: Mapping[str, Any]) -> Mapping[str, Any]:
     """The one container of a model; inference pipelines (several) are not run locally."""
     containers = model.get("Containers") or []
@@ -77,7 +73,7 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
         model_dir=visible(model_dir),
         environment=env,
         builtin_handler=algorithm.serving_handler if algorithm and not program else "",
-        framework=FRAMEWORKS.get(resolved.entry.repository, ""),
+        framework=resolved.framework or "",
         code_dir=visible(code_dir if code_dir.is_dir() else model_dir / "code"),
         program=program,
     )

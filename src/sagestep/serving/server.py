@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -63,13 +66,13 @@ class ServingApp:
         return Response(reply.status, reply.body, reply.content_type, extra)
 
 
-async def serve(app: ServingApp, host: str, port: int, ready: Path | None,
+async def serve(app: ServingApp, sock: socket.socket, ready: Path | None,
                 lease: Path | None, max_body: int) -> None:
-    """Listen until SIGTERM/SIGINT or the lease file goes, then drain."""
+    """Accept on ``sock`` until SIGTERM/SIGINT or the lease file goes, then drain."""
     loop = asyncio.get_running_loop()
     connections: set[HttpProtocol] = set()
     server = await loop.create_server(
-        lambda: HttpProtocol(app, connections, max_body), host, port, backlog=1024,
+        lambda: HttpProtocol(app, connections, max_body), sock=sock, backlog=1024,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -79,7 +82,7 @@ async def serve(app: ServingApp, host: str, port: int, ready: Path | None,
         partial = ready.with_suffix(".tmp")
         partial.write_text(json.dumps({"port": bound, "pid": os.getpid()}))
         partial.replace(ready)
-    print(f"serving on http://{host}:{bound}", flush=True)
+    print(f"worker {os.getpid()} serving on port {bound}", flush=True)
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), LEASE_POLL_SECONDS)
@@ -120,20 +123,62 @@ def _spec(args: argparse.Namespace) -> ServingSpec:
                        builtin_handler=algorithm.serving_handler)
 
 
+def _fork_workers(count: int) -> list[int] | None:
+    """Fork ``count - 1`` workers sharing the listening socket (gunicorn's pre-fork model).
+
+    Returns the children's pids in the parent, None in a child. Forking happens before the
+    model is loaded: XGBoost/OpenMP thread pools do not survive a fork.
+    """
+    children = []
+    for _ in range(count - 1):
+        pid = os.fork()
+        if pid == 0:
+            return None
+        children.append(pid)
+    return children
+
+
+def _stop_workers(children: list[int]) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Load the model, then serve; exit 1 with the reason on stderr if the model cannot load."""
+    """Load the model, then serve; exit 1 with the reason on stderr if the model cannot load.
+
+    ``SAGEMAKER_MODEL_SERVER_WORKERS`` worker processes share one socket (default 1 locally:
+    AWS's default, one per CPU, would compete with everything else on a developer machine).
+    """
     args = _parse(sys.argv[1:] if argv is None else argv)
     spec = _spec(args)
     os.environ.update(spec.environment)
+    sock = socket.create_server((args.host, args.port), backlog=1024)
+    workers = max(1, int(spec.environment.get("SAGEMAKER_MODEL_SERVER_WORKERS") or 1))
+    children = _fork_workers(workers)
     try:
         handler = load_handler(spec)
     except Exception as exc:  # reported as the endpoint's FailureReason
         print(f"model server failed to start: {type(exc).__name__}: {exc}", file=sys.stderr,
               flush=True)
+        if children:
+            _stop_workers(children)
         return 1
+    # Everything loaded so far (frameworks, the model) lives as long as the process: keep it
+    # out of the cyclic GC so a full collection never stalls a request (p99 latency).
+    gc.collect()
+    gc.freeze()
     max_body = int(spec.environment.get("SAGEMAKER_MAX_PAYLOAD_IN_MB", "0") or 0) * 1024 * 1024
-    asyncio.run(serve(ServingApp(handler), args.host, args.port, args.ready, args.lease,
-                      max(max_body, DEFAULT_MAX_BODY)))
+    ready = args.ready if children is not None else None  # the parent reports readiness
+    try:
+        asyncio.run(serve(ServingApp(handler), sock, ready, args.lease,
+                          max(max_body, DEFAULT_MAX_BODY)))
+    finally:
+        if children:
+            _stop_workers(children)
     return 0
 
 

@@ -242,6 +242,7 @@ class TransformJob:
         count = 0
         for path in sorted(out_dir.rglob("*.out")) if out_dir.is_dir() else []:
             rel = path.relative_to(out_dir).as_posix()
-            self._svc.object_store.put_file(bucket, f"{prefix}/{rel}" if prefix else rel, path)
+            # Rename into the store (same filesystem): no copy of multi-GB outputs.
+            self._svc.object_store.adopt_file(bucket, f"{prefix}/{rel}" if prefix else rel, path)
             count += 1
         return count

@@ -46,10 +46,6 @@ def _gate(stages: dict[str, dict[str, Any]], runs: dict[str, bool], problems: Pr
             problems.add(("stages", "gate", "source"),
                          "the gate reads evaluation.json but evaluation does not run; set "
                          "stages.evaluation.run: true, or gate source: training")
-        elif "report" not in gate:
-            problems.add(("stages", "gate", "source"),
-                         "the gate reads the evaluation report but evaluation writes none; add "
-                         "an output named as evaluation.report.output (default 'evaluation')")
     elif not (runs["training"] or runs["tuning"]):
         problems.add(("stages", "gate", "source"),
                      "the gate reads training metrics but neither training nor tuning runs")

@@ -29,8 +29,8 @@ Fields of a stage:
 
 - preprocessing / evaluation / postprocessing: ``request`` = CreateProcessingJob body
   without ``ProcessingJobName``; ``outputs`` = {OutputName: S3Uri} (sagestep format
-  only; importers leave it out). evaluation also has
-  ``report`` = {"output", "file", "bucket", "key"}: where evaluation.json lands.
+  only; importers leave it out). evaluation also has ``report`` = {"output", "file"}:
+  the output that holds evaluation.json (the gate gets its bucket/key).
 - training: ``request`` = CreateTrainingJob body without ``TrainingJobName``.
 - tuning: ``request`` = CreateHyperParameterTuningJob body without
   ``HyperParameterTuningJobName``.
@@ -92,8 +92,13 @@ tuning <= 29). Model and endpoint config use ``names.model`` /
 
 The state machine writes ``$.results.<stage>`` (the Describe*/Create* response of each stage;
 ``results.best_training`` after tuning; ``results.gate`` = {passed, metric, value,
-threshold, comparison, summary}), scratch values under ``$.work`` (``work.retries.<stage>`` = {retry, count, wait}), and on failure
-``$.failure`` = {Stage, Error, Cause, Message}.
+threshold, comparison, summary}), scratch values under ``$.work``
+(``work.retries.<stage>`` = {retry, count, wait}), and on failure ``$.failure`` =
+{Stage, Error, Cause, Message}.
+
+The machine calls one helper Lambda (``sagestep.triggers.helper.handler``, default name
+"sagestep-helper") with actions ``render`` (request of a stage for one attempt),
+``gate``, ``retry`` and ``approval`` (waitForTaskToken).
 
 Lineage: executions carry ``config_version`` in their input; the register stage stamps
 ``CustomerMetadataProperties`` with LINEAGE_KEYS (pipeline, config version, execution).
@@ -103,34 +108,16 @@ from __future__ import annotations
 
 from typing import Final
 
+from sagestep.stages import JOB_STAGES as _JOB_STAGES
+from sagestep.stages import STAGES as _STAGES
+
 ITEM_VERSION: Final = 1
 
-STAGES: Final[tuple[str, ...]] = (
-    "preprocessing",
-    "training",
-    "tuning",
-    "evaluation",
-    "gate",
-    "approval",
-    "register",
-    "create_model",
-    "deploy",
-    "batch_transform",
-    "postprocessing",
-    "notify",
-)
-"""The canonical stage order; every item has all of them."""
+STAGES = _STAGES
+"""The canonical stage order; every item has all of them (``sagestep.stages``)."""
 
-JOB_STAGES: Final[dict[str, tuple[str, str, str]]] = {
-    # stage -> (names key, request name field, optimized .sync API)
-    "preprocessing": ("preprocessing", "ProcessingJobName", "createProcessingJob"),
-    "training": ("training", "TrainingJobName", "createTrainingJob"),
-    "tuning": ("tuning", "HyperParameterTuningJobName", "createHyperParameterTuningJob"),
-    "evaluation": ("evaluation", "ProcessingJobName", "createProcessingJob"),
-    "batch_transform": ("transform", "TransformJobName", "createTransformJob"),
-    "postprocessing": ("postprocessing", "ProcessingJobName", "createProcessingJob"),
-}
-"""SageMaker job stages: each runs as ``.sync`` with a job name unique per attempt."""
+JOB_STAGES = _JOB_STAGES
+"""SageMaker job stages -> (names key, request name field, .sync API) (``sagestep.stages``)."""
 
 COMPARISONS: Final[dict[str, str]] = {
     "less_than": "<",

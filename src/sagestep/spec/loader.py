@@ -18,7 +18,7 @@ from sagestep.errors import SpecError
 from sagestep.spec import seed000, seed002
 from sagestep.spec.document import Document, Loc, load_document, parse_document
 from sagestep.spec.model import PipelineConfig
-from sagestep.spec.normalise import _notify, check_stages, normalise, report_uri
+from sagestep.spec.normalise import check_stages, normalise, notify_block, report_uri
 from sagestep.spec.problems import Problems
 from sagestep.spec.requests import Upload
 
@@ -108,7 +108,7 @@ def _sagestep(doc: Document, name: str | None, base_dir: str | None) -> LoadedCo
 def _link(item: dict[str, Any], problems: Problems) -> None:
     # Imported items have no gate/register/notify of their own; give notify its messages.
     stages = item["stages"]
-    stages["notify"] = _notify(None, None, ("notify",), problems)
+    stages["notify"] = notify_block(None, None, ("notify",), problems)
     report_uri(stages["evaluation"])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from sagestep.spec.stages import (
     Approval,
@@ -30,10 +32,14 @@ class S3Trigger(Block):
     suffix: str = ""
 
 
+SCHEDULE_PATTERN = r"^(cron|rate)\(.+\)$"
+Expression = Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)]
+
+
 class Schedule(Block):
     """An EventBridge schedule: cron(...) or rate(...)."""
 
-    expression: str = Field(pattern=r"^(cron|rate)\(.+\)$")
+    expression: Expression
     name: str | None = None
 
 
@@ -41,7 +47,7 @@ class Triggers(Block):
     """What starts runs besides `sagestep run`."""
 
     s3: list[S3Trigger] = Field(default_factory=list)
-    schedules: list[Schedule | str] = Field(default_factory=list)
+    schedules: list[Schedule | Expression] = Field(default_factory=list)
 
 
 class Defaults(Block):

@@ -42,7 +42,7 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
         block = stage_block(config, stage)
         loc: Loc = ("stages", stage)
         if stage == "notify":
-            stages[stage] = _notify(block, d.topic_arn, loc, problems)
+            stages[stage] = notify_block(block, d.topic_arn, loc, problems)
         elif block is None:
             stages[stage] = {"run": False}
         else:
@@ -56,6 +56,7 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
                 outputs = processing_outputs(stages[stage].get("request") or {})
                 stages[stage]["outputs"] = outputs
                 resolver.outputs = {**resolver.outputs, stage: outputs}
+    _check_schedules(config, problems)
     _finish(stages, config, problems)
     check_stages(stages, problems)
     problems.raise_if_any(document, path)
@@ -81,6 +82,17 @@ def _written(document: Document | None, config: PipelineConfig, stage: str) -> A
 def stage_block(config: PipelineConfig, stage: str) -> Any:
     """The config block of ``stage`` (None when absent)."""
     return getattr(config.stages, "register_" if stage == "register" else stage)
+
+
+def _check_schedules(config: PipelineConfig, problems: Problems) -> None:
+    from sagestep.errors import SpecError
+    from sagestep.triggers.schedules import parse
+
+    for i, s in enumerate(config.triggers.schedules):
+        try:
+            parse(s if isinstance(s, str) else s.expression)
+        except SpecError as exc:
+            problems.add(("triggers", "schedules", i), str(exc))
 
 
 def triggers(config: PipelineConfig) -> dict[str, Any]:
@@ -171,13 +183,19 @@ def _serving_image(done: dict[str, dict[str, Any]]) -> str | None:
 
 def processing_outputs(request: dict[str, Any]) -> dict[str, str]:
     """OutputName -> S3 URI of a CreateProcessingJob request."""
-    outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-    return {str(o.get("OutputName")): str((o.get("S3Output") or {}).get("S3Uri", ""))
-            for o in outputs if isinstance(o, dict)}
+    config = request.get("ProcessingOutputConfig") if isinstance(request, dict) else None
+    outputs = config.get("Outputs") if isinstance(config, dict) else None
+    found: dict[str, str] = {}
+    for o in outputs if isinstance(outputs, list) else []:
+        s3 = o.get("S3Output") if isinstance(o, dict) else None
+        if isinstance(s3, dict):  # malformed entries are botocore validation's to report
+            found[str(o.get("OutputName"))] = str(s3.get("S3Uri", ""))
+    return found
 
 
-def _notify(block: Notify | None, default_topic: str | None, loc: Loc,
-            problems: Problems) -> dict[str, Any]:
+def notify_block(block: Notify | None, default_topic: str | None, loc: Loc,
+                 problems: Problems) -> dict[str, Any]:
+    """The item's notify stage: topic, run flag, and a failure message for every stage."""
     block = block or Notify.model_validate({"run": False})
     topic = block.topic_arn or default_topic or ""
     if block.run and not topic:
@@ -203,7 +221,9 @@ def _notify(block: Notify | None, default_topic: str | None, loc: Loc,
 def _finish(stages: dict[str, dict[str, Any]], config: PipelineConfig, problems: Problems) -> None:
     # Link what only the whole config knows: the report location and the register metrics.
     ev, gate, reg = stages["evaluation"], stages["gate"], stages["register"]
-    report = report_uri(ev, problems)
+    # A missing report is an error only when the gate reads it.
+    reads = gate.get("run") and gate.get("source") == "evaluation" and ev.get("run")
+    report = report_uri(ev, problems if reads else None)
     if report and gate.get("source") == "evaluation":
         bucket, _, key = report[len("s3://"):].partition("/")
         gate["report"] = {"bucket": bucket, "key": key}

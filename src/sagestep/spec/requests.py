@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os.path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,7 @@ class Context:
         target = f"s3://{self.bucket}/{self.pipeline}/code/{stage}"
         if archive:
             target += "/sourcedir.tar.gz"
-        import os.path  # local paths only: resolved against the config's directory
-
+        # A local directory, relative to the config file's folder.
         local = source_dir if os.path.isabs(source_dir) else os.path.join(
             self.base_dir or ".", source_dir)
         self.uploads.append(Upload(os.path.normpath(local), target, archive))

@@ -157,10 +157,8 @@ def typed_loc(typed: Any, loc: tuple[Any, ...]) -> Loc:
         if isinstance(current, Mapping) and len(current) == 1 and set(current) <= TYPES:
             (kind, current), = current.items()
             out.append(kind)
-        if isinstance(current, Mapping) and part in current:
-            out.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if (isinstance(current, Mapping) and part in current) or (
+                isinstance(current, list) and isinstance(part, int) and part < len(current)):
             out.append(part)
             current = current[part]
         elif isinstance(part, str | int) and not str(part)[:1].isupper():

@@ -54,7 +54,6 @@ def import_seed002(data: Mapping[str, Any], problems: Problems, notes: list[str]
             request.setdefault("ModelName", "{{ names.model }}")
         body["request"] = request
         stages[stage] = body
-    stages["notify"] = _silent_notify()
     pipeline = name or str(data.get("model_id") or data.get("app_id") or "seed002")
     return {"name": pipeline, "item_version": ITEM_VERSION, "source": "seed002",
             "description": f"imported from seed 002 input.yaml (app {data.get('app_id', '')})",
@@ -89,19 +88,16 @@ def _model_paths(value: Any) -> Any:
     return value
 
 
-def _silent_notify() -> dict[str, Any]:
-    return {"run": False, "topic_arn": "", "messages": {
-        "success": "The pipeline run succeeded.", "approval": "",
-        "failure": {s: "The pipeline run failed." for s in STAGES}}}
-
-
 def _defaults(stages: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     request = stages["training"].get("request") or stages["preprocessing"].get("request") or {}
     out: dict[str, str] = {}
     if isinstance(request.get("RoleArn"), str):
         out["role_arn"] = request["RoleArn"]
-    image = str((request.get("AlgorithmSpecification") or {}).get("TrainingImage")
-                or (request.get("AppSpecification") or {}).get("ImageUri") or "")
+    image = ""
+    for key, field in (("AlgorithmSpecification", "TrainingImage"), ("AppSpecification", "ImageUri")):
+        spec = request.get(key)
+        if isinstance(spec, Mapping) and isinstance(spec.get(field), str):
+            image = image or spec[field]
     parts = image.split(".")
     if len(parts) > 4 and parts[1] == "dkr":
         out["region"] = parts[3]

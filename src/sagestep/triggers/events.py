@@ -148,8 +148,8 @@ def _s3_record(record: Mapping[str, Any], index: int) -> Trigger | Ignored:
 
 
 def _scheduled(event: Mapping[str, Any]) -> Trigger:
-    resources = event.get("resources") or []
-    arn = str(resources[0]) if resources else ""
+    resources = event.get("resources")
+    arn = str(resources[0]) if isinstance(resources, list) and resources else ""
     if ":rule/" not in arn:
         raise RouterError(
             "scheduled event lacks resources[0] naming its rule (arn:aws:events:...:rule/NAME); "

@@ -15,7 +15,7 @@ function needs no permissions and runs the same in-process locally):
 - ``approval``: the callback task of a manual approval; it only acknowledges (the token is
   in the execution history where ``sagestep approve``/``reject`` find it).
 
-Standard library only: this module ships in the router Lambda's zip.
+Standard library only (plus sagestep.stages): this module ships in the router Lambda's zip.
 """
 
 from __future__ import annotations
@@ -26,18 +26,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sagestep.stages import JOB_STAGES
+
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
 JOB_LIMIT = 63
 TUNING_LIMIT = 32
 
 # stage -> (names key, request name field, limit)
 JOB_NAMES: dict[str, tuple[str, str, int]] = {
-    "preprocessing": ("preprocessing", "ProcessingJobName", JOB_LIMIT),
-    "training": ("training", "TrainingJobName", JOB_LIMIT),
-    "tuning": ("tuning", "HyperParameterTuningJobName", TUNING_LIMIT),
-    "evaluation": ("evaluation", "ProcessingJobName", JOB_LIMIT),
-    "batch_transform": ("transform", "TransformJobName", JOB_LIMIT),
-    "postprocessing": ("postprocessing", "ProcessingJobName", JOB_LIMIT),
+    stage: (key, field, TUNING_LIMIT if stage == "tuning" else JOB_LIMIT)
+    for stage, (key, field, _) in JOB_STAGES.items()
 }
 OPERATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "less_than": (operator.lt, "<"),

@@ -142,6 +142,6 @@ def _event_time(text: str) -> datetime | None:
     except ValueError:
         try:  # seed 000 sends <aws.events.event.ingestion-time>, milliseconds since epoch
             return datetime.fromtimestamp(float(text) / 1000, tz=UTC)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # not a time at all: use the clock's
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

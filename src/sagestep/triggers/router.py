@@ -68,11 +68,13 @@ class Router:
     def __init__(
         self, configs: ConfigSource, sfn: Starter, state_machine_arn: str,
         clock: Callable[[], float] = time.time,
+        adjust: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.configs = configs
         self.sfn = sfn
         self.state_machine_arn = state_machine_arn
         self.clock = clock
+        self.adjust = adjust  # a backend's last word on the input (e.g. local poll intervals)
 
     def route(self, event: Any, request_id: str = "") -> dict[str, Any]:
         """Start the executions ``event`` asks for; RouterError if any part is unroutable."""
@@ -91,6 +93,14 @@ class Router:
                     started.append(self.start(item, _with_params(trigger, params)))
             except RouterError as exc:
                 errors.append(exc)
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                # A hand-edited (DynamoDB) item can hold anything; report it, route the rest.
+                problem = RouterError(
+                    f"a registered config is malformed for this event ({type(exc).__name__}: "
+                    f"{exc}); fix it and re-register it with `sagestep register`"
+                )
+                problem.__cause__ = exc
+                errors.append(problem)
         result = {"started": [s.to_dict() for s in started], "ignored": ignored}
         log.info("router: %s", json.dumps(result))
         if errors:
@@ -110,14 +120,17 @@ class Router:
                 )
             return [(item, {})]
         if trigger.type == "s3":
-            return [(i, {}) for i in self.configs.items() if s3_trigger_matches(i, trigger)]
+            return [(i, {}) for i in self.configs.items() if _safely(s3_trigger_matches, i, trigger)]
         if trigger.type == "schedule":
-            return [(i, p) for i in self.configs.items() for p in _schedule_inputs(i, trigger.rule)]
+            return [(i, p) for i in self.configs.items()
+                    for p in _safely(_schedule_inputs, i, trigger.rule) or []]
         return [(self._by_source(trigger), {})]
 
     def start(self, item: Mapping[str, Any], trigger: Trigger) -> Started:
         """Render and start one run of ``item``; an already-started duplicate is success."""
         run = render_run(item, trigger, self.clock())
+        if self.adjust is not None:
+            self.adjust(run.input)
         arn = self._state_machine(item)
         try:
             response = self.sfn.start_execution(
@@ -154,6 +167,15 @@ class Router:
             f"no registered pipeline was loaded from {trigger.uri}; register that file first "
             f"(`sagestep register {trigger.uri}`) so the router can find it"
         )
+
+
+def _safely(check: Callable[..., Any], item: Mapping[str, Any], *args: Any) -> Any:
+    """``check(item, ...)``, or None (logged) when the item's triggers are malformed."""
+    try:
+        return check(item, *args)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        log.warning("router: skipping config %r, malformed triggers: %s", item.get("name"), exc)
+        return None
 
 
 def s3_trigger_matches(item: Mapping[str, Any], trigger: Trigger) -> bool:

@@ -41,7 +41,7 @@ provider "aws" {
 
 locals {
   # One DynamoDB-typed JSON item per pipeline config, written by
-  # `sagestep register --export-dir pipelines/ CONFIG.yaml` (or by hand).
+  # `sagestep export-item CONFIG.yaml --out pipelines/` (DynamoDBConfigRegistry's layout).
   pipeline_files = fileset("${path.module}/pipelines", "*.json")
 }
 

@@ -158,7 +158,7 @@ data "aws_iam_policy_document" "state_machine" {
     # Gate checks, placeholder rendering and approval requests (lambda:invoke[.waitForTaskToken]).
     sid       = "InvokeHelper"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.helper.arn, "${aws_lambda_function.helper.arn}:*"]
+    resources = [local.helper_arn, "${local.helper_arn}:*"]
   }
   statement {
     sid       = "UseStackKey"
@@ -207,22 +207,12 @@ data "aws_iam_policy_document" "router" {
   statement {
     sid       = "StartRuns"
     actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.pipeline.arn]
+    resources = [local.state_machine_arn]
   }
   statement {
-    sid       = "DescribeRuns"
-    actions   = ["states:DescribeExecution"]
-    resources = ["arn:${local.partition}:states:${local.region}:${local.account}:execution:${local.state_machine_name}:*"]
-  }
-  statement {
-    # Seed 002's {config: {bucket, prefix}} events point at a YAML config in S3.
-    sid       = "ReadConfigObjects"
-    actions   = ["s3:GetObject"]
-    resources = [for arn in local.data_bucket_arns : "${arn}/*"]
-  }
-  statement {
+    # Decrypt: the table and the environment; GenerateDataKey: the encrypted dead-letter queue.
     sid       = "UseStackKey"
-    actions   = ["kms:Decrypt"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.this.arn]
   }
   statement {
@@ -319,14 +309,6 @@ data "aws_iam_policy_document" "helper" {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.helper.arn}:*"]
-  }
-  dynamic "statement" {
-    for_each = var.lambda_dead_letter_queue ? [1] : []
-    content {
-      sid       = "DeadLetters"
-      actions   = ["sqs:SendMessage"]
-      resources = [aws_sqs_queue.dead_letters[0].arn]
-    }
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []

@@ -17,6 +17,11 @@ locals {
   notify_name        = "${var.name_prefix}-notify"
   helper_name        = coalesce(var.helper_function_name, "${var.name_prefix}-helper")
 
+  # Known before the resources exist, so the Lambdas, the state machine and their policies
+  # are created side by side instead of one after the other.
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${local.state_machine_name}"
+  helper_arn        = "arn:${local.partition}:lambda:${local.region}:${local.account}:function:${local.helper_name}"
+
   data_bucket_arns = concat(
     [aws_s3_bucket.artefacts.arn],
     [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}"],

@@ -15,7 +15,7 @@ resource "aws_sqs_queue" "dead_letters" {
 
 # The router turns every trigger event into one execution of the generic state machine.
 resource "aws_lambda_function" "router" {
-  #checkov:skip=CKV_AWS_117:The router only calls AWS APIs (DynamoDB, S3, Step Functions); a VPC would add NAT cost and nothing to isolate.
+  #checkov:skip=CKV_AWS_117:The router only calls AWS APIs (DynamoDB, Step Functions); a VPC would add NAT cost and nothing to isolate.
   #checkov:skip=CKV_AWS_272:The zip is built by `sagestep package-lambda` in CI; code signing needs a Signer profile owned by the platform team.
   function_name                  = local.router_name
   description                    = "sagestep: trigger event -> pipeline execution"
@@ -31,11 +31,8 @@ resource "aws_lambda_function" "router" {
 
   environment {
     variables = {
-      SAGESTEP_CONFIG_TABLE       = aws_dynamodb_table.configs.name
-      SAGESTEP_STATE_MACHINE_ARN  = aws_sfn_state_machine.pipeline.arn
-      SAGESTEP_ARTIFACT_BUCKET    = aws_s3_bucket.artefacts.bucket
-      SAGESTEP_SAGEMAKER_ROLE_ARN = aws_iam_role.sagemaker.arn
-      SAGESTEP_TOPIC_ARN          = aws_sns_topic.notifications.arn
+      SAGESTEP_CONFIG_TABLE      = aws_dynamodb_table.configs.name
+      SAGESTEP_STATE_MACHINE_ARN = local.state_machine_arn
     }
   }
 
@@ -133,6 +130,7 @@ resource "aws_cloudwatch_log_group" "helper" {
 resource "aws_lambda_function" "helper" {
   #checkov:skip=CKV_AWS_117:The helper computes only (no AWS calls); a VPC would add nothing to isolate.
   #checkov:skip=CKV_AWS_272:The zip is built by `sagestep package-lambda` in CI; code signing needs a Signer profile owned by the platform team.
+  #checkov:skip=CKV_AWS_116:Step Functions invokes the helper synchronously (RequestResponse); a dead-letter queue only receives failed asynchronous invocations.
   function_name                  = local.helper_name
   description                    = "sagestep: gate checks, run-time placeholders, approval requests"
   role                           = aws_iam_role.helper.arn
@@ -146,13 +144,6 @@ resource "aws_lambda_function" "helper" {
 
   tracing_config {
     mode = var.enable_tracing ? "Active" : "PassThrough"
-  }
-
-  dynamic "dead_letter_config" {
-    for_each = var.lambda_dead_letter_queue ? [1] : []
-    content {
-      target_arn = aws_sqs_queue.dead_letters[0].arn
-    }
   }
 
   logging_config {

@@ -89,7 +89,7 @@ variable "enable_tracing" {
 }
 
 variable "s3_triggers" {
-  description = "S3 upload triggers, keyed by a short rule name: an EventBridge rule on \"Object Created\" in `bucket` (default: the artefact bucket) whose key starts with `prefix` and ends with `suffix` passes the event, unchanged, to the router."
+  description = "S3 upload triggers, keyed by a short rule name: an EventBridge rule on \"Object Created\" in `bucket` (default: the artefact bucket) whose key starts with `prefix` and ends with `suffix` passes the event, unchanged, to the router. Buckets other than the artefact bucket must have EventBridge notifications turned on by their owner."
   type = map(object({
     bucket = optional(string)
     prefix = optional(string, "")

@@ -87,6 +87,9 @@ class XGBoostHandler:
         """Decode, predict and encode one request."""
         if not body:
             return Reply(b"", "text/csv", status=204)
+        if self.batch and self.selected is None:
+            # Under batch transform the container answers lines whatever the Accept.
+            return Reply(_csv(self.predict(self.decode(body, content_type)), True), "text/csv")
         wanted = self.accept(accept)
         rows = self.decode(body, content_type)
         return self.encode(self.predict(rows), wanted)
@@ -128,7 +131,9 @@ class XGBoostHandler:
 
     def accept(self, accept: str | None) -> str:
         """The response type; 406 for one the container cannot produce."""
-        wanted = (accept or "").split(";", 1)[0].strip().lower()
+        if accept is None:
+            return self.default_accept
+        wanted = accept.split(";", 1)[0].strip().lower()
         if not wanted or wanted == "*/*":
             wanted = self.default_accept
         if wanted not in ACCEPTS:
