@@ -79,9 +79,13 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_sagestep(name: str) -> dict[str, Any]:
+def run_sagestep(name: str, batch: int | None = None) -> dict[str, Any]:
+    from sagestep.engine import interpreter
     from sagestep.local import LocalRuntime
     from sagestep.workspace import Workspace
+
+    if batch is not None:  # commit every ``batch`` events instead of once per pass
+        interpreter.BATCH_EVENTS = batch
 
     definition, data = WORKLOADS[name]
     with tempfile.TemporaryDirectory() as home:
@@ -125,8 +129,10 @@ def run_moto(name: str) -> dict[str, Any]:
         return {"status": status, "seconds": elapsed, "peak_mb": _peak_mb()}
 
 
-def _child(engine: str, name: str, timeout: float) -> dict[str, Any]:
+def _child(engine: str, name: str, timeout: float, batch: int | None = None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", engine, name]
+    if batch is not None:
+        cmd += ["--batch", str(batch)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               cwd=Path(__file__).resolve().parents[1])
@@ -143,16 +149,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs per engine")
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--moto-timeout", type=float, default=300.0)
+    parser.add_argument("--batch", type=int, default=None,
+                        help="sagestep: commit every N events (default: once per pass)")
     args = parser.parse_args()
     if args.child:
         engine, name = args.child
-        print(json.dumps((run_sagestep if engine == "sagestep" else run_moto)(name)))
+        print(json.dumps(run_sagestep(name, args.batch) if engine == "sagestep"
+                         else run_moto(name)))
         return
     names = [n for n in WORKLOADS if not args.only or n in args.only.split(",")]
     print(f"{'workload':<12} {'trans':>6} {'sagestep t/s':>13} {'MB':>6} {'moto t/s':>9} "
           f"{'MB':>6} {'ratio':>7}   (issue's moto t/s)")
     for name in names:
-        ours = min((_child("sagestep", name, 600) for _ in range(args.repeat)),
+        ours = min((_child("sagestep", name, 600, args.batch) for _ in range(args.repeat)),
                    key=lambda r: r.get("seconds", 1e9))
         moto = min((_child("moto", name, args.moto_timeout) for _ in range(args.repeat)),
                    key=lambda r: r.get("seconds", 1e9))

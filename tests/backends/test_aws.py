@@ -222,9 +222,23 @@ def test_deploy_definition_updates_only_when_it_changed(stack: MotoStack) -> Non
     backend = _backend(stack, arn)
     machine = backend.compiled_definition()
     assert machine == compile_state_machine(CompileOptions(helper_function=HELPER))
-    assert backend.deploy_definition(machine) is True
+    assert backend.deploy_definition(machine) == "updated"
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == machine
-    assert backend.deploy_definition(machine) is False
+    assert backend.deploy_definition(machine) == "unchanged"
+
+
+def test_deploy_definition_creates_a_missing_machine_with_the_stack_role(stack: MotoStack) -> None:
+    missing = "arn:aws:states:eu-west-1:123456789012:stateMachine:sagestep-new"
+    backend = _backend(stack, missing)
+    with pytest.raises(BackendError, match="no role is known to create it"):
+        backend.deploy_definition(backend.compiled_definition())
+    backend = AwsBackend(
+        AwsSettings(**{**backend.settings.__dict__, "state_machine_role_arn": ROLE}),
+        session=backend.session,
+    )
+    assert backend.deploy_definition(backend.compiled_definition()) == "created"
+    described = stack.client("stepfunctions").describe_state_machine(stateMachineArn=missing)
+    assert described["roleArn"] == ROLE
 
 
 def test_tar_of_script_mode_code_holds_the_scripts(stack: MotoStack) -> None:

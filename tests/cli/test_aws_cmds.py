@@ -86,9 +86,7 @@ def test_deploy_updates_the_machine_and_registers_configs(
             f"state machine {arn}: updated",
             "registered xgboost-breast-cancer version 1 in configs",
         ]
-        expected = compile_state_machine(
-            CompileOptions(helper_function="arn:aws:lambda:eu-west-1:123456789012:function:h")
-        )
+        expected = compile_state_machine(CompileOptions(helper_function="h"))
         assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == expected
         code, out, _ = _run(capsys, "deploy", "--stack", str(outputs))
         assert out.strip() == f"state machine {arn}: unchanged"

@@ -196,6 +196,11 @@ def test_express_sync_execution(rt) -> None:
     out = sfn.start_sync_execution(stateMachineArn=arn, input='{"a": 1}')
     assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"a": 1}
     assert ":express:" in out["executionArn"]
+    with pytest.raises(ClientError) as exc:
+        machine(sfn, {"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+            "End": True}}}, name="bad", type="EXPRESS")
+    assert code(exc) == "InvalidDefinition" and ".sync" in exc.value.response["Error"]["Message"]
     standard = machine(sfn, PASS, name="slow")
     with pytest.raises(ClientError) as exc:
         sfn.start_sync_execution(stateMachineArn=standard)

@@ -15,7 +15,7 @@ import pytest
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from sagestep.local import LocalRuntime, client
+from sagestep.local import LocalRuntime, client, runtime
 from sagestep.sagemaker.endpoints_api import restore_endpoints
 from sagestep.sagemaker.process import alive
 from sagestep.serving.routes import RouteTable
@@ -150,6 +150,15 @@ def test_invoke_errors_and_formats(home: Path) -> None:
     custom = rt.invoke_endpoint(EndpointName="formats", Body=row, ContentType="text/csv",
                                 CustomAttributes="trace=1")
     assert custom["CustomAttributes"] == "trace=1"
+    logs = runtime(home).sagemaker.logs
+    group = "/aws/sagemaker/Endpoints/formats"
+    deadline = time.monotonic() + 10
+    while not logs.streams(group) or not any(
+        "serving on port" in m for m in logs.messages(group, logs.streams(group)[0])
+    ):
+        assert time.monotonic() < deadline, "the server's output never reached its log stream"
+        time.sleep(0.1)
+    assert logs.streams(group)[0].startswith("AllTraffic/")
 
 
 def test_weighted_variants_and_target_variant(home: Path) -> None:

@@ -245,6 +245,7 @@ def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> N
 
         # Register a config, hand the router an S3 upload, find the run in Step Functions.
         backend = _backend(stack, outputs)
+        assert backend.deploy_definition(backend.compiled_definition()) == "unchanged"
         bucket = backend.settings.bucket or ""
         stack.client("s3").create_bucket(
             Bucket="sagestep-examples",

@@ -164,21 +164,41 @@ class AwsBackend:
 
     # --- the state machine -------------------------------------------------------------------
 
-    def deploy_definition(self, definition: Mapping[str, Any]) -> bool:
-        """Update the stack's state machine to ``definition``; False when already equal."""
+    def deploy_definition(self, definition: Mapping[str, Any]) -> str:
+        """Create or update the stack's state machine: "created", "updated" or "unchanged"."""
         sfn = self.client("stepfunctions")
         arn = self.settings.state_machine_arn
-        current = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        text = json.dumps(definition)
+        try:
+            current = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        except Exception as exc:
+            if _code(exc) != "StateMachineDoesNotExist":
+                raise
+            role = self.settings.state_machine_role_arn
+            if not role:
+                raise BackendError(
+                    f"state machine {arn} does not exist and no role is known to create it: "
+                    "apply the Terraform module, or set SAGESTEP_STATE_MACHINE_ROLE_ARN"
+                ) from exc
+            name = arn.rsplit(":", 1)[-1]
+            sfn.create_state_machine(name=name, definition=text, roleArn=role, type="STANDARD")
+            return "created"
         if json.loads(current) == dict(definition):
-            return False
-        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition))
-        return True
+            return "unchanged"
+        sfn.update_state_machine(stateMachineArn=arn, definition=text)
+        return "updated"
 
     def compiled_definition(self) -> dict[str, Any]:
-        """The generic state machine compiled for this stack's helper Lambda."""
+        """The generic state machine compiled for this stack's helper Lambda.
+
+        The helper is named by its function name, as `sagestep compile --helper-function`
+        does for Terraform, so a deploy after `terraform apply` changes nothing.
+        """
         from sagestep.asl.compile import CompileOptions, compile_state_machine
 
         helper = self.settings.helper_function
+        if helper and helper.startswith("arn:"):
+            helper = helper.split(":function:", 1)[-1].split(":", 1)[0]
         return compile_state_machine(CompileOptions(helper_function=helper) if helper else None)
 
     # --- runs --------------------------------------------------------------------------------
@@ -268,3 +288,8 @@ class AwsBackend:
             EndpointName=endpoint, Body=body, ContentType=content_type
         )
         return bytes(response["Body"].read())
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))

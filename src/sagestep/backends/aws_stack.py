@@ -20,6 +20,7 @@ _OUTPUTS = {
     "artefact_bucket": "bucket",
     "helper_function_arn": "helper_function",
     "sagemaker_execution_role_arn": "sagemaker_role_arn",
+    "state_machine_role_arn": "state_machine_role_arn",
 }
 
 
@@ -35,6 +36,7 @@ class AwsSettings:
     bucket: str | None = None
     helper_function: str | None = None
     sagemaker_role_arn: str | None = None
+    state_machine_role_arn: str | None = None
 
     @classmethod
     def resolve(
@@ -57,6 +59,7 @@ class AwsSettings:
             ("SAGESTEP_ARTIFACT_BUCKET", "bucket"),
             ("SAGESTEP_HELPER_FUNCTION", "helper_function"),
             ("SAGESTEP_SAGEMAKER_ROLE_ARN", "sagemaker_role_arn"),
+            ("SAGESTEP_STATE_MACHINE_ROLE_ARN", "state_machine_role_arn"),
         ):
             if env.get(var):
                 values[key] = env[var]

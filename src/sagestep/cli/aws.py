@@ -77,9 +77,8 @@ def deploy(
             ) from exc
     else:
         machine = backend.compiled_definition()
-    changed = backend.deploy_definition(machine)
-    arn = backend.settings.state_machine_arn
-    typer.echo(f"state machine {arn}: {'updated' if changed else 'unchanged'}")
+    outcome = backend.deploy_definition(machine)
+    typer.echo(f"state machine {backend.settings.state_machine_arn}: {outcome}")
     for config in configs or []:
         done = backend.register(config)
         typer.echo(f"registered {done.name} version {done.version} in {backend.settings.table}")

@@ -6,7 +6,6 @@ cli/operate.py; both are thin: parse, call a Backend, print.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -134,19 +133,26 @@ def run(
 
 def finish(console: Console, info: Any) -> None:
     """Print the run's outcome and exit 0 only on success."""
-    if info.status == "SUCCEEDED":
-        console.print(f"{info.name} SUCCEEDED")
-        return
-    if info.status == "RUNNING":
-        console.print(f"{info.name} still RUNNING (follow it with `sagestep status {info.name}`)")
-        raise SystemExit(3)
+    code = outcome(console, info)
+    if code:
+        # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+        # typer.Exit into a return value that main() drops (exit code 0).
+        raise SystemExit(code)
+
+
+def outcome(console: Console, info: Any) -> int:
+    """Print one run's outcome; its exit code: 0 succeeded, 1 failed, 3 still running."""
     from sagestep.cli.follow import shorten
 
+    if info.status == "SUCCEEDED":
+        console.print(f"{info.name} SUCCEEDED")
+        return 0
+    if info.status == "RUNNING":
+        console.print(f"{info.name} still RUNNING (follow it with `sagestep status {info.name}`)")
+        return 3
     console.print(f"{info.name} {info.status}: {info.error} {shorten(info.cause)}".rstrip(),
                   markup=False)
-    # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
-    # typer.Exit into a return value that main() drops (exit code 0).
-    raise SystemExit(1)
+    return 1
 
 
 def upload(
@@ -173,13 +179,9 @@ def upload(
         console.print("no pipeline's S3 trigger matches this object")
     if follow_ and refs:
         infos = [follow(chosen, ref.arn, console, logs=logs) for ref in refs]
-        worst = next((i for i in infos if i.status not in ("SUCCEEDED", "RUNNING")), None)
-        for info in infos:
-            if info is not worst:
-                with contextlib.suppress(SystemExit):
-                    finish(console, info)
-        if worst is not None:
-            finish(console, worst)
+        codes = {outcome(console, info) for info in infos}
+        if codes - {0}:
+            raise SystemExit(1 if 1 in codes else 3)
     elif refs:
         console.print("the run advances while `sagestep server` runs; see `sagestep status`")
 

@@ -35,6 +35,8 @@ class MachineRegistry:
                                f"Value '{kind}' at 'type' failed to satisfy constraint: "
                                f"Member must satisfy enum value set: {list(TYPES)}", op)
         definition = _valid(definition, op)
+        if kind == "EXPRESS":
+            _express_only(definition, op)
         role = role_arn or DEFAULT_ROLE.format(account=self.arns.account)
         arn = self.arns.state_machine(name)
         now = self.clock.now()
@@ -98,3 +100,28 @@ def _valid(definition: Any, op: str) -> str:
     except DefinitionError as exc:
         raise client_error("InvalidDefinition", str(exc), op) from exc
     return text
+
+
+def _resources(machine: Any) -> list[tuple[str, str]]:
+    """(state name, Resource) of every Task, including inside Parallel and Map."""
+    found: list[tuple[str, str]] = []
+    for name, state in machine.states.items():
+        if getattr(state, "resource", None):
+            found.append((name, state.resource))
+        for branch in getattr(state, "branches", ()):
+            found.extend(_resources(branch))
+        if state.TYPE == "Map":
+            found.extend(_resources(state.body))
+    return found
+
+
+def _express_only(definition: str, op: str) -> None:
+    # Express workflows support neither .sync nor .waitForTaskToken (AWS rejects them).
+    for name, resource in _resources(parse_definition(definition)):
+        pattern = next((p for p in ("sync", "waitForTaskToken") if f".{p}" in resource), None)
+        if pattern is not None:
+            raise client_error(
+                "InvalidDefinition",
+                f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state "
+                f"machine does not support '.{pattern}' service integration at "
+                f"/States/{name}/Resource'", op)

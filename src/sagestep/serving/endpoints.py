@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagestep.sagemaker.process import alive, proc_start
 from sagestep.serving import fleet
+from sagestep.serving.logship import endpoint_log_group
 from sagestep.serving.model_source import container_of, stage_model
 from sagestep.serving.routes import Route, RouteTable
 
@@ -153,8 +154,10 @@ class EndpointManager:
         spec = stage_model(self._svc, model, workdir)
         timeout = float(variant.get("ContainerStartupHealthCheckTimeoutInSeconds")
                         or DEFAULT_STARTUP_TIMEOUT)
+        stream = (self._svc.workspace.root / "logs", endpoint_log_group(name),
+                  f"{variant['VariantName']}/g{generation}")
         try:
-            return fleet.start(spec, workdir, timeout)
+            return fleet.start(spec, workdir, timeout, stream)
         except Exception as exc:
             raise RuntimeError(
                 f"The primary container for production variant {variant['VariantName']} did not "

@@ -68,17 +68,25 @@ def _environment(spec: ServingSpec) -> dict[str, str]:
     return env
 
 
-def start(spec: ServingSpec, workdir: Path, timeout: float) -> Server:
-    """Start a server for ``spec`` in ``workdir`` and wait for its first healthy /ping."""
+def start(spec: ServingSpec, workdir: Path, timeout: float,
+          log_stream: tuple[Path, str, str] | None = None) -> Server:
+    """Start a server for ``spec`` in ``workdir`` and wait for its first healthy /ping.
+
+    ``log_stream`` = (log store root, group, stream) ships the server's output there.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "serving.json").write_text(spec.to_json())
     ready, lease = workdir / "ready.json", workdir / "lease"
     ready.unlink(missing_ok=True)
     lease.touch()
+    argv = [sys.executable, "-m", "sagestep.serving.server", "--spec",
+            str(workdir / "serving.json"), "--ready", str(ready), "--lease", str(lease)]
+    if log_stream is not None:
+        root, group, stream = log_stream
+        argv += ["--log", str(workdir / "server.log"), str(root), group, stream]
     with (workdir / "server.log").open("ab") as log:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "sagestep.serving.server", "--spec",
-             str(workdir / "serving.json"), "--ready", str(ready), "--lease", str(lease)],
+            argv,
             cwd=workdir, env=_environment(spec), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )

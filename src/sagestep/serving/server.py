@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from sagestep.serving.handler import Handler, InvocationError, ServingSpec, load_handler
+from sagestep.serving.logship import LogShipper
 from sagestep.serving.protocol import HttpProtocol, Request, Response
 
 DEFAULT_MAX_BODY = 6 * 1024 * 1024  # InvokeEndpoint's body limit (6 MB)
@@ -108,6 +109,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "0")))
     parser.add_argument("--ready", type=Path)
     parser.add_argument("--lease", type=Path)
+    parser.add_argument("--log", nargs=4, metavar=("FILE", "ROOT", "GROUP", "STREAM"),
+                        help="ship FILE (this server's output) into log stream GROUP/STREAM")
     return parser.parse_args(argv)
 
 
@@ -147,6 +150,23 @@ def _stop_workers(children: list[int]) -> None:
             os.waitpid(pid, 0)
 
 
+def _ship_logs(log: list[str] | None) -> LogShipper | None:
+    if not log:
+        return None
+    source, root, group, stream = log
+    shipper = LogShipper(Path(source), Path(root), group, stream)
+    shipper.start()
+    return shipper
+
+
+def _stop_shipping(shipper: LogShipper | None) -> None:
+    if shipper is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        shipper.halt.set()
+        shipper.join(5)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the model, then serve; exit 1 with the reason on stderr if the model cannot load.
 
@@ -159,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.create_server((args.host, args.port), backlog=1024)
     workers = max(1, int(spec.environment.get("SAGEMAKER_MODEL_SERVER_WORKERS") or 1))
     children = _fork_workers(workers)
+    shipper = _ship_logs(args.log) if children is not None else None
     try:
         handler = load_handler(spec)
     except Exception as exc:  # reported as the endpoint's FailureReason
@@ -166,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         if children:
             _stop_workers(children)
+        _stop_shipping(shipper)
         return 1
     # Everything loaded so far (frameworks, the model) lives as long as the process: keep it
     # out of the cyclic GC so a full collection never stalls a request (p99 latency).
@@ -179,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if children:
             _stop_workers(children)
+        _stop_shipping(shipper)
     return 0
 
 

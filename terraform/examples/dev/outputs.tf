@@ -27,3 +27,13 @@ output "sagemaker_execution_role_arn" {
   description = "Role SageMaker jobs run as."
   value       = module.sagestep.sagemaker_execution_role_arn
 }
+
+output "helper_function_arn" {
+  description = "Helper Lambda the state machine calls (`sagestep deploy` compiles for it)."
+  value       = module.sagestep.helper_function_arn
+}
+
+output "state_machine_role_arn" {
+  description = "Role of the state machine (`sagestep deploy` creates the machine with it if missing)."
+  value       = module.sagestep.state_machine_role_arn
+}
