@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -181,7 +182,10 @@ def stop_sagestep(scratch: Path) -> None:
 
 def start_floor(model: Path, scratch: Path) -> tuple[subprocess.Popen[bytes], int]:
     ready = scratch / "floor.port"
-    proc = subprocess.Popen([sys.executable, __file__, "--floor", str(model), str(ready)])
+    # Own session, like the endpoint's server: with the kernel's autogroup scheduling a
+    # session is a CPU group, so all servers must stand apart from wrk alike.
+    proc = subprocess.Popen([sys.executable, __file__, "--floor", str(model), str(ready)],
+                            start_new_session=True)
     deadline = time.monotonic() + 60
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -212,11 +216,12 @@ def start_mlflow(model: Path, scratch: Path) -> tuple[subprocess.Popen[bytes], i
            "PATH": f"{shim}:{MLFLOW_VENV / 'bin'}:{os.environ.get('PATH', '')}"}
     proc = subprocess.Popen([str(mlflow), "models", "serve", "-m", str(saved), "--env-manager",
                              "local", "-h", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         wait_http(port, "/ping")
     except RuntimeError as exc:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         return str(exc)
     return proc, port
 
@@ -275,7 +280,7 @@ def main() -> None:
     finally:
         stop_sagestep(scratch)
         for proc in cleanup:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # the server and its children (mlflow's uvicorn)
         shutil.rmtree(scratch, ignore_errors=True)
     report(results, targets)
 

@@ -125,7 +125,7 @@ def run_floor(model: Path, data: Path, scratch: Path) -> tuple[float, int, int]:
     started = time.monotonic()
     done = subprocess.run([sys.executable, __file__, "--floor", str(model), str(data),
                            str(scratch / "floor.out")], capture_output=True, text=True,
-                          check=True)
+                          check=True, start_new_session=True)  # a session of its own, as the job
     seconds = time.monotonic() - started
     rows, peak = (int(v) for v in done.stdout.split())
     (scratch / "floor.out").unlink()

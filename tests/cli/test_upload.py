@@ -4,12 +4,15 @@ from tests.cli.conftest import normalise
 def test_upload_starts_the_matching_pipeline(cli, tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("1\n")
-    code, out, err = cli("upload", str(data), "s3://landing/in/d.csv")
-    assert (code, err) == (0, "")
+    # both test pipelines watch landing/in/; "gated" then waits for a manual approval
+    code, out, err = cli("upload", str(data), "s3://landing/in/d.csv", "--timeout", "3")
+    assert (code, err) == (3, "")  # one run is still RUNNING when following stops
     lines = normalise(out).splitlines()
     assert lines[0] == "uploaded s3://landing/in/d.csv"
     assert lines[1].startswith("started churn-") and lines[1].endswith("-RUNID (churn)")
-    assert lines[-1].endswith(" SUCCEEDED")  # followed to the end, as `run` does
+    assert lines[2].startswith("started gated-") and lines[2].endswith("-RUNID (gated)")
+    assert lines[-2].startswith("churn-") and lines[-2].endswith(" SUCCEEDED")
+    assert lines[-1].startswith("gated-") and " still RUNNING " in lines[-1]
     data.write_text("2\n")
     code, out, _ = cli("upload", str(data), "s3://landing/in/d.csv", "--no-follow")
     assert out.splitlines()[-1] == "the run advances while `sagestep server` runs; see `sagestep status`"

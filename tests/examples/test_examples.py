@@ -22,6 +22,10 @@ def backend(tmp_path):
     made.runtime.engine.close()
 
 
+def run_example_quietly(backend, name):
+    return run(backend, name)
+
+
 def run(backend, name):
     console = Console(file=io.StringIO(), width=200)
     info = run_example(backend, EXAMPLES / name, console)
@@ -57,6 +61,13 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
         assert endpoint["EndpointStatus"] == "InService"
         (run,) = backend.list_runs("xgboost-breast-cancer")
         assert run.output["results"]["gate"]["passed"] is True
+        # seed 004: a second upload retrains and UPDATES the same endpoint in place
+        again, _ = run_example_quietly(backend, "xgboost-breast-cancer")
+        assert again.status == "SUCCEEDED" and again.name != run.name
+        calls = [e["taskScheduledEventDetails"]["resource"].rsplit(":", 1)[-1]
+                 for e in backend.history(again.arn) if e["type"] == "TaskScheduled"]
+        assert "updateEndpoint" in calls and "createEndpoint" not in calls
+        assert [e["EndpointName"] for e in backend.endpoints()] == ["xgboost-breast-cancer"]
     finally:
         for endpoint in backend.endpoints():
             backend.sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])

@@ -147,6 +147,9 @@ def test_invoke_errors_and_formats(home: Path) -> None:
     assert info.value.response["OriginalStatusCode"] == 406
     with pytest.raises(rt.exceptions.ValidationError, match="Missing required parameter"):
         rt.invoke_endpoint(EndpointName="formats")
+    with pytest.raises(rt.exceptions.ValidationError, match="exceeds the InvokeEndpoint limit"):
+        rt.invoke_endpoint(EndpointName="formats", Body=b"1" * (6 * 1024 * 1024 + 1),
+                           ContentType="text/csv")
     custom = rt.invoke_endpoint(EndpointName="formats", Body=row, ContentType="text/csv",
                                 CustomAttributes="trace=1")
     assert custom["CustomAttributes"] == "trace=1"

@@ -82,11 +82,16 @@ def test_single_record_and_assemble_none(home: Path) -> None:
     assert _lines(home, "out/single/all.csv.out") == _scores(x)
 
 
-def test_split_none_sends_the_whole_object(home: Path) -> None:
-    job = _run(home, "whole", "features", TransformInput={"SplitType": "None"})
-    assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
+def test_split_none_sends_the_whole_object_and_gzip_input(home: Path) -> None:
+    import gzip
+
     x, _ = breast_cancer()
-    assert _lines(home, "out/whole/all.csv.out") == _scores(x)
+    client("s3", home=home).put_object(Bucket="data", Key="gz/all.csv.gz",
+                                       Body=gzip.compress(csv_rows(x).encode()))
+    job = _run(home, "whole", "gz", TransformInput={"SplitType": "None",
+                                                     "CompressionType": "Gzip"})
+    assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
+    assert _lines(home, "out/whole/all.csv.gz.out") == _scores(x)
 
 
 def test_model_rejecting_the_data_fails_the_job_with_a_reason(home: Path) -> None:

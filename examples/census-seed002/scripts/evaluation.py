@@ -8,7 +8,9 @@ import joblib
 import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, roc_auc_score
 
-BASE = "/opt/ml/processing"
+# This file runs as /opt/ml/processing/code/<name>.py; its container paths are relative to
+# that (so it also runs where /opt/ml is mapped to another directory).
+BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main() -> None:

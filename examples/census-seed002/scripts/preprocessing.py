@@ -13,7 +13,9 @@ from sklearn.compose import make_column_transformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, StandardScaler
 
-BASE = "/opt/ml/processing"
+# This file runs as /opt/ml/processing/code/<name>.py; its container paths are relative to
+# that (so it also runs where /opt/ml is mapped to another directory).
+BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ["age", "education", "major industry code", "class of worker",
            "num persons worked for employer", "capital gains", "capital losses",
            "dividends from stocks", "income"]

@@ -9,7 +9,10 @@ import joblib
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-DATA = "/opt/ml/input/data/training"
+# This file runs as /opt/ml/input/data/code/train.py; the container paths are relative to
+# that (so it also runs where /opt/ml is mapped to another directory).
+ML = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+DATA = os.path.join(ML, "input", "data", "training")
 
 
 def main() -> None:
@@ -18,8 +21,9 @@ def main() -> None:
     model = LogisticRegression(class_weight="balanced", max_iter=1000)
     model.fit(features, labels)
     print(f"train accuracy: {model.score(features, labels):.4f}")
-    os.makedirs("/opt/ml/model", exist_ok=True)
-    joblib.dump(model, "/opt/ml/model/model.joblib")
+    model_dir = os.environ.get("SM_MODEL_DIR", os.path.join(ML, "model"))
+    os.makedirs(model_dir, exist_ok=True)
+    joblib.dump(model, os.path.join(model_dir, "model.joblib"))
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import json
 import os
 import tarfile
 import tempfile
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sagestep.backends.base import LogChunk, Registered, RunInfo, RunRef, StageInfo
+from sagestep.backends.base import Registered, RunRef
+from sagestep.backends.common import BackendBase
 from sagestep.backends.runs import Runs
 from sagestep.errors import BackendError
 from sagestep.triggers.router import Router
@@ -54,7 +54,7 @@ class RegistrySource:
         return list(self.registry.list())
 
 
-class LocalBackend:
+class LocalBackend(BackendBase):
     """Configs, runs, models and endpoints of the workspace at ``home``."""
 
     kind = "local"
@@ -186,96 +186,11 @@ class LocalBackend:
                         tar.add(path, arcname=path.relative_to(local).as_posix())
             store.put_file(bucket, key, archive)
 
-    def configs(self) -> list[dict[str, Any]]:
-        return [dict(i) for i in self.registry.list()]
-
-    def config(self, name: str, version: int | None = None) -> dict[str, Any]:
-        item = self.registry.get(name, version)
-        if item is None:
-            known = ", ".join(sorted(i["name"] for i in self.registry.list())) or "(none)"
-            raise BackendError(f"no pipeline {name!r} (version {version or 'latest'}); registered: {known}")
-        return dict(item)
-
     # --- runs --------------------------------------------------------------------------------
-
-    def start_run(
-        self, pipeline: str, *, dataset_date: str | None = None,
-        params: Mapping[str, Any] | None = None, run_key: str | None = None,
-        object_uri: str | None = None,
-    ) -> RunRef:
-        event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
-        if object_uri:  # fills trigger.bucket/key/uri as an upload would
-            event["object"] = object_uri
-        if dataset_date:
-            event["dataset_date"] = dataset_date
-        if params:
-            event["params"] = dict(params)
-        (ref,) = self.send_event(event)
-        return ref
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
         if "sfn" not in self._parts:
             # Building the SageMaker service starts its one-off warm-up (botocore's model)
             # now, in the background, rather than on the first job of the run.
             self.runtime.sagemaker  # noqa: B018
-        # A fresh request id plays Lambda's aws_request_id: events that carry no identity of
-        # their own (seed 000/002 bodies, manual calls without run_key) start a new run each
-        # time they are sent; S3 and schedule events keep their own ids (duplicates dedupe).
-        result = self.router.route(dict(event), request_id=uuid.uuid4().hex)
-        return [
-            RunRef(s["pipeline"], s["name"], s["executionArn"], s["duplicate"])
-            for s in result["started"]
-        ]
-
-    def describe_run(self, run: str) -> RunInfo:
-        return self.runs.describe(run)
-
-    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunInfo]:
-        return self.runs.list_runs(pipeline, limit)
-
-    def history(self, run: str) -> list[dict[str, Any]]:
-        return self.runs.history(run)
-
-    def stages(self, run: str) -> list[StageInfo]:
-        return self.runs.stages(run)
-
-    def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
-        return self.runs.logs(run, stage)
-
-    def approve(self, run: str, comment: str = "") -> str:
-        return self.runs.answer(run, True, comment)
-
-    def reject(self, run: str, comment: str = "") -> str:
-        return self.runs.answer(run, False, comment)
-
-    # --- models and endpoints ----------------------------------------------------------------
-
-    def models(self, group: str | None = None) -> list[dict[str, Any]]:
-        groups = [group] if group else [
-            g["ModelPackageGroupName"]
-            for g in self.sagemaker.list_model_package_groups().get("ModelPackageGroupSummaryList", [])
-        ]
-        found: list[dict[str, Any]] = []
-        for name in groups:
-            page = self.sagemaker.list_model_packages(ModelPackageGroupName=name)
-            found.extend(page.get("ModelPackageSummaryList", []))
-        return found
-
-    def model(self, name_or_arn: str) -> dict[str, Any]:
-        return dict(self.sagemaker.describe_model_package(ModelPackageName=name_or_arn))
-
-    def approve_model(self, name_or_arn: str, status: str = "Approved") -> dict[str, Any]:
-        arn = self.model(name_or_arn)["ModelPackageArn"]
-        self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
-        return self.model(arn)
-
-    def endpoints(self) -> list[dict[str, Any]]:
-        return list(self.sagemaker.list_endpoints().get("Endpoints", []))
-
-    def invoke(self, endpoint: str, body: bytes, content_type: str = "text/csv") -> bytes:
-        response = self.sagemaker_runtime.invoke_endpoint(
-            EndpointName=endpoint, Body=body, ContentType=content_type
-        )
-        payload = response["Body"]
-        data = payload.read() if hasattr(payload, "read") else payload
-        return bytes(data)
+        return super().send_event(event)

@@ -14,11 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sagestep.backends.base import StageInfo
+from sagestep.stages import STAGES
 
-STAGES = (
-    "preprocessing", "training", "tuning", "evaluation", "gate", "approval", "register",
-    "create_model", "deploy", "batch_transform", "postprocessing", "notify",
-)
 # Words (after lower-casing and dropping separators) that name each stage in a state name.
 _ALIASES = (
     ("preprocessing", ("preprocessing", "preprocess", "etl")),

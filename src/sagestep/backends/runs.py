@@ -119,22 +119,34 @@ def enabled_stages(payload: Mapping[str, Any]) -> list[str] | None:
 
 
 def job_log_lines(logs: Any, job: str) -> list[str] | None:
-    """All log lines of SageMaker job ``job`` from a CloudWatch-Logs-shaped client."""
+    """All log lines of SageMaker job ``job`` from a CloudWatch-Logs-shaped client.
+
+    A tuning job has no streams of its own: its training jobs' (``<tuning>-NNN-...``) are
+    returned instead, each under a ``[training job]`` header line.
+    """
     for group in LOG_GROUPS:
-        try:
-            streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=job + "/")
-        except Exception as exc:
-            if _code(exc) == "ResourceNotFoundException":
-                continue
-            raise
-        names = [s["logStreamName"] for s in streams.get("logStreams", [])]
-        if not names:
-            continue
-        lines: list[str] = []
-        for name in names:
-            lines.extend(_stream_lines(logs, group, name))
-        return lines
-    return None
+        names = _streams(logs, group, job + "/")
+        if names:
+            return [line for name in names for line in _stream_lines(logs, group, name)]
+    group = "/aws/sagemaker/TrainingJobs"
+    names = _streams(logs, group, job + "-")
+    if not names:
+        return None
+    lines: list[str] = []
+    for name in names:
+        lines.append(f"[{name.split('/', 1)[0]}]")
+        lines.extend(_stream_lines(logs, group, name))
+    return lines
+
+
+def _streams(logs: Any, group: str, prefix: str) -> list[str]:
+    try:
+        found = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=prefix)
+    except Exception as exc:
+        if _code(exc) == "ResourceNotFoundException":
+            return []
+        raise
+    return [str(s["logStreamName"]) for s in found.get("logStreams", [])]
 
 
 def _stream_lines(logs: Any, group: str, stream: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""CLI commands for AWS: `package-lambda`, `deploy`, and the CI templates `init --ci` writes."""
+"""CLI commands for AWS: `package-lambda`, `deploy`, `export-item`, and the CI templates of `init --ci`."""
 
 from __future__ import annotations
 

@@ -163,6 +163,7 @@ def upload(
         help="Follow the run it starts (else `sagestep server` advances it).",
     ),
     logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
+    timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds (each run)."),
     home: str = options.HomeOption,
 ) -> None:
     """Put a file into the local object store and send its S3 event to the router."""
@@ -178,7 +179,7 @@ def upload(
     if not refs:
         console.print("no pipeline's S3 trigger matches this object")
     if follow_ and refs:
-        infos = [follow(chosen, ref.arn, console, logs=logs) for ref in refs]
+        infos = [follow(chosen, ref.arn, console, logs=logs, timeout=timeout) for ref in refs]
         codes = {outcome(console, info) for info in infos}
         if codes - {0}:
             raise SystemExit(1 if 1 in codes else 3)

@@ -99,10 +99,10 @@ def child_done(run: Interpreter, parent: Thread, child: Thread, output: Any,
         run.emit(parent, kind, {"name": state.name, "index": child.index},
                  previous=child.last_event)
     if failure is None:
-        fan.results[child.index] = output
+        fan.set_result(child.index, output)
     else:
         fan.failures += 1
-        fan.results[child.index] = failure.to_output()
+        fan.set_result(child.index, failure.to_output())
         if not is_map or _over_threshold(fan):
             _fail(run, parent, state, _map_failure(state, fan, failure) if is_map else failure)
             return
@@ -169,5 +169,6 @@ def stop_thread(run: Interpreter, t: Thread) -> None:
         stop_job(run, t)
         if t.task.get("token"):
             run.token_updates.append((t.task["token"], "CLOSED"))
+    run.dirty.add(t.id)
     if t.parent is not None:
         run.snap.threads.pop(t.id, None)

@@ -24,7 +24,8 @@ from sagestep.engine.integration import Integrations, lookup
 from sagestep.engine.journal import Ending, Journal, NewToken
 from sagestep.engine.retry import delay, pick_catcher, pick_retrier
 from sagestep.engine.states_error import StatesError
-from sagestep.engine.threads import EFFECT, RESUME, RUN, WAIT, Snapshot, Thread
+from sagestep.engine.thread_store import ThreadStore
+from sagestep.engine.threads import EFFECT, RESUME, RUN, WAIT, Snapshot, Thread, ThreadChanges
 
 __all__ = ["ExecutionInfo", "Interpreter"]
 
@@ -40,11 +41,15 @@ class Interpreter:
 
     def __init__(self, info: ExecutionInfo, machine: StateMachine, snapshot: Snapshot | None,
                  next_event: int, journal: Journal, integrations: Integrations, clock: Clock,
-                 owner: str, region: str = "us-east-1") -> None:
+                 owner: str, region: str = "us-east-1",
+                 store: ThreadStore | None = None) -> None:
         self.info = info
         self.machine = machine
         self.snap = snapshot or Snapshot({})
         self.fresh = snapshot is None
+        self.store = store or ThreadStore()
+        # Threads touched since the last commit: only these are written (see thread_store).
+        self.dirty: set[int] = set() if store is not None else set(self.snap.threads)
         self.next_event = next_event
         self.journal = journal
         self.integrations = integrations
@@ -99,9 +104,14 @@ class Interpreter:
         self.events.append(Event(eid, kind, self.now, prev, details))
         if t is not None:
             t.last_event = eid
+            self.dirty.add(t.id)
+        return eid
+
+    def step_done(self) -> None:
+        """Between two steps: commit once the batch is full (never inside a step, so every
+        thread a step changed is written with it)."""
         if len(self.events) >= BATCH_EVENTS and self.ending is None:
             self.flush()
-        return eid
 
     # -- the state sequence --------------------------------------------------------------------
 
@@ -113,6 +123,7 @@ class Interpreter:
         t = Thread(tid, None if parent is None else parent.id, index, scope, "", None,
                    last_event=last_event)
         self.snap.threads[tid] = t
+        self.dirty.add(tid)
         return t
 
     def enter(self, t: Thread, name: str, value: Any) -> None:
@@ -150,6 +161,7 @@ class Interpreter:
 
     def fail_state(self, t: Thread, state: State, failure: Failure) -> None:
         """Retry, else Catch, else fail the thread (only Task/Parallel/Map have Retry/Catch)."""
+        self.dirty.add(t.id)
         retriers = getattr(state, "retry", ())
         index = pick_retrier(retriers, failure.error)
         if index is not None:
@@ -181,8 +193,10 @@ class Interpreter:
     def finish(self, t: Thread, output: Any = None, failure: Failure | None = None) -> None:
         """``t`` ended: close the execution (root) or report to the Map/Parallel above."""
         t.phase, t.wait = "done", None
+        self.dirty.add(t.id)
         if t.parent is not None:
             del self.snap.threads[t.id]
+            self.dirty.add(t.parent)
             fanout.child_done(self, self.snap.threads[t.parent], t, output, failure)
             return
         if failure is None:
@@ -247,8 +261,10 @@ class Interpreter:
                 if self.ending is not None or self.snap.threads.get(t.id) is not t:
                     continue
                 self.now = self.clock.now()
+                self.dirty.add(t.id)
                 integration = self.integration_of(t)
                 dispatch.PERFORMERS[type(integration)](self, t, self.state_of(t), integration)
+                self.step_done()
             self.scheduled_now.clear()
         return self.ending
 
@@ -261,12 +277,14 @@ class Interpreter:
             self.abort("ExecutionTimedOut", "TIMED_OUT", errors.TIMEOUT, None)
             return
         for t in sorted(self.snap.threads.values(), key=lambda x: x.id):
+            self.dirty.add(t.id)  # a waker may change it; unchanged ones are not rewritten
             if t.phase in (RUN, RESUME):
                 self.ready.append(t)
             elif t.phase == EFFECT:
                 self.effects.append(t)
             elif t.phase == WAIT and t.wait is not None:
                 dispatch.WAKERS[t.wait["kind"]](self, t)
+                self.step_done()
 
     def _drain(self) -> None:
         while self.ready and self.ending is None:
@@ -274,10 +292,12 @@ class Interpreter:
             if self.snap.threads.get(t.id) is not t:
                 continue  # aborted meanwhile
             state = self.state_of(t)
+            self.dirty.add(t.id)
             if t.phase == RUN:
                 dispatch.RUNNERS[state.TYPE](self, t, state)
             elif t.phase == RESUME:
                 dispatch.RESUMERS[state.TYPE](self, t, state)
+            self.step_done()
 
     def due(self) -> float | None:
         """When the execution needs a worker next; now while an effect is in flight, so a
@@ -298,12 +318,20 @@ class Interpreter:
             self.abort_history()
         status = self.journal.commit(
             self.info.arn, self.owner, self.events, self.snap.dumps(), self.next_event,
-            self.due(), self.ending, self.now, self.tokens, self.token_updates)
+            self.due(), self.ending, self.now, self.tokens, self.token_updates,
+            changes=self._changes())
         self.events, self.tokens, self.token_updates = [], [], []
         if status == "lost":
             self.lost = True
         elif status == "stop" and self.ending is None:
             self.apply_stop()
+
+    def _changes(self) -> ThreadChanges | None:
+        """The rows of the threads changed since the last commit."""
+        dirty, self.dirty = self.dirty, set()
+        if self.ending is not None:
+            return None  # closing deletes every thread row
+        return self.store.changes(self.snap.threads, dirty)
 
     def apply_stop(self) -> None:
         """StopExecution was requested: abort and commit at once."""
@@ -311,7 +339,7 @@ class Interpreter:
         self.abort("ExecutionAborted", "ABORTED", error, cause)
         self.journal.commit(self.info.arn, self.owner, self.events, self.snap.dumps(),
                             self.next_event, None, self.ending, self.now, self.tokens,
-                            self.token_updates, force=True)
+                            self.token_updates, force=True, changes=self._changes())
         self.events, self.tokens, self.token_updates = [], [], []
 
     def abort_history(self) -> None:

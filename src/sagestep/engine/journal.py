@@ -1,7 +1,8 @@
 """The engine's durable journal: state machines, executions, history, queue, tokens (SQLite).
 
 Every write that moves an execution forward goes through :meth:`Journal.commit`, one
-transaction holding the new history events, the execution's snapshot and its next due time,
+transaction holding the new history events, the rows of the threads that changed, the
+execution's snapshot header and its next due time,
 so a crash leaves either all of a step or none of it.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from sagestep.engine import schema
 from sagestep.engine.history import Event, dumps_details, loads_details
+from sagestep.engine.threads import ThreadChanges
 from sagestep.stores.sqlite import connect, migrate, transaction
 
 LEASE_SECONDS = 60.0
@@ -88,12 +90,38 @@ class Journal:
              for e in events],
         )
 
+    # -- threads -----------------------------------------------------------------------------
+
+    def load_threads(self, arn: str) -> tuple[list[tuple[int, str]],
+                                              list[tuple[int, int, str | None, str | None]]]:
+        """The thread rows (by id) and slot rows of ``arn``."""
+        rows = self.query("SELECT id, data FROM sfn_threads WHERE execution_arn = ? ORDER BY id",
+                          (arn,))
+        slots = self.query("SELECT thread_id, idx, item, result FROM sfn_slots"
+                           " WHERE execution_arn = ?", (arn,))
+        return ([(r[0], r[1]) for r in rows], [(r[0], r[1], r[2], r[3]) for r in slots])
+
+    @staticmethod
+    def write_threads(conn: sqlite3.Connection, arn: str, changes: ThreadChanges) -> None:
+        conn.executemany("DELETE FROM sfn_threads WHERE execution_arn = ? AND id = ?",
+                         [(arn, tid) for tid in changes.deletes])
+        conn.executemany("INSERT OR REPLACE INTO sfn_threads (execution_arn, id, data)"
+                         " VALUES (?, ?, ?)", [(arn, tid, text) for tid, text in changes.upserts])
+        conn.executemany("DELETE FROM sfn_slots WHERE execution_arn = ? AND thread_id = ?",
+                         [(arn, tid) for tid in changes.slot_clears])
+        conn.executemany("INSERT OR REPLACE INTO sfn_slots (execution_arn, thread_id, idx, item,"
+                         " result) VALUES (?, ?, ?, ?, ?)",
+                         [(arn, *row) for row in changes.slot_rows])
+        conn.executemany("UPDATE sfn_slots SET result = ? WHERE execution_arn = ?"
+                         " AND thread_id = ? AND idx = ?",
+                         [(text, arn, tid, idx) for text, tid, idx in changes.results])
+
     # -- progress ----------------------------------------------------------------------------
 
     def commit(self, arn: str, owner: str, events: Sequence[Event], snapshot: str | None,
                next_event: int, due: float | None, ending: Ending | None, now: float,
                tokens: Sequence[NewToken] = (), token_updates: Sequence[tuple[str, str]] = (),
-               force: bool = False) -> str:
+               force: bool = False, changes: ThreadChanges | None = None) -> str:
         """Persist one step of ``arn``.
 
         Returns ``"ok"``, ``"lost"`` (nothing written: ``owner`` no longer holds the lease) or
@@ -117,6 +145,8 @@ class Journal:
             conn.executemany("UPDATE sfn_task_tokens SET status = ? WHERE token = ?",
                              [(status, token) for token, status in token_updates])
             if ending is None:
+                if changes is not None:
+                    self.write_threads(conn, arn, changes)
                 conn.execute(
                     "UPDATE sfn_executions SET snapshot = ?, next_event = ? WHERE arn = ?",
                     (snapshot, next_event, arn))
@@ -144,6 +174,9 @@ class Journal:
             (ending.status, ending.output, ending.error, ending.cause, now, snapshot,
              next_event, arn))
         conn.execute("DELETE FROM sfn_queue WHERE execution_arn = ?", (arn,))
+        # A closed execution keeps only its header (failed_at, for redrive).
+        conn.execute("DELETE FROM sfn_threads WHERE execution_arn = ?", (arn,))
+        conn.execute("DELETE FROM sfn_slots WHERE execution_arn = ?", (arn,))
         conn.execute(
             "UPDATE sfn_task_tokens SET status = 'CLOSED' WHERE execution_arn = ?"
             " AND status IN ('WAITING', 'SUCCEEDED', 'FAILED')", (arn,))

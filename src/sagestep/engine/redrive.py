@@ -11,7 +11,7 @@ from typing import Any
 
 from sagestep.engine.history import Event
 from sagestep.engine.journal import Journal
-from sagestep.engine.threads import RUN, Snapshot, Thread
+from sagestep.engine.threads import RUN, Snapshot, Thread, ThreadChanges, encode
 from sagestep.errors import client_error
 
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -40,6 +40,7 @@ def redrive(journal: Journal, row: Any, now: float) -> float:
             "UPDATE sfn_executions SET status = 'RUNNING', output = NULL, error = NULL,"
             " cause = NULL, stopped = NULL, redrive_count = ?, redrive_date = ?, snapshot = ?,"
             " next_event = ? WHERE arn = ?", (count, now, fresh.dumps(), event_id + 1, arn))
+        Journal.write_threads(conn, arn, ThreadChanges([(0, encode(root.to_json()))], [], [], [], []))
         conn.execute("INSERT OR REPLACE INTO sfn_queue (execution_arn, due) VALUES (?, ?)",
                      (arn, now))
     return now

@@ -81,4 +81,24 @@ CREATE TABLE sfn_lambdas (
 )
 """
 
-SCRIPTS = [V1]
+
+# Per-thread rows (v2): a commit writes only the threads it changed, and a Map's items and
+# results one row each, so a step costs O(threads changed), not O(threads alive).
+V2 = """
+CREATE TABLE sfn_threads (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+CREATE TABLE sfn_slots (
+    execution_arn TEXT NOT NULL,
+    thread_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    item TEXT,
+    result TEXT,
+    PRIMARY KEY (execution_arn, thread_id, idx)
+) WITHOUT ROWID
+"""
+
+SCRIPTS = [V1, V2]

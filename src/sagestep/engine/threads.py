@@ -1,4 +1,8 @@
-"""The runtime state of one execution: its threads, as saved in the journal snapshot.
+"""The runtime state of one execution: its threads, as saved in the journal.
+
+Each thread is one row (``sfn_threads``) and each Map/Parallel slot (item, result) another
+(``sfn_slots``); the execution row keeps only a small header (:class:`Snapshot`), so a commit
+writes what changed, not everything alive.
 
 A thread runs one state list: the execution itself (thread 0), a Parallel branch or a Map
 iteration. A thread is always in one phase:
@@ -34,13 +38,26 @@ class Fan:
     tolerated_pct: float | None = None
     items: list[Any] | None = None   # Map: items not yet started are taken from here
     started_event: int = 0
+    # Not saved with the thread: ``items``/``results`` live in slot rows; ``fresh`` (all slots
+    # must be written) and ``dirty`` (results set since the last commit) say which to write.
+    fresh: bool = field(default=True, compare=False)
+    dirty: set[int] = field(default_factory=set, compare=False)
+
+    def set_result(self, index: int, value: Any) -> None:
+        self.results[index] = value
+        self.dirty.add(index)
 
     def to_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {k: v for k, v in self.__dict__.items() if k not in _SLOT_FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fan:
-        return cls(**data)
+        fan = cls(results=[], **{k: v for k, v in data.items() if k not in _SLOT_FIELDS})
+        fan.fresh = False  # its slots are rows already
+        return fan
+
+
+_SLOT_FIELDS = frozenset({"items", "results", "fresh", "dirty"})
 
 
 @dataclass
@@ -77,18 +94,24 @@ class Thread:
         return cls(**data)
 
 
+def encode(value: Any) -> str:
+    """Compact JSON, as every thread and slot row is saved."""
+    return _ENCODER.encode(value)
+
+
 @dataclass
 class Snapshot:
-    """Everything needed to continue an execution after a crash."""
+    """Everything needed to continue an execution after a crash (threads saved as rows)."""
 
     threads: dict[int, Thread]
     next_thread: int = 1
     deadline: float | None = None        # execution TimeoutSeconds
     failed_at: dict[str, Any] | None = None  # where a closed execution failed (redrive)
+    legacy: bool = field(default=False, compare=False)  # threads came from a v1 blob
 
     def dumps(self) -> str:
+        """The header saved in ``sfn_executions.snapshot`` (threads are rows of their own)."""
         return _ENCODER.encode({
-            "threads": [t.to_json() for t in self.threads.values()],
             "next_thread": self.next_thread,
             "deadline": self.deadline,
             "failed_at": self.failed_at,
@@ -96,6 +119,23 @@ class Snapshot:
 
     @classmethod
     def loads(cls, text: str) -> Snapshot:
+        """The header; a v1 snapshot (one blob with every thread) still loads whole."""
         data = json.loads(text)
-        threads = {t["id"]: Thread.from_json(t) for t in data["threads"]}
-        return cls(threads, data["next_thread"], data.get("deadline"), data.get("failed_at"))
+        threads = {}
+        for raw in data.get("threads", ()):
+            t = threads[raw["id"]] = Thread.from_json(raw)
+            if t.fan is not None:  # v1 kept the slots inside the thread
+                t.fan.items, t.fan.results = raw["fan"]["items"], raw["fan"]["results"]
+        return cls(threads, data["next_thread"], data.get("deadline"), data.get("failed_at"),
+                   legacy="threads" in data)
+
+
+@dataclass(frozen=True)
+class ThreadChanges:
+    """The rows one commit writes: threads upserted/deleted, slots written/cleared."""
+
+    upserts: list[tuple[int, str]]
+    deletes: list[int]
+    slot_clears: list[int]
+    slot_rows: list[tuple[int, int, str | None, str | None]]   # thread, index, item, result
+    results: list[tuple[str, int, int]]                        # result, thread, index

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sagestep.engine.interpreter import ExecutionInfo, Interpreter
 from sagestep.engine.journal import LEASE_SECONDS
 from sagestep.engine.names import machine_name_of
-from sagestep.engine.threads import Snapshot
+from sagestep.engine.thread_store import load
 
 if TYPE_CHECKING:
     from sagestep.engine.service import EngineService
@@ -128,9 +128,10 @@ class Worker:
             redrive_count=row["redrive_count"], redrive_date=row["redrive_date"])
         from sagestep.engine.service import parsed
 
-        snapshot = Snapshot.loads(row["snapshot"]) if row["snapshot"] else None
+        snapshot, store = load(svc.journal, arn, row["snapshot"])
         Interpreter(info, parsed(row["definition"]), snapshot, row["next_event"], svc.journal,
-                    svc.integrations, svc.clock, self.owner, svc.arns.region).run()
+                    svc.integrations, svc.clock, self.owner, svc.arns.region,
+                    store=store if snapshot is not None and not snapshot.legacy else None).run()
 
 
 def _alive(pid: int) -> bool:

@@ -29,6 +29,7 @@ from sagestep.serving.routes import Route, RouteTable
 _RETRYABLE = (ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
               http.client.RemoteDisconnected, http.client.BadStatusLine)
 _ATTEMPTS = 20
+MAX_BODY = 6 * 1024 * 1024
 _TIMEOUT_SECONDS = 60.0  # the platform's invocation timeout
 _HEADERS = {"CustomAttributes": "X-Amzn-SageMaker-Custom-Attributes",
             "TargetModel": "X-Amzn-SageMaker-Target-Model",
@@ -71,6 +72,9 @@ class LocalSageMakerRuntimeClient:
         self._validate(params)
         name = params["EndpointName"]
         body = _body_bytes(params["Body"])
+        if len(body) > MAX_BODY:
+            raise self._error("ValidationError", f"Request body of {len(body)} bytes exceeds the "
+                              f"InvokeEndpoint limit of {MAX_BODY} bytes (6 MB).", 400)
         headers = {"Content-Type": params.get("ContentType") or "application/octet-stream"}
         if params.get("Accept"):
             headers["Accept"] = params["Accept"]

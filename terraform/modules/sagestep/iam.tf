@@ -1,17 +1,18 @@
 locals {
   sm_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account}"
 
-  # Resource types the compiled state machine creates, per SageMaker action.
+  # Exactly the SageMaker actions the compiled state machine calls, per resource type
+  # (tests/terraform/test_stack.py checks this against the definition).
   sagemaker_actions = {
     "training-job"               = ["CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"]
     "processing-job"             = ["CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob"]
     "hyper-parameter-tuning-job" = ["CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob"]
     "transform-job"              = ["CreateTransformJob", "DescribeTransformJob", "StopTransformJob"]
-    "model"                      = ["CreateModel", "DescribeModel"]
-    "endpoint-config"            = ["CreateEndpointConfig", "DescribeEndpointConfig", "CreateEndpoint", "UpdateEndpoint"]
+    "model"                      = ["CreateModel"]
+    "endpoint-config"            = ["CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"]
     "endpoint"                   = ["CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"]
     "model-package-group"        = ["CreateModelPackageGroup", "DescribeModelPackageGroup", "CreateModelPackage"]
-    "model-package"              = ["CreateModelPackage", "DescribeModelPackage", "UpdateModelPackage"]
+    "model-package"              = ["CreateModelPackage"]
   }
 
   # Step Functions watches `.sync` jobs through these managed rules in the account
