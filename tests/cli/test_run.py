@@ -65,3 +65,20 @@ def test_history_and_status_list(cli):
     assert any("PassStateEntered" in line and "preprocessing: job" in line for line in lines)
     code, out, _ = cli("status")
     assert code == 0 and name in out and "SUCCEEDED" in out
+
+
+def test_live_table_lists_stages_and_the_approval_hint():
+    from rich.console import Console
+
+    from sagestep.backends.base import RunInfo, StageInfo
+    from sagestep.cli.follow import stage_table
+
+    console = Console(width=120, record=True, color_system=None)
+    info = RunInfo(arn="a", name="gated-20240501-abcd1234", status="RUNNING", pipeline="gated")
+    console.print(stage_table(info, [StageInfo("training", "SUCCEEDED", 0.0, 2.5, ("j-0",)),
+                                     StageInfo("approval", "WAITING", 2.5)], 3.0))
+    text = console.export_text()
+    assert "gated · gated-20240501-abcd1234 · RUNNING · 3s" in text
+    row = next(line for line in text.splitlines() if "training" in line)
+    assert [c.strip() for c in row.strip("│ ").split("│")] == ["training", "SUCCEEDED", "2.5s", "j-0"]
+    assert "answer with: sagestep approve gated-20240501-abcd1234" in text

@@ -33,7 +33,8 @@ def test_trigger_sends_any_router_event(cli, tmp_path):
                      '\\"dataset_date\\": \\"2024-03-09T14:00:00Z\\"}"}]}')
     code, out, err = cli("trigger", str(event))
     assert (code, err) == (0, "")
-    assert normalise(out) == "started churn-20240309-RUNID (churn)\n"
+    assert normalise(out) == ("started churn-20240309-RUNID (churn)\n"
+                              "the run advances while `sagestep server` runs; see `sagestep status`\n")
     event.write_text("{nope")
     code, _, err = cli("trigger", str(event))
     assert code == 1 and "not JSON" in " ".join(err.split())

@@ -22,10 +22,6 @@ def backend(tmp_path):
     made.runtime.engine.close()
 
 
-def run_example_quietly(backend, name):
-    return run(backend, name)
-
-
 def run(backend, name):
     console = Console(file=io.StringIO(), width=200)
     info = run_example(backend, EXAMPLES / name, console)
@@ -59,11 +55,11 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
         assert lines[-1].endswith(" SUCCEEDED")
         (endpoint,) = backend.endpoints()
         assert endpoint["EndpointStatus"] == "InService"
-        (run,) = backend.list_runs("xgboost-breast-cancer")
-        assert run.output["results"]["gate"]["passed"] is True
+        (first,) = backend.list_runs("xgboost-breast-cancer")
+        assert first.output["results"]["gate"]["passed"] is True
         # seed 004: a second upload retrains and UPDATES the same endpoint in place
-        again, _ = run_example_quietly(backend, "xgboost-breast-cancer")
-        assert again.status == "SUCCEEDED" and again.name != run.name
+        again, _ = run(backend, "xgboost-breast-cancer")
+        assert again.status == "SUCCEEDED" and again.name != first.name
         calls = [e["taskScheduledEventDetails"]["resource"].rsplit(":", 1)[-1]
                  for e in backend.history(again.arn) if e["type"] == "TaskScheduled"]
         assert "updateEndpoint" in calls and "createEndpoint" not in calls

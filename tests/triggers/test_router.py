@@ -272,3 +272,12 @@ def test_manual_event_may_name_the_object_it_is_about():
         "manual", "s3://landing/in/x.csv", "x.csv")
     with pytest.raises(RouterError, match="'object' must be an s3://bucket/key URI"):
         router(item()).route({"pipeline": "churn", "object": "landing/x.csv"}, "r")
+
+
+def test_schedule_rule_with_constant_input_naming_the_pipeline():
+    # terraform/modules/sagestep: target input {"pipeline", "trigger": "schedule", **input}
+    sfn = Sfn()
+    router(item(), sfn=sfn).route({"pipeline": "churn", "trigger": "schedule", "mode": "full"}, "req-1")
+    payload = sfn.only()["input"]
+    assert payload["run"]["trigger"]["type"] == "schedule"
+    assert payload["run"]["params"] == {"mode": "full"}

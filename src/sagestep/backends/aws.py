@@ -16,22 +16,26 @@ import os
 import tarfile
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sagestep.backends.aws_stack import AwsSettings, table_item
-from sagestep.backends.base import LogChunk, Registered, RunInfo, RunRef, StageInfo
+from sagestep.backends.base import Registered
+from sagestep.backends.common import BackendBase
 from sagestep.backends.runs import Runs
 from sagestep.errors import BackendError
 
 __all__ = ["AwsBackend", "AwsSettings", "table_item"]
 
 
-class AwsBackend:
-    """Configs, runs, models and endpoints of one sagestep stack on AWS."""
+class AwsBackend(BackendBase):
+    """Configs, runs, models and endpoints of one sagestep stack on AWS.
+
+    Everything but registering, deploying and the clients is BackendBase's (the same code
+    as LocalBackend's).
+    """
 
     kind = "aws"
 
@@ -69,6 +73,17 @@ class AwsBackend:
             )
             self._clients[service] = self.session.client(service, **kwargs)
         return self._clients[service]
+
+    @cached_property
+    def sagemaker(self) -> Any:
+        return self.client("sagemaker")
+
+    @cached_property
+    def sagemaker_runtime(self) -> Any:
+        return self.client("sagemaker-runtime")
+
+    def _where(self) -> str:
+        return f" in table {self.settings.table}"
 
     @cached_property
     def registry(self) -> Any:
@@ -149,19 +164,6 @@ class AwsBackend:
                     tar.add(path, arcname=path.relative_to(local).as_posix())
             s3.upload_file(str(archive), bucket, key)
 
-    def configs(self) -> list[dict[str, Any]]:
-        return [dict(i) for i in self.registry.list()]
-
-    def config(self, name: str, version: int | None = None) -> dict[str, Any]:
-        item = self.registry.get(name, version)
-        if item is None:
-            known = ", ".join(sorted(i["name"] for i in self.registry.list())) or "(none)"
-            raise BackendError(
-                f"no pipeline {name!r} (version {version or 'latest'}) in table "
-                f"{self.settings.table}; registered: {known}"
-            )
-        return dict(item)
-
     # --- the state machine -------------------------------------------------------------------
 
     def deploy_definition(self, definition: Mapping[str, Any]) -> str:
@@ -200,94 +202,6 @@ class AwsBackend:
         if helper and helper.startswith("arn:"):
             helper = helper.split(":function:", 1)[-1].split(":", 1)[0]
         return compile_state_machine(CompileOptions(helper_function=helper) if helper else None)
-
-    # --- runs --------------------------------------------------------------------------------
-
-    def start_run(
-        self,
-        pipeline: str,
-        *,
-        dataset_date: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        run_key: str | None = None,
-        object_uri: str | None = None,
-    ) -> RunRef:
-        event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
-        if object_uri:  # fills trigger.bucket/key/uri as an upload would
-            event["object"] = object_uri
-        if dataset_date:
-            event["dataset_date"] = dataset_date
-        if params:
-            event["params"] = dict(params)
-        (ref,) = self.send_event(event)
-        return ref
-
-    def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
-        """Route ``event`` with the router Lambda's own code, here (same result as on AWS)."""
-        result = self.router.route(dict(event))
-        return [
-            RunRef(s["pipeline"], s["name"], s["executionArn"], s["duplicate"])
-            for s in result["started"]
-        ]
-
-    def describe_run(self, run: str) -> RunInfo:
-        return self.runs.describe(run)
-
-    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunInfo]:
-        return self.runs.list_runs(pipeline, limit)
-
-    def history(self, run: str) -> list[dict[str, Any]]:
-        return self.runs.history(run)
-
-    def stages(self, run: str) -> list[StageInfo]:
-        return self.runs.stages(run)
-
-    def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
-        """SageMaker job logs of the run from CloudWatch Logs (/aws/sagemaker/*Jobs)."""
-        return self.runs.logs(run, stage)
-
-    def approve(self, run: str, comment: str = "") -> str:
-        return self.runs.answer(run, True, comment)
-
-    def reject(self, run: str, comment: str = "") -> str:
-        return self.runs.answer(run, False, comment)
-
-    # --- models and endpoints ----------------------------------------------------------------
-
-    def models(self, group: str | None = None) -> list[dict[str, Any]]:
-        sm = self.client("sagemaker")
-        groups = (
-            [group]
-            if group
-            else [
-                g["ModelPackageGroupName"]
-                for g in sm.list_model_package_groups().get("ModelPackageGroupSummaryList", [])
-            ]
-        )
-        found: list[dict[str, Any]] = []
-        for name in groups:
-            page = sm.list_model_packages(ModelPackageGroupName=name)
-            found.extend(page.get("ModelPackageSummaryList", []))
-        return found
-
-    def model(self, name_or_arn: str) -> dict[str, Any]:
-        return dict(self.client("sagemaker").describe_model_package(ModelPackageName=name_or_arn))
-
-    def approve_model(self, name_or_arn: str, status: str = "Approved") -> dict[str, Any]:
-        arn = self.model(name_or_arn)["ModelPackageArn"]
-        self.client("sagemaker").update_model_package(
-            ModelPackageArn=arn, ModelApprovalStatus=status
-        )
-        return self.model(arn)
-
-    def endpoints(self) -> list[dict[str, Any]]:
-        return list(self.client("sagemaker").list_endpoints().get("Endpoints", []))
-
-    def invoke(self, endpoint: str, body: bytes, content_type: str = "text/csv") -> bytes:
-        response = self.client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=endpoint, Body=body, ContentType=content_type
-        )
-        return bytes(response["Body"].read())
 
 
 def _code(exc: Exception) -> str:

@@ -61,6 +61,11 @@ def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = 
     table = Table(title=title, title_justify="left")
     for column in ("stage", "status", "time", "jobs"):
         table.add_column(column)
+    if any(stage.status == "WAITING" for stage in stages):
+        table.caption = f"answer with: sagestep approve {info.name}  |  sagestep reject {info.name}"
+        table.caption_justify = "left"
+    # wide enough that the title and caption stay on one line each
+    table.min_width = max(len(title), len(table.caption or "")) + 2
     for stage in stages:
         seconds = f"{stage.seconds:.1f}s" if stage.seconds is not None else ""
         style = _STYLE.get(stage.status, "")

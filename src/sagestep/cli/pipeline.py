@@ -206,6 +206,8 @@ def trigger(
         console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
     if not refs:
         console.print("the event started no run")
+    elif backend == "local":
+        console.print("the run advances while `sagestep server` runs; see `sagestep status`")
 
 
 example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=True)

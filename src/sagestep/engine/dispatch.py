@@ -24,5 +24,5 @@ PERFORMERS: dict[type, Callable[[Interpreter, Thread, Any, Any], None]] = {
 }
 WAKERS: dict[str, Callable[[Interpreter, Thread], None]] = {
     "timer": steps.wake_timer, "retry": steps.wake_retry, "poll": tasks.wake_poll,
-    "token": tasks.wake_token, "children": lambda run, t: None,
+    "token": tasks.wake_token, "call": tasks.wake_call, "children": lambda run, t: None,
 }

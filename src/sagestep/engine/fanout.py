@@ -4,6 +4,10 @@ An inline Map runs at most ``MaxConcurrency`` iterations at once (0 = all). A fa
 iteration or branch fails the state (its error), unless a tolerated failure count or
 percentage is set and not exceeded; over it the Map fails with
 ``States.ExceedToleratedFailureThreshold``. The other children are then aborted.
+
+A redriven execution that failed in a top-level Map or Parallel keeps the iterations or
+branches that succeeded (``Thread.kept``) and re-runs only the others, as AWS does; a failed
+iteration or branch re-runs from its start, and a Map or Parallel nested deeper re-runs whole.
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ def run_parallel(run: Interpreter, t: Thread, state: Any) -> None:
     t.fan = Fan(total=count, results=[None] * count, started=count, running=count,
                 started_event=started)
     t.phase, t.wait = WAIT, {"kind": "children"}
+    kept = _keep(t, state)
+    t.fan.running -= len(kept)
+    if t.fan.done == count:
+        _complete(run, t, state)
+        return
     for index, branch in enumerate(state.branches):
+        if index in kept:
+            continue
         child = run.new_thread(t, index, (*t.scope, state.name, index), last_event=started)
         run.enter(child, branch.start_at, value)
 
@@ -53,10 +64,27 @@ def run_map(run: Interpreter, t: Thread, state: Any) -> None:
                 tolerated_pct=limits.tolerated_percentage, items=list(items),
                 started_event=started)
     t.phase, t.wait = WAIT, {"kind": "children"}
-    if not items:
+    _keep(t, state)
+    if t.fan.done == t.fan.total:
         _complete(run, t, state)
         return
     _fill(run, t, state)
+
+
+def _keep(t: Thread, state: Any) -> set[int]:
+    """Redrive: take over the results of the slots that succeeded before; their indexes."""
+    kept, t.kept = t.kept, None
+    fan = t.fan
+    assert fan is not None
+    if not kept or kept.get("state") != state.name:
+        return set()
+    indexes = set()
+    for index, result in kept["results"]:
+        if 0 <= index < fan.total:
+            fan.set_result(index, result)
+            indexes.add(index)
+    fan.done = len(indexes)
+    return indexes
 
 
 def _fill(run: Interpreter, t: Thread, state: Any) -> None:
@@ -65,6 +93,9 @@ def _fill(run: Interpreter, t: Thread, state: Any) -> None:
     assert fan is not None and fan.items is not None
     while fan.started < fan.total and (fan.limit <= 0 or fan.running < fan.limit):
         index = fan.started
+        if index in fan.ok:  # kept by a redrive: its result is in already
+            fan.started += 1
+            continue
         item, fan.items[index] = fan.items[index], None
         ctx = run.context(t)
         ctx["Map"] = {"Item": {"Index": index, "Value": item}}
@@ -102,7 +133,7 @@ def child_done(run: Interpreter, parent: Thread, child: Thread, output: Any,
         fan.set_result(child.index, output)
     else:
         fan.failures += 1
-        fan.set_result(child.index, failure.to_output())
+        fan.set_result(child.index, failure.to_output(), ok=False)
         if not is_map or _over_threshold(fan):
             _fail(run, parent, state, _map_failure(state, fan, failure) if is_map else failure)
             return
@@ -137,8 +168,18 @@ def _fail(run: Interpreter, t: Thread, state: Any, failure: Failure) -> None:
     kind = "ParallelStateFailed" if state.TYPE == "Parallel" else (
         "MapRunFailed" if state.distributed else "MapStateFailed")
     run.emit(t, kind)
+    # Should this fail the execution, a redrive keeps what succeeded (read in finish()).
+    run.kept = kept_of(t)
     t.fan = None
     run.fail_state(t, state, failure)
+    run.kept = None
+
+
+def kept_of(t: Thread) -> dict[str, Any] | None:
+    """What a redrive of the execution keeps of ``t``'s Map or Parallel (top level only)."""
+    if t.parent is not None or t.fan is None:
+        return None
+    return {"state": t.state, "results": t.fan.kept()}
 
 
 def _complete(run: Interpreter, t: Thread, state: Any) -> None:

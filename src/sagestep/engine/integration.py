@@ -41,6 +41,8 @@ class Call:
     invoke: Callable[[Any, CallContext], Any]
     # Plain Lambda ARNs report LambdaFunction* history events instead of Task*.
     lambda_events: bool = False
+    # Run on the worker's call pool (user code of unknown duration) instead of inline.
+    pooled: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sagestep.asl.states import State, StateMachine
 from sagestep.clock import Clock
 from sagestep.engine import dataflow, dispatch, fanout
 from sagestep.engine import failure as errors
+from sagestep.engine.call_pool import CallPool
 from sagestep.engine.execution import ContextObject, ExecutionInfo
 from sagestep.engine.failure import Failure
 from sagestep.engine.history import Event, data_details, payload
@@ -42,12 +43,13 @@ class Interpreter:
     def __init__(self, info: ExecutionInfo, machine: StateMachine, snapshot: Snapshot | None,
                  next_event: int, journal: Journal, integrations: Integrations, clock: Clock,
                  owner: str, region: str = "us-east-1",
-                 store: ThreadStore | None = None) -> None:
+                 store: ThreadStore | None = None, calls: CallPool | None = None) -> None:
         self.info = info
         self.machine = machine
         self.snap = snapshot or Snapshot({})
         self.fresh = snapshot is None
         self.store = store or ThreadStore()
+        self.calls = calls  # None: pooled calls run inline (a foreground run_once loop)
         # Threads touched since the last commit: only these are written (see thread_store).
         self.dirty: set[int] = set() if store is not None else set(self.snap.threads)
         self.next_event = next_event
@@ -64,6 +66,7 @@ class Interpreter:
         self.effects: list[Thread] = []
         self.scheduled_now: set[int] = set()
         self.ending: Ending | None = None
+        self.kept: dict[str, Any] | None = None  # set by fanout while a Map/Parallel fails
         self.lost = False
         self._machines: dict[tuple[Any, ...], StateMachine] = {(): machine}
         self.ctx = ContextObject(info)
@@ -129,7 +132,7 @@ class Interpreter:
     def enter(self, t: Thread, name: str, value: Any) -> None:
         state = self.machine_for(t.scope).states[name]
         t.state, t.input, t.retries, t.entered = name, value, {}, self.now
-        t.phase, t.task, t.wait, t.fan = RUN, None, None, None
+        t.phase, t.task, t.wait, t.fan, t.kept = RUN, None, None, None, None
         text = payload(value)
         t.entered_event = self.emit(t, state.TYPE + "StateEntered",
                                     data_details(name=name, input=text))
@@ -205,7 +208,7 @@ class Interpreter:
             self.close(Ending("SUCCEEDED", output=text))
         else:
             self.snap.failed_at = {"state": t.state, "input": t.input, "vars": t.vars,
-                                   "scope": list(t.scope)}
+                                   "scope": list(t.scope), "kept": self.kept}
             details = {k: v for k, v in (("error", failure.error), ("cause", failure.cause))
                        if v is not None}
             self.emit(t, "ExecutionFailed", details)
@@ -223,7 +226,7 @@ class Interpreter:
         if root is not None and root.phase != "done":
             aborted = self.state_of(root).TYPE
             self.snap.failed_at = {"state": root.state, "input": root.input, "vars": root.vars,
-                                   "scope": []}
+                                   "scope": [], "kept": fanout.kept_of(root)}
         for t in list(self.snap.threads.values()):
             fanout.stop_thread(self, t)
         self.close(Ending(status, error=error, cause=cause))  # first: no flush from emit

@@ -93,13 +93,13 @@ class Journal:
     # -- threads -----------------------------------------------------------------------------
 
     def load_threads(self, arn: str) -> tuple[list[tuple[int, str]],
-                                              list[tuple[int, int, str | None, str | None]]]:
+                                              list[tuple[int, int, str | None, str | None, int]]]:
         """The thread rows (by id) and slot rows of ``arn``."""
         rows = self.query("SELECT id, data FROM sfn_threads WHERE execution_arn = ? ORDER BY id",
                           (arn,))
-        slots = self.query("SELECT thread_id, idx, item, result FROM sfn_slots"
+        slots = self.query("SELECT thread_id, idx, item, result, ok FROM sfn_slots"
                            " WHERE execution_arn = ?", (arn,))
-        return ([(r[0], r[1]) for r in rows], [(r[0], r[1], r[2], r[3]) for r in slots])
+        return ([(r[0], r[1]) for r in rows], [(r[0], r[1], r[2], r[3], r[4]) for r in slots])
 
     @staticmethod
     def write_threads(conn: sqlite3.Connection, arn: str, changes: ThreadChanges) -> None:
@@ -110,11 +110,11 @@ class Journal:
         conn.executemany("DELETE FROM sfn_slots WHERE execution_arn = ? AND thread_id = ?",
                          [(arn, tid) for tid in changes.slot_clears])
         conn.executemany("INSERT OR REPLACE INTO sfn_slots (execution_arn, thread_id, idx, item,"
-                         " result) VALUES (?, ?, ?, ?, ?)",
+                         " result, ok) VALUES (?, ?, ?, ?, ?, ?)",
                          [(arn, *row) for row in changes.slot_rows])
-        conn.executemany("UPDATE sfn_slots SET result = ? WHERE execution_arn = ?"
+        conn.executemany("UPDATE sfn_slots SET result = ?, ok = ? WHERE execution_arn = ?"
                          " AND thread_id = ? AND idx = ?",
-                         [(text, arn, tid, idx) for text, tid, idx in changes.results])
+                         [(text, ok, arn, tid, idx) for text, ok, tid, idx in changes.results])
 
     # -- progress ----------------------------------------------------------------------------
 
@@ -177,6 +177,7 @@ class Journal:
         # A closed execution keeps only its header (failed_at, for redrive).
         conn.execute("DELETE FROM sfn_threads WHERE execution_arn = ?", (arn,))
         conn.execute("DELETE FROM sfn_slots WHERE execution_arn = ?", (arn,))
+        conn.execute("DELETE FROM sfn_calls WHERE execution_arn = ?", (arn,))
         conn.execute(
             "UPDATE sfn_task_tokens SET status = 'CLOSED' WHERE execution_arn = ?"
             " AND status IN ('WAITING', 'SUCCEEDED', 'FAILED')", (arn,))

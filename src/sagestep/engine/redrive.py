@@ -1,8 +1,9 @@
 """RedriveExecution: restart a closed, unsuccessful execution from the state that failed.
 
 The execution keeps its ARN and history; it is re-run from the top-level state where it
-stopped (a failed Map or Parallel re-runs all of its iterations or branches, where AWS
-re-runs only the unsuccessful ones).
+stopped. A failed top-level Map or Parallel keeps the iterations or branches that succeeded
+and re-runs only the others (see fanout); AWS additionally resumes a failed branch from its
+failed step, where this engine re-runs that branch or iteration from its start.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def redrive(journal: Journal, row: Any, now: float) -> float:
     count = int(row["redrive_count"]) + 1
     event_id = int(row["next_event"])
     root = Thread(0, None, 0, (), failed["state"], failed["input"], phase=RUN,
-                  vars=dict(failed.get("vars") or {}), entered=now, last_event=event_id)
+                  vars=dict(failed.get("vars") or {}), entered=now, last_event=event_id,
+                  kept=failed.get("kept"))
     fresh = Snapshot({0: root}, next_thread=1, deadline=None)
     with journal.tx() as conn:
         Journal.insert_events(conn, arn, [Event(event_id, "ExecutionRedriven", now, event_id - 1,

@@ -101,4 +101,21 @@ CREATE TABLE sfn_slots (
 ) WITHOUT ROWID
 """
 
-SCRIPTS = [V1, V2]
+# Which slots succeeded: a redrive keeps those and re-runs the others (AWS RedriveExecution).
+V3 = "ALTER TABLE sfn_slots ADD COLUMN ok INTEGER NOT NULL DEFAULT 0"
+
+# Lambda calls run on a pool; each call's outcome is a row the execution's next pass reads.
+V4 = """
+CREATE TABLE sfn_calls (
+    key TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    cause TEXT
+);
+CREATE INDEX sfn_calls_by_execution ON sfn_calls (execution_arn)
+"""
+
+SCRIPTS = [V1, V2, V3, V4]

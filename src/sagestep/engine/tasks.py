@@ -99,6 +99,14 @@ def _context(run: Interpreter, t: Thread, state: Any) -> CallContext:
 def perform_call(run: Interpreter, t: Thread, state: Any, integration: Call) -> None:
     assert t.task is not None
     _started(run, t, state, integration.lambda_events)
+    if integration.pooled and run.calls is not None:
+        _submit(run, t, state, integration)
+        return
+    _call_inline(run, t, state, integration)
+
+
+def _call_inline(run: Interpreter, t: Thread, state: Any, integration: Call) -> None:
+    assert t.task is not None
     try:
         result = integration.invoke(t.task["params"], _context(run, t, state))
     except TaskError as exc:
@@ -110,6 +118,43 @@ def perform_call(run: Interpreter, t: Thread, state: Any, integration: Call) -> 
         _resume_with(run, t, failure=Failure(names.TIMEOUT, None), timed_out=True)
         return
     _resume_with(run, t, result=result)
+
+
+def _submit(run: Interpreter, t: Thread, state: Any, integration: Call) -> None:
+    """Hand the call to the pool; the thread waits for its row (or its TimeoutSeconds)."""
+    assert t.task is not None and run.calls is not None
+    ctx = _context(run, t, state)
+    key = f"{run.info.arn}#{ctx.attempt}"
+    t.phase, t.wait = WAIT, {"kind": "call", "key": key, "at": t.task.get("deadline")}
+    params = t.task["params"]
+    run.calls.submit(key, run.info.arn, lambda: integration.invoke(params, ctx))
+
+
+def wake_call(run: Interpreter, t: Thread) -> None:
+    """A pooled call: done -> resume; past TimeoutSeconds -> time out; lost -> call again."""
+    assert t.task is not None and t.wait is not None
+    row = run.journal.one("SELECT owner, status, result, error, cause FROM sfn_calls"
+                          " WHERE key = ?", (t.wait["key"],))
+    if row is not None and row["status"] == "DONE":
+        if row["error"] is not None:
+            _resume_with(run, t, failure=Failure(row["error"], row["cause"]))
+        else:
+            _resume_with(run, t, result=json.loads(row["result"]))
+        return
+    deadline = t.task.get("deadline")
+    if deadline is not None and run.now >= deadline:  # the late outcome is ignored
+        _resume_with(run, t, failure=Failure(names.TIMEOUT, None), timed_out=True)
+        return
+    owner = row["owner"] if row is not None else None
+    if run.calls is not None and owner is not None and run.calls.alive(owner):
+        return  # still running; the pool wakes the execution when it ends
+    # The process running it died (at-least-once, as on AWS): call again, no new TaskStarted.
+    integration = run.integration_of(t)
+    assert isinstance(integration, Call)
+    if run.calls is not None:
+        _submit(run, t, run.state_of(t), integration)
+    else:
+        _call_inline(run, t, run.state_of(t), integration)
 
 
 def perform_callback(run: Interpreter, t: Thread, state: Any, integration: Callback) -> None:

@@ -62,11 +62,12 @@ class ThreadStore:
             items = fan.items or []
             out.slot_rows.extend(
                 (t.id, i, _text(items[i] if i < len(items) else None, i < len(items)),
-                 _text(r, i in fan.dirty)) for i, r in enumerate(fan.results))
+                 _text(r, i in fan.dirty), int(i in fan.ok)) for i, r in enumerate(fan.results))
             self.slotted.add(t.id)
             fan.fresh = False
         else:
-            out.results.extend((encode(fan.results[i]), t.id, i) for i in sorted(fan.dirty))
+            out.results.extend((encode(fan.results[i]), int(i in fan.ok), t.id, i)
+                               for i in sorted(fan.dirty))
         fan.dirty.clear()
 
     def _verify(self, threads: dict[int, Thread], dirty: set[int]) -> None:
@@ -97,7 +98,7 @@ def load(journal: Journal, arn: str, header: str | None) -> tuple[Snapshot | Non
     for tid, text in rows:
         saved[tid] = text
         snap.threads[tid] = Thread.from_json(json.loads(text))
-    for tid, idx, item, result in slots:
+    for tid, idx, item, result, ok in slots:
         fan = snap.threads[tid].fan if tid in snap.threads else None
         if fan is None:
             continue
@@ -106,4 +107,6 @@ def load(journal: Journal, arn: str, header: str | None) -> tuple[Snapshot | Non
         assert fan.items is not None
         fan.items[idx] = None if item is None else json.loads(item)
         fan.results[idx] = None if result is None else json.loads(result)
+        if ok:
+            fan.ok.add(idx)
     return snap, ThreadStore(saved, {tid for tid, *_ in slots})

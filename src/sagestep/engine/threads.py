@@ -38,14 +38,24 @@ class Fan:
     tolerated_pct: float | None = None
     items: list[Any] | None = None   # Map: items not yet started are taken from here
     started_event: int = 0
-    # Not saved with the thread: ``items``/``results`` live in slot rows; ``fresh`` (all slots
-    # must be written) and ``dirty`` (results set since the last commit) say which to write.
+    # Not saved with the thread: ``items``/``results``/``ok`` (the slots that succeeded) live
+    # in slot rows; ``fresh`` (all slots must be written) and ``dirty`` (results set since the
+    # last commit) say which to write.
+    ok: set[int] = field(default_factory=set, compare=False)
     fresh: bool = field(default=True, compare=False)
     dirty: set[int] = field(default_factory=set, compare=False)
 
-    def set_result(self, index: int, value: Any) -> None:
+    def set_result(self, index: int, value: Any, ok: bool = True) -> None:
         self.results[index] = value
+        if ok:
+            self.ok.add(index)
+        else:
+            self.ok.discard(index)
         self.dirty.add(index)
+
+    def kept(self) -> list[list[Any]]:
+        """``[index, result]`` of the slots that succeeded (what a redrive keeps)."""
+        return [[i, self.results[i]] for i in sorted(self.ok)]
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _SLOT_FIELDS}
@@ -57,7 +67,7 @@ class Fan:
         return fan
 
 
-_SLOT_FIELDS = frozenset({"items", "results", "fresh", "dirty"})
+_SLOT_FIELDS = frozenset({"items", "results", "ok", "fresh", "dirty"})
 
 
 @dataclass
@@ -79,6 +89,7 @@ class Thread:
     wait: dict[str, Any] | None = None
     task: dict[str, Any] | None = None
     fan: Fan | None = None
+    kept: dict[str, Any] | None = None  # redrive: the slots of a failed Map/Parallel to keep
 
     def to_json(self) -> dict[str, Any]:
         data = self.__dict__.copy()
@@ -137,5 +148,5 @@ class ThreadChanges:
     upserts: list[tuple[int, str]]
     deletes: list[int]
     slot_clears: list[int]
-    slot_rows: list[tuple[int, int, str | None, str | None]]   # thread, index, item, result
-    results: list[tuple[str, int, int]]                        # result, thread, index
+    slot_rows: list[tuple[int, int, str | None, str | None, int]]  # thread, index, item, result, ok
+    results: list[tuple[str, int, int, int]]                      # result, ok, thread, index

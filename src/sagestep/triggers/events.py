@@ -191,11 +191,14 @@ def _manual(event: Mapping[str, Any], request_id: str) -> Trigger:
     if not isinstance(name, str) or not name:
         raise RouterError("'pipeline' must name a registered pipeline (a string)")
     params = dict(event.get("params") or {})
-    known = {"pipeline", "params", "dataset_date", "run_key", "time", "object"}
+    known = {"pipeline", "params", "dataset_date", "run_key", "time", "object", "trigger", "rule"}
     params.update({k: v for k, v in event.items() if k not in known})
     bucket, key = _object(event.get("object"))
+    # A schedule rule's constant input ({"pipeline", "trigger": "schedule"}, as the Terraform
+    # module sends it) names the pipeline itself; keep its kind for the run.
+    kind = "schedule" if event.get("trigger") == "schedule" else "manual"
     return Trigger(
-        "manual", _identity(event, request_id), pipeline=name,
+        kind, _identity(event, request_id), pipeline=name, rule=str(event.get("rule") or ""),
         dataset_date=str(event.get("dataset_date") or "")[:10], time=str(event.get("time") or ""),
         params=params, bucket=bucket, key=key,
     )
