@@ -39,9 +39,9 @@ def lambda_integrations(invoke: Invoke) -> dict[str, Integration]:
             raise TaskError(exc.error, exc.cause) from exc
 
     return {
-        INVOKE: Call(optimised),
+        INVOKE: Call(optimised, pooled=True),
         INVOKE + ".waitForTaskToken": Callback(optimised),
-        PLAIN_LAMBDA_KEY: Call(plain, lambda_events=True),
+        PLAIN_LAMBDA_KEY: Call(plain, lambda_events=True, pooled=True),
     }
 
 
