@@ -14,13 +14,15 @@ def test_run_follows_stage_by_stage_and_exits_zero_on_success(cli):
     assert info.input["run"]["params"] == {"threshold": 0.2}
 
 
-def test_run_exit_code_is_not_zero_unless_succeeded(cli):
-    code, out, _ = cli("run", "gated", "--timeout", "1")
-    assert code == 3
-    assert "approval         WAITING" in out
-    assert normalise(out).splitlines()[-1] == (
-        "gated-YYYYMMDD-RUNID still RUNNING (follow it with `sagestep status gated-YYYYMMDD-RUNID`)"
-    ).replace("YYYYMMDD", out.split("gated-")[1][:8])
+def test_run_parked_at_an_approval_says_how_to_answer_and_exits_4(cli):
+    code, out, _ = cli("run", "gated", "--stop-at-approval", "--timeout", "60")
+    assert code == 4
+    name = out.split("started ")[1].split()[0]
+    hint = f"waiting for approval: answer with `sagestep approve {name}` (or `sagestep reject {name}`)"
+    lines = out.splitlines()
+    waiting = lines.index("approval         WAITING")
+    assert lines[waiting + 1].strip() == hint  # shown at once, under the stage
+    assert lines[-1] == f"{name} {hint}"
 
 
 def test_approve_then_status_and_reject(cli):
@@ -73,7 +75,7 @@ def test_live_table_lists_stages_and_the_approval_hint():
     from sagestep.backends.base import RunInfo, StageInfo
     from sagestep.cli.follow import stage_table
 
-    console = Console(width=120, record=True, color_system=None)
+    console = Console(width=160, record=True, color_system=None)
     info = RunInfo(arn="a", name="gated-20240501-abcd1234", status="RUNNING", pipeline="gated")
     console.print(stage_table(info, [StageInfo("training", "SUCCEEDED", 0.0, 2.5, ("j-0",)),
                                      StageInfo("approval", "WAITING", 2.5)], 3.0))
@@ -81,4 +83,5 @@ def test_live_table_lists_stages_and_the_approval_hint():
     assert "gated · gated-20240501-abcd1234 · RUNNING · 3s" in text
     row = next(line for line in text.splitlines() if "training" in line)
     assert [c.strip() for c in row.strip("│ ").split("│")] == ["training", "SUCCEEDED", "2.5s", "j-0"]
-    assert "answer with: sagestep approve gated-20240501-abcd1234" in text
+    assert ("waiting for approval: answer with `sagestep approve gated-20240501-abcd1234`"
+            in text)

@@ -1,23 +1,71 @@
+import threading
+
+from tests.backends.test_local import until_waiting
 from tests.cli.conftest import normalise
 
+# Both test pipelines (tests/cli/conftest.py) watch s3://landing/in/, so one upload starts two
+# runs: churn succeeds, gated parks at its manual approval until someone answers it.
+HINT = "waiting for approval: answer with `sagestep approve {0}` (or `sagestep reject {0}`)"
 
-def test_upload_starts_the_matching_pipeline(cli, tmp_path):
+
+def _started(out):
+    return {line.split()[2].strip("()"): line.split()[1]
+            for line in out.splitlines() if line.startswith("started ")}
+
+
+def test_upload_follows_every_run_it_starts_together(cli, tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("1\n")
-    # both test pipelines watch landing/in/; "gated" then waits for a manual approval
-    code, out, err = cli("upload", str(data), "s3://landing/in/d.csv", "--timeout", "3")
-    assert (code, err) == (3, "")  # one run is still RUNNING when following stops
-    lines = normalise(out).splitlines()
+    code, out, err = cli("upload", str(data), "s3://landing/in/d.csv",
+                         "--stop-at-approval", "--timeout", "60")
+    assert (code, err) == (4, "")  # the worst outcome: gated waits for an approval
+    lines = out.splitlines()
     assert lines[0] == "uploaded s3://landing/in/d.csv"
-    assert lines[1].startswith("started churn-") and lines[1].endswith("-RUNID (churn)")
-    assert lines[2].startswith("started gated-") and lines[2].endswith("-RUNID (gated)")
-    assert lines[-2].startswith("churn-") and lines[-2].endswith(" SUCCEEDED")
-    assert lines[-1].startswith("gated-") and " still RUNNING " in lines[-1]
+    runs = _started(out)
+    assert sorted(runs) == ["churn", "gated"]
+    churn, gated = runs["churn"], runs["gated"]
+    # churn's outcome is known (and printed) although gated never ends
+    assert f"{churn} SUCCEEDED" in lines
+    assert any(line.startswith(f"{churn}  training         SUCCEEDED") for line in lines)
+    # gated says at once what it waits for, and following stops there (--stop-at-approval)
+    waiting = lines.index(f"{gated}  approval         WAITING")
+    assert lines[waiting + 1].split() == [gated, *HINT.format(gated).split()]
+    assert lines[-1] == f"{gated} " + HINT.format(gated)
+
+
+def test_upload_keeps_following_until_an_approval_from_elsewhere(cli, tmp_path):
+    backend = cli.backend()
+    approved = []
+
+    def another_terminal():
+        # the gated run is the newest one of its pipeline once it starts
+        while not backend.list_runs("gated"):
+            threading.Event().wait(0.05)
+        (run,) = backend.list_runs("gated")
+        until_waiting(backend, run.arn, timeout=30)
+        approved.append(backend.approve(run.name, comment="from another terminal"))
+
+    helper = threading.Thread(target=another_terminal, daemon=True)
+    helper.start()
+    data = tmp_path / "d.csv"
+    data.write_text("1\n")
+    code, out, err = cli("upload", str(data), "s3://landing/in/d.csv", "--timeout", "60")
+    helper.join(5)
+    assert (code, err) == (0, ""), out
+    runs = _started(out)
+    assert approved and f"{runs['gated']} SUCCEEDED" in out.splitlines()
+    assert f"{runs['churn']} SUCCEEDED" in out.splitlines()
+
+
+def test_upload_without_follow_and_without_a_match(cli, tmp_path):
+    data = tmp_path / "d.csv"
     data.write_text("2\n")
     code, out, _ = cli("upload", str(data), "s3://landing/in/d.csv", "--no-follow")
+    assert code == 0
+    assert sorted(_started(out)) == ["churn", "gated"]
     assert out.splitlines()[-1] == "the run advances while `sagestep server` runs; see `sagestep status`"
     code, out, _ = cli("upload", str(data), "s3://landing/elsewhere/d.csv")
-    assert out.splitlines()[-1] == "no pipeline's S3 trigger matches this object"
+    assert (code, out.splitlines()[-1]) == (0, "no pipeline's S3 trigger matches this object")
 
 
 def test_upload_bad_destination_is_a_clear_error(cli, tmp_path):

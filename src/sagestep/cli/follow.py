@@ -1,18 +1,24 @@
-"""Following a run live: a stage-by-stage view until the execution ends.
+"""Following runs live: a stage-by-stage view until the executions end.
 
-On a terminal it is a Rich live table; elsewhere (CI logs, tests) one line per stage change,
-so the output is stable and greppable. ``--logs`` prints each stage's job logs when the
-stage ends; a failed stage's last log lines are always shown.
+On a terminal it is a Rich live table per run; elsewhere (CI logs, tests) one line per stage
+change, so the output is stable and greppable. ``--logs`` prints each stage's job logs when
+the stage ends; a failed stage's last log lines are always shown.
+
+Several runs (an upload can start one per matching pipeline) are followed together in one
+loop, so a run parked at a manual approval never hides how the others end. A run that waits
+for an approval says so at once, with the command that answers it; following goes on (the
+answer may come from another terminal) unless ``stop_at_approval`` is set.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
@@ -24,33 +30,91 @@ _STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "WAITING":
           "SKIPPED": "dim", "PENDING": "dim"}
 
 
+@dataclass(frozen=True)
+class Followed:
+    """Where a followed run stood when following it stopped."""
+
+    info: RunInfo
+    waiting: bool = False  # parked at a manual approval (status RUNNING)
+
+
+def approval_hint(run_name: str) -> str:
+    """What a run waiting for a manual approval tells the user."""
+    return (f"waiting for approval: answer with `sagestep approve {run_name}` "
+            f"(or `sagestep reject {run_name}`)")
+
+
 def follow(
     backend: Any, run: str, console: Console, *, logs: bool = False,
     timeout: float | None = None, sleep: Callable[[float], None] = time.sleep,
 ) -> RunInfo:
     """Show progress of ``run`` until it ends (or ``timeout`` seconds); its final RunInfo."""
+    return follow_runs(backend, [run], console, logs=logs, timeout=timeout, sleep=sleep)[0].info
+
+
+def follow_runs(
+    backend: Any, runs: Sequence[str], console: Console, *, logs: bool = False,
+    timeout: float | None = None, stop_at_approval: bool = False,
+    on_end: Callable[[Followed], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Followed]:
+    """Follow ``runs`` together until each ended, ``timeout`` seconds passed, or (with
+    ``stop_at_approval``) every unfinished run waits for an approval. ``on_end`` is called
+    once per run as it ends. Ctrl-C stops following (the runs go on)."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    printed: dict[str, str] = {}
+    views = [_View(run, len(runs) > 1) for run in runs]
     started = time.monotonic()
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     if live:
         live.start()
     try:
         while True:
-            info: RunInfo = backend.describe_run(run)
-            stages = backend.stages(run)
+            for view in views:
+                if view.followed is None or not view.followed.info.done:
+                    view.poll(backend, console, logs, live is not None, on_end)
             if live:
-                live.update(stage_table(info, stages, time.monotonic() - started), refresh=True)
-            else:
-                _print_changes(console, stages, printed, info.name)
-            _show_logs(backend, run, console, stages, printed, logs, bool(live))
-            if info.done or (deadline is not None and time.monotonic() >= deadline):
+                elapsed = time.monotonic() - started
+                live.update(Group(*(v.table(elapsed) for v in views)), refresh=True)
+            unfinished = [v.followed for v in views if v.followed and not v.followed.info.done]
+            if not unfinished or (stop_at_approval and all(f.waiting for f in unfinished)):
+                break
+            if deadline is not None and time.monotonic() >= deadline:
                 break
             sleep(POLL_SECONDS)
+    except KeyboardInterrupt:  # stop watching; the runs themselves are not stopped
+        console.print("stopped following (the runs go on)", markup=False, highlight=False)
     finally:
         if live:
             live.stop()
-    return info
+    return [v.followed or Followed(backend.describe_run(v.run)) for v in views]
+
+
+class _View:
+    """One followed run: its last state and what has been printed of it."""
+
+    def __init__(self, run: str, prefixed: bool) -> None:
+        self.run = run
+        self.prefixed = prefixed  # several runs: plain lines start with the run's name
+        self.printed: dict[str, str] = {}
+        self.stages: list[StageInfo] = []
+        self.followed: Followed | None = None
+
+    def poll(self, backend: Any, console: Console, logs: bool, is_live: bool,
+             on_end: Callable[[Followed], None] | None) -> None:
+        info: RunInfo = backend.describe_run(self.run)
+        self.stages = backend.stages(self.run)
+        waiting = not info.done and any(s.status == "WAITING" for s in self.stages)
+        self.followed = Followed(info, waiting)
+        if not is_live:
+            _print_changes(console, self.stages, self.printed, info.name,
+                           f"{info.name}  " if self.prefixed else "")
+        _show_logs(backend, self.run, console, self.stages, self.printed, logs, is_live)
+        if info.done and on_end is not None:
+            on_end(self.followed)
+
+    def table(self, elapsed: float) -> Table:
+        assert self.followed is not None
+        return stage_table(self.followed.info, self.stages, elapsed)
 
 
 def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = None) -> Table:
@@ -62,7 +126,7 @@ def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = 
     for column in ("stage", "status", "time", "jobs"):
         table.add_column(column)
     if any(stage.status == "WAITING" for stage in stages):
-        table.caption = f"answer with: sagestep approve {info.name}  |  sagestep reject {info.name}"
+        table.caption = approval_hint(info.name)
         table.caption_justify = "left"
     # wide enough that the title and caption stay on one line each
     table.min_width = max(len(title), len(table.caption or "")) + 2
@@ -109,16 +173,17 @@ def _failure_reason(text: str) -> str:
 
 
 def _print_changes(
-    console: Console, stages: list[StageInfo], printed: dict[str, str], run_name: str
+    console: Console, stages: list[StageInfo], printed: dict[str, str], run_name: str,
+    prefix: str = "",
 ) -> None:
     for stage in stages:
         if stage.status in ("PENDING",) or printed.get(stage.stage) == stage.status:
             continue
         printed[stage.stage] = stage.status
-        console.print(stage_line(stage), markup=False, highlight=False)
+        console.print(prefix + stage_line(stage), markup=False, highlight=False)
         if stage.status == "WAITING":
-            console.print(f"{'':<16} answer with: sagestep approve {run_name}  |  "
-                          f"sagestep reject {run_name}", markup=False, highlight=False)
+            console.print(f"{prefix}{'':<16} {approval_hint(run_name)}", markup=False,
+                          highlight=False)
 
 
 def _show_logs(

@@ -100,6 +100,13 @@ def print_registered(console: Console, done: Any) -> None:
         console.print(f"  note: {note}", markup=False)
 
 
+STOP_AT_APPROVAL = typer.Option(
+    False, "--stop-at-approval",
+    help="Stop following (exit 4) once a run waits for a manual approval, instead of "
+         "waiting for someone to answer it.",
+)
+
+
 def run(
     target: str = typer.Argument(..., help="A config file (registered first) or a pipeline name."),
     date: str = typer.Option(None, "--date", help="Dataset date YYYY-MM-DD (default: today, UTC)."),
@@ -107,14 +114,19 @@ def run(
     follow_: bool = typer.Option(True, "--follow/--no-follow", help="Show progress until it ends."),
     logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
     timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
+    stop_at_approval: bool = STOP_AT_APPROVAL,
     object_uri: str = typer.Option(
         None, "--object", help="s3://bucket/key the run is about ({{ trigger.uri }}), as an upload."
     ),
     home: str = options.HomeOption, backend: str = options.BackendOption,
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
-    """Start a run and follow it stage by stage; exit code 0 only if it succeeds."""
-    from sagestep.cli.follow import follow
+    """Start a run and follow it stage by stage.
+
+    Exit code: 0 succeeded, 1 failed, 3 still running when following stopped, 4 waiting for a
+    manual approval (with --stop-at-approval, or when following stopped there).
+    """
+    from sagestep.cli.follow import follow_runs
 
     chosen = options.backend_from_options(backend, home, profile, region)
     console = out()
@@ -127,26 +139,32 @@ def run(
     console.print(f"started {ref.name}" + (" (already running)" if ref.duplicate else ""))
     if not follow_:
         return
-    info = follow(chosen, ref.arn, console, logs=logs, timeout=timeout)
-    finish(console, info)
+    (followed,) = follow_runs(chosen, [ref.arn], console, logs=logs, timeout=timeout,
+                              stop_at_approval=stop_at_approval)
+    finish(console, followed)
 
 
-def finish(console: Console, info: Any) -> None:
-    """Print the run's outcome and exit 0 only on success."""
-    code = outcome(console, info)
+def finish(console: Console, followed: Any) -> None:
+    """Print the run's outcome (a Followed or a RunInfo) and exit 0 only on success."""
+    code = outcome(console, followed)
     if code:
         # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
         # typer.Exit into a return value that main() drops (exit code 0).
         raise SystemExit(code)
 
 
-def outcome(console: Console, info: Any) -> int:
-    """Print one run's outcome; its exit code: 0 succeeded, 1 failed, 3 still running."""
-    from sagestep.cli.follow import shorten
+def outcome(console: Console, followed: Any) -> int:
+    """Print one run's outcome; its exit code: 0 succeeded, 1 failed, 3 still running,
+    4 waiting for a manual approval."""
+    from sagestep.cli.follow import approval_hint, shorten
 
+    info = getattr(followed, "info", followed)
     if info.status == "SUCCEEDED":
         console.print(f"{info.name} SUCCEEDED")
         return 0
+    if info.status == "RUNNING" and getattr(followed, "waiting", False):
+        console.print(f"{info.name} {approval_hint(info.name)}", markup=False)
+        return 4
     if info.status == "RUNNING":
         console.print(f"{info.name} still RUNNING (follow it with `sagestep status {info.name}`)")
         return 3
@@ -155,19 +173,29 @@ def outcome(console: Console, info: Any) -> int:
     return 1
 
 
+def combined_code(codes: set[int]) -> int:
+    """One exit code for several runs: any failure wins, then still running, then waiting."""
+    return next((code for code in (1, 3, 4) if code in codes), 0)
+
+
 def upload(
     source: Path = typer.Argument(..., exists=True, dir_okay=False, help="Local file to upload."),
     destination: str = typer.Argument(..., help="s3://bucket/key in the local object store."),
     follow_: bool = typer.Option(
         True, "--follow/--no-follow",
-        help="Follow the run it starts (else `sagestep server` advances it).",
+        help="Follow the runs it starts (else `sagestep server` advances them).",
     ),
     logs: bool = typer.Option(False, "--logs", help="Print each stage's job logs as it ends."),
-    timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds (each run)."),
+    timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
+    stop_at_approval: bool = STOP_AT_APPROVAL,
     home: str = options.HomeOption,
 ) -> None:
-    """Put a file into the local object store and send its S3 event to the router."""
-    from sagestep.cli.follow import follow
+    """Put a file into the local object store and send its S3 event to the router.
+
+    Every run it starts is followed at once (each run's outcome is printed as it ends); exit
+    codes as for `sagestep run`, the worst over the runs.
+    """
+    from sagestep.cli.follow import follow_runs
     from sagestep.triggers.watcher import upload as do_upload
 
     chosen = options.backend_from_options("local", home)
@@ -178,13 +206,22 @@ def upload(
         console.print(f"started {ref.name} ({ref.pipeline})" + (" (duplicate)" if ref.duplicate else ""))
     if not refs:
         console.print("no pipeline's S3 trigger matches this object")
-    if follow_ and refs:
-        infos = [follow(chosen, ref.arn, console, logs=logs, timeout=timeout) for ref in refs]
-        codes = {outcome(console, info) for info in infos}
-        if codes - {0}:
-            raise SystemExit(1 if 1 in codes else 3)
-    elif refs:
+    elif not follow_:
         console.print("the run advances while `sagestep server` runs; see `sagestep status`")
+    else:
+        codes: dict[str, int] = {}
+
+        def ended(followed: Any) -> None:
+            codes[followed.info.arn] = outcome(console, followed)
+
+        for followed in follow_runs(chosen, [r.arn for r in refs], console, logs=logs,
+                                    timeout=timeout, stop_at_approval=stop_at_approval,
+                                    on_end=ended):
+            if followed.info.arn not in codes:
+                codes[followed.info.arn] = outcome(console, followed)
+        code = combined_code(set(codes.values()))
+        if code:
+            raise SystemExit(code)
 
 
 def trigger(
