@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--moto-timeout", type=float, default=300.0)
     parser.add_argument("--batch", type=int, default=None,
-                        help="sagestep: commit every N events (default: once per pass)")
+                        help="sagestep: commit after each step once N events are pending (default: 5000)")
     args = parser.parse_args()
     if args.child:
         engine, name = args.child

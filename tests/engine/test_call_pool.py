@@ -10,6 +10,7 @@ import time
 import pytest
 
 from sagestep.engine.call_pool import CallPool
+from sagestep.engine.journal import Journal
 from tests.engine.helpers import machine, run, runtime, types
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -106,3 +107,21 @@ def test_call_lost_with_a_dead_owner_is_made_again(rt) -> None:
     desc = sfn.describe_execution(executionArn=ex)
     assert (desc["status"], json.loads(desc["output"]), len(calls)) == ("SUCCEEDED", 1, 1)
     assert types(rt, ex).count("LambdaFunctionStarted") == 1
+
+
+def test_wake_during_a_pass_survives_every_commit_of_that_pass(tmp_path) -> None:
+    # A pooled call (or a callback) may end between two commits of one pass; the second
+    # commit must not erase its wake-up, or the execution would wait forever.
+    journal = Journal(tmp_path / "engine.db")
+    with journal.tx() as conn:
+        conn.execute("INSERT INTO sfn_queue (execution_arn, due) VALUES ('e', 0)")
+    assert journal.claim("w", 1.0, 60, 10) == ["e"]
+    with journal.tx() as conn:
+        journal.wake(conn, "e", 2.0)
+    for now in (3.0, 4.0):
+        assert journal.commit("e", "w", [], None, 1, None, None, now) == "ok"
+    assert journal.one("SELECT due FROM sfn_queue")[0] == 2.0
+    assert journal.claim("w", 5.0, 60, 10) == ["e"]  # that pass reads the wake-up...
+    journal.commit("e", "w", [], None, 1, None, None, 6.0)
+    assert journal.one("SELECT due FROM sfn_queue")[0] is None  # ...so it is spent
+    journal.close()

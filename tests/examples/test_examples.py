@@ -11,6 +11,7 @@ from sagestep.cli.examples import run_example
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 pytestmark = pytest.mark.slow
+FOLLOW_LIMIT = "240"  # seconds: a run that never ends fails the test instead of hanging
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def backend(tmp_path):
 
 def run(backend, name):
     console = Console(file=io.StringIO(), width=200)
-    info = run_example(backend, EXAMPLES / name, console)
+    info = run_example(backend, EXAMPLES / name, console, timeout=float(FOLLOW_LIMIT))
     return info, console.file.getvalue()
 
 
@@ -38,7 +39,7 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
 
     home = tmp_path / "ws"
     try:
-        main(["example", "run", "xgboost-breast-cancer", "--home", str(home)])
+        main(["example", "run", "xgboost-breast-cancer", "--home", str(home), "--timeout", FOLLOW_LIMIT])
     except SystemExit as exc:
         assert exc.code in (0, None)
     out = capsys.readouterr().out

@@ -37,15 +37,9 @@ def names(root: Path) -> list[str]:
 def manifest(directory: Path) -> dict[str, Any]:
     """The example's example.json (SagestepError naming the examples if missing)."""
     path = directory / "example.json"
-    if not directory.parent.is_dir():
-        raise SagestepError(
-            f"the examples live in the source checkout ({directory.parent}), which this "
-            "installation lacks; clone the repository and `pip install -e .` there"
-        )
     if not path.is_file():
-        raise SagestepError(
-            f"no example {directory.name!r}; bundled: {', '.join(names(directory.parent))}"
-        )
+        bundled = ", ".join(names(directory.parent)) or "none"
+        raise SagestepError(f"no example {directory.name!r}; bundled: {bundled}")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 

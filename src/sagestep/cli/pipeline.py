@@ -16,8 +16,6 @@ from rich.console import Console
 from sagestep.cli import options
 from sagestep.errors import SagestepError
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
-
 
 def out() -> Console:
     """A console on stdout (built per call so test capture and pipes work)."""
@@ -253,9 +251,10 @@ example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=Tru
 @example_app.command("list")
 def example_list() -> None:
     """List the bundled examples."""
+    from sagestep.cli.bundled import bundled_dir
     from sagestep.cli.examples import names
 
-    for name in names(EXAMPLES_DIR):
+    for name in names(bundled_dir("examples")):
         out().print(name)
 
 
@@ -263,12 +262,15 @@ def example_list() -> None:
 def example_run(
     name: str = typer.Argument(..., help="Example name, e.g. xgboost-breast-cancer."),
     logs: bool = typer.Option(False, "--logs", help="Print job logs as stages end."),
+    timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
     home: str = options.HomeOption,
 ) -> None:
     """Run a bundled example end to end locally, ending with a prediction if it deploys."""
+    from sagestep.cli.bundled import bundled_dir
     from sagestep.cli.examples import run_example
 
-    run_example(options.backend_from_options("local", home), EXAMPLES_DIR / name, out(), logs=logs)
+    run_example(options.backend_from_options("local", home), bundled_dir("examples") / name, out(),
+                logs=logs, timeout=timeout)
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -280,6 +280,8 @@ class Interpreter:
             self.abort("ExecutionTimedOut", "TIMED_OUT", errors.TIMEOUT, None)
             return
         for t in sorted(self.snap.threads.values(), key=lambda x: x.id):
+            if self.lost:
+                return  # another worker holds the execution now: act on nothing
             self.dirty.add(t.id)  # a waker may change it; unchanged ones are not rewritten
             if t.phase in (RUN, RESUME):
                 self.ready.append(t)

@@ -150,10 +150,11 @@ class Journal:
                 conn.execute(
                     "UPDATE sfn_executions SET snapshot = ?, next_event = ? WHERE arn = ?",
                     (snapshot, next_event, arn))
-                # A wake-up (callback, stop) that arrived during this pass must not be lost.
+                # A wake-up (callback, stop, pooled call) that arrived during this pass must
+                # not be lost: it stays set, for every commit of the pass, until the next claim.
                 conn.execute(
                     "UPDATE sfn_queue SET due = CASE WHEN woken IS NULL THEN ?"
-                    " ELSE MIN(COALESCE(?, woken), woken) END, woken = NULL"
+                    " ELSE MIN(COALESCE(?, woken), woken) END"
                     " WHERE execution_arn = ?", (due, due, arn))
             else:
                 self.close_execution(conn, arn, ending, now, snapshot, next_event)
@@ -210,8 +211,10 @@ class Journal:
                 (now, now, owner, *dead_owners, limit),
             ).fetchall()
             arns = [r[0] for r in rows]
+            # The pass about to run reads every wake-up that came before this claim.
             conn.executemany(
-                "UPDATE sfn_queue SET lease_owner = ?, lease_expires = ? WHERE execution_arn = ?",
+                "UPDATE sfn_queue SET lease_owner = ?, lease_expires = ?, woken = NULL"
+                " WHERE execution_arn = ?",
                 [(owner, now + lease_s, a) for a in arns])
             return arns
 

@@ -1,7 +1,8 @@
 """The Task state: schedule (persisted intent), perform the integration, resume with its result.
 
 Request-response calls and callback sends run right after the batch holding their
-``TaskScheduled`` event is committed. ``.sync`` jobs are started once: a fresh attempt calls
+``TaskScheduled`` event is committed; Lambda calls (``Call.pooled``) go to the worker's
+:class:`~sagestep.engine.call_pool.CallPool` and the thread waits for their outcome row. ``.sync`` jobs are started once: a fresh attempt calls
 start; an attempt found in a reloaded snapshot (the process died after committing the
 intent) describes the job first and attaches to it when it exists. Polling, task timeouts
 and heartbeats are stored timers (``wait["at"]``).
