@@ -41,9 +41,7 @@ class ProcessingJobs:
             "SagestepLocal": {"Sandbox": self._svc.sandbox_mode},
         })
         self._svc.records.insert(KIND, name, doc, op)
-        ctx = self._svc.runner.submit(ProcessingJob(self._svc, name))
-        self._svc.records.update(KIND, name, lambda d: d["SagestepLocal"].update(
-            {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream, "WorkDir": str(ctx.sandbox.workdir)}))
+        self._svc.runner.launch(ProcessingJob(self._svc, name))
         return {"ProcessingJobArn": doc["ProcessingJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:

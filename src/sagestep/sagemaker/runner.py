@@ -132,6 +132,15 @@ class JobRunner:
         stream = self._stream_of(job) or f"{job.name}/algo-1-{int(self.clock.now())}"
         return JobContext(self, job.kind, job.name, job.status_field, sb, job.log_group, stream)
 
+    def launch(self, job: JobDefinition) -> JobContext:
+        """Submit ``job`` and note in its record where it runs and logs (``SagestepLocal``)."""
+        ctx = self.submit(job)
+        where = {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
+                 "WorkDir": str(ctx.sandbox.workdir)}
+        self.records.update(job.kind, job.name,
+                            lambda d: d.setdefault("SagestepLocal", {}).update(where))
+        return ctx
+
     def submit(self, job: JobDefinition) -> JobContext:
         """Run ``job`` in a background thread; returns its context (log stream, sandbox)."""
         ctx = self.context(job)

@@ -53,10 +53,7 @@ class TrainingJobs:
             doc["TuningJobArn"] = tuning_job_arn
         transition(doc, "Starting", "Preparing the instances for training", now)
         self._svc.records.insert(KIND, name, doc, op)
-        ctx = self._svc.runner.submit(TrainingJob(self._svc, name))
-        self._svc.records.update(KIND, name, lambda d: d["SagestepLocal"].update(
-            {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
-             "WorkDir": str(ctx.sandbox.workdir)}))
+        self._svc.runner.launch(TrainingJob(self._svc, name))
         return {"TrainingJobArn": doc["TrainingJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:

@@ -49,10 +49,7 @@ class TransformJobs:
             "SagestepLocal": {"Sandbox": self._svc.sandbox_mode},
         })
         self._svc.records.insert(KIND, name, doc, op)
-        ctx = self._svc.runner.submit(TransformJob(self._svc, name))
-        self._svc.records.update(KIND, name, lambda d: d["SagestepLocal"].update(
-            {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
-             "WorkDir": str(ctx.sandbox.workdir)}))
+        self._svc.runner.launch(TransformJob(self._svc, name))
         return {"TransformJobArn": doc["TransformJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:
