@@ -1,4 +1,5 @@
 import threading
+import time
 
 from tests.backends.test_local import until_waiting
 from tests.cli.conftest import normalise
@@ -35,12 +36,14 @@ def test_upload_follows_every_run_it_starts_together(cli, tmp_path):
 
 def test_upload_keeps_following_until_an_approval_from_elsewhere(cli, tmp_path):
     backend = cli.backend()
+    backend.state_machine_arn  # noqa: B018 - set up once here, not raced by two threads
     approved = []
 
     def another_terminal():
         # the gated run is the newest one of its pipeline once it starts
-        while not backend.list_runs("gated"):
-            threading.Event().wait(0.05)
+        deadline = time.monotonic() + 30
+        while not backend.list_runs("gated") and time.monotonic() < deadline:
+            time.sleep(0.05)
         (run,) = backend.list_runs("gated")
         until_waiting(backend, run.arn, timeout=30)
         approved.append(backend.approve(run.name, comment="from another terminal"))
