@@ -17,6 +17,7 @@ class Backend:
     def __init__(self):
         self.status = "PendingManualApproval"
         self.invoked = []
+        self.deleted = []
 
     def models(self, group=None):
         return [{"ModelPackageArn": ARN, "ModelPackageGroupName": "diabetes-regression",
@@ -35,6 +36,9 @@ class Backend:
     def endpoints(self):
         return [{"EndpointName": "churn", "EndpointStatus": "InService", "CreationTime": WHEN,
                  "LastModifiedTime": WHEN}]
+
+    def delete_endpoint(self, endpoint):
+        self.deleted.append(endpoint)
 
     def invoke(self, endpoint, body, content_type):
         self.invoked.append((endpoint, body, content_type))
@@ -74,3 +78,8 @@ def test_endpoints_list_and_invoke(cli, tmp_path):
     rows.write_text("4,5,6\n")
     cli("endpoints", "invoke", "churn", "--file", str(rows), "--content-type", "text/csv")
     assert cli.backend.invoked == [("churn", b"1,2,3", "text/csv"), ("churn", b"4,5,6\n", "text/csv")]
+
+
+def test_endpoints_delete(cli):
+    assert cli("endpoints", "delete", "churn") == "deleted endpoint churn\n"
+    assert cli.backend.deleted == ["churn"]

@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from rich.console import Console
 
 from sagestep.backends.local import LocalBackend
@@ -65,6 +66,11 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
                  for e in backend.history(again.arn) if e["type"] == "TaskScheduled"]
         assert "updateEndpoint" in calls and "createEndpoint" not in calls
         assert [e["EndpointName"] for e in backend.endpoints()] == ["xgboost-breast-cancer"]
+        # `sagestep endpoints delete`: the endpoint goes and its server stops answering
+        main(["endpoints", "delete", "xgboost-breast-cancer", "--home", str(home)])
+        assert backend.endpoints() == []
+        with pytest.raises(ClientError):
+            backend.invoke("xgboost-breast-cancer", b"1,2,3")
     finally:
         for endpoint in backend.endpoints():
             backend.sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])

@@ -125,6 +125,10 @@ class BackendBase:
     def endpoints(self) -> list[dict[str, Any]]:
         return list(self.sagemaker.list_endpoints().get("Endpoints", []))
 
+    def delete_endpoint(self, endpoint: str) -> None:
+        """Delete ``endpoint`` (locally this stops its server); its config and model stay."""
+        self.sagemaker.delete_endpoint(EndpointName=endpoint)
+
     def invoke(self, endpoint: str, body: bytes, content_type: str = "text/csv") -> bytes:
         response = self.sagemaker_runtime.invoke_endpoint(
             EndpointName=endpoint, Body=body, ContentType=content_type

@@ -1,5 +1,5 @@
 """CLI commands for runs and their products: status, history, logs, approve, reject,
-models (list, describe, approve), endpoints (list, invoke)."""
+models (list, describe, approve), endpoints (list, invoke, delete)."""
 
 from __future__ import annotations
 
@@ -178,6 +178,17 @@ def endpoints_invoke(
         data = body.encode() if body is not None else file.read_bytes()
     answer = options.backend_from_options(backend, home, profile, region).invoke(endpoint, data, content_type)
     typer.echo(answer.decode(errors="replace").rstrip("\n"))
+
+
+@endpoints_app.command("delete")
+def endpoints_delete(
+    endpoint: str = typer.Argument(..., help="Endpoint name."),
+    home: str = options.HomeOption, backend: str = options.BackendOption,
+    profile: str = options.ProfileOption, region: str = options.RegionOption,
+) -> None:
+    """Delete an endpoint (a local one's server stops); its endpoint config and model stay."""
+    options.backend_from_options(backend, home, profile, region).delete_endpoint(endpoint)
+    out().print(f"deleted endpoint {endpoint}", markup=False)
 
 
 def _when(value: Any) -> str:
