@@ -48,9 +48,9 @@ REQUEST_RESPONSE = ("createModel", "createEndpointConfig", "createEndpoint", "up
 # SageMaker.AmazonSageMakerException (the name AWS's examples retry on).
 _MODELLED = {"ResourceLimitExceeded", "ResourceInUse", "ResourceNotFound", "Conflict"}
 _NOT_FOUND = re.compile(r"not (be )?found|does not exist|(could not|cannot|can't) find", re.IGNORECASE)
-# Locally a job's Describe* is one SQLite read, so a finished job is noticed within 0.1 s
+# Locally a job's Describe* is one SQLite read, so a finished job is noticed within 0.05 s
 # instead of AWS-like 2 s. The stored poll timer stays the durable mechanism.
-LOCAL_JOB_POLL_SECONDS = 0.1
+LOCAL_JOB_POLL_SECONDS = 0.05
 # How long a local createEndpoint/updateEndpoint waits for the endpoint to settle before
 # handing back to the machine's own Check/Wait loop.
 ENDPOINT_SETTLE_SECONDS = 300.0
