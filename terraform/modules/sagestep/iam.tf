@@ -200,6 +200,7 @@ resource "aws_iam_role" "router" {
 }
 
 data "aws_iam_policy_document" "router" {
+  source_policy_documents = [data.aws_iam_policy_document.stack_lambda.json]
   statement {
     sid       = "ReadConfigs"
     actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
@@ -211,15 +212,20 @@ data "aws_iam_policy_document" "router" {
     resources = [local.state_machine_arn]
   }
   statement {
-    # Decrypt: the table and the environment; GenerateDataKey: the encrypted dead-letter queue.
-    sid       = "UseStackKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-  }
-  statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.router.arn}:*"]
+  }
+}
+
+# What the router and the notification Lambda both need: the stack key (Decrypt: table,
+# environment; GenerateDataKey: the encrypted dead-letter queue), the dead-letter queue and
+# X-Ray when they are on. Merged into each role's own document.
+data "aws_iam_policy_document" "stack_lambda" {
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
   }
   dynamic "statement" {
     for_each = var.lambda_dead_letter_queue ? [1] : []
@@ -253,6 +259,7 @@ resource "aws_iam_role" "notify" {
 }
 
 data "aws_iam_policy_document" "notify" {
+  source_policy_documents = [data.aws_iam_policy_document.stack_lambda.json]
   statement {
     sid       = "Publish"
     actions   = ["sns:Publish"]
@@ -265,30 +272,9 @@ data "aws_iam_policy_document" "notify" {
     resources = ["arn:${local.partition}:states:${local.region}:${local.account}:execution:${local.state_machine_name}:*"]
   }
   statement {
-    sid       = "UseStackKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-  }
-  statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.notify.arn}:*"]
-  }
-  dynamic "statement" {
-    for_each = var.lambda_dead_letter_queue ? [1] : []
-    content {
-      sid       = "DeadLetters"
-      actions   = ["sqs:SendMessage"]
-      resources = [aws_sqs_queue.dead_letters[0].arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = var.enable_tracing ? [1] : []
-    content {
-      sid       = "Tracing"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"]
-    }
   }
 }
 
