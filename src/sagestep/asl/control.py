@@ -175,24 +175,50 @@ def approval_stage(policy: Policy, nxt: str) -> list[State]:
     ]
 
 
-def register_stage(policy: Policy, nxt: str) -> list[State]:
-    """Ensure the model package group, then register the run's model."""
-    find = Task(
-        name="Find Model Package Group",
-        resource=sdk("describeModelPackageGroup"),
-        parameters={"ModelPackageGroupName.$": "$.stages.register.group.ModelPackageGroupName"},
-        result_selector={"ModelPackageGroupArn.$": "$.ModelPackageGroupArn"},
-        result_path="$.work.group",
+def find_or_create(
+    name: str,
+    describe: str,
+    parameters: dict[str, str],
+    selector: dict[str, str],
+    slot: str,
+    policy: Policy,
+    *,
+    missing: str,
+    found: str,
+) -> Task:
+    """A Describe* call kept in ``$.work.<slot>``: on success go to ``found``; when it fails
+    (the resource does not exist yet) note why in ``$.work.<slot>_missing`` and go to
+    ``missing``, the state that creates it."""
+    return Task(
+        name=name,
+        resource=sdk(describe),
+        parameters=parameters,
+        result_selector=selector,
+        result_path=f"$.work.{slot}",
         retry=policy.sagemaker,
-        # A missing group is an error of the SDK call (its exact name is not documented).
         catch=(
             Catcher(
                 error_equals=("States.ALL",),
-                result_path="$.work.group_missing",
-                next="Create Model Package Group",
+                result_path=f"$.work.{slot}_missing",
+                next=missing,
             ),
         ),
-        next="Render Register",
+        next=found,
+    )
+
+
+def register_stage(policy: Policy, nxt: str) -> list[State]:
+    """Ensure the model package group, then register the run's model."""
+    # A missing group is an error of the SDK call (its exact name is not documented).
+    find = find_or_create(
+        "Find Model Package Group",
+        "describeModelPackageGroup",
+        {"ModelPackageGroupName.$": "$.stages.register.group.ModelPackageGroupName"},
+        {"ModelPackageGroupArn.$": "$.ModelPackageGroupArn"},
+        "group",
+        policy,
+        missing="Create Model Package Group",
+        found="Render Register",
     )
     create = Task(
         name="Create Model Package Group",
@@ -256,23 +282,17 @@ def deploy_stage(policy: Policy, nxt: str) -> list[State]:
             next="Check Endpoint",  # often ready at once locally; poll only if not
         )
 
-    find = Task(
-        name="Find Endpoint",
-        resource=sdk("describeEndpoint"),
-        parameters={"EndpointName.$": "$.names.endpoint"},
-        result_selector=status,
-        result_path="$.work.endpoint",
-        # Throttling is retried; "not found" (SageMaker.ValidationException) is not.
-        retry=policy.sagemaker,
-        # seed 004's create-or-update: DescribeEndpoint fails when there is none yet.
-        catch=(
-            Catcher(
-                error_equals=("States.ALL",),
-                result_path="$.work.endpoint_missing",
-                next="Create Endpoint",
-            ),
-        ),
-        next="Update Endpoint",
+    # seed 004's create-or-update: DescribeEndpoint fails when there is none yet. Throttling
+    # is retried; "not found" (SageMaker.ValidationException) is not.
+    find = find_or_create(
+        "Find Endpoint",
+        "describeEndpoint",
+        {"EndpointName.$": "$.names.endpoint"},
+        status,
+        "endpoint",
+        policy,
+        missing="Create Endpoint",
+        found="Update Endpoint",
     )
     check = Task(
         name="Check Endpoint",
