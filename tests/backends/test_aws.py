@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 
-from sagestep.asl.compile import CompileOptions, compile_state_machine
 from sagestep.backends.aws import AwsBackend, AwsSettings
 from sagestep.errors import BackendError
+from sagestep.pipeline.compile import CompileOptions, compile_state_machine
 from tests.motostack import MotoStack
 
 REPO = Path(__file__).resolve().parents[2]

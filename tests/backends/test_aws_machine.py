@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.asl.compile import ORDER, CompileOptions, compile_state_machine
+from sagestep.pipeline.compile import ORDER, CompileOptions, compile_state_machine
 from sagestep.triggers.events import Trigger
 from sagestep.triggers.render import render_run
 from tests.motostack import MotoStack

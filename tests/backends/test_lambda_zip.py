@@ -19,13 +19,17 @@ def test_router_zip_is_small_and_holds_router_and_helper(tmp_path: Path) -> None
     built = build("router", tmp_path)
     assert built.size <= ROUTER_LIMIT
     names = zipfile.ZipFile(built.path).namelist()
-    assert "sagestep/triggers/router.py" in names and "sagestep/triggers/helper.py" in names
+    assert "sagestep/triggers/router.py" in names and "sagestep/pipeline/helper.py" in names
     assert "sagestep/__init__.py" in names and "sagestep/triggers/__init__.py" in names
     # Only sagestep's own modules: the Lambda runtime has boto3, and nothing else may ship.
     assert all(n.startswith("sagestep/") and n.endswith(".py") for n in names)
-    assert not any(
-        n.startswith(("sagestep/spec/", "sagestep/engine/", "sagestep/cli/")) for n in names
-    )
+    assert not any(n.startswith(("sagestep/engine/", "sagestep/cli/")) for n in names)
+    # From the pipeline package only the standard-library helper and what it reads.
+    pipeline = sorted(n for n in names if n.startswith("sagestep/pipeline/"))
+    assert pipeline == [
+        "sagestep/pipeline/__init__.py", "sagestep/pipeline/helper.py",
+        "sagestep/pipeline/stages.py",
+    ]
     assert built.handler == "sagestep.triggers.router.handler"
 
 

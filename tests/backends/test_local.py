@@ -194,7 +194,7 @@ def test_local_runs_poll_endpoints_every_second():
 
 def test_seed000_item_registered_and_started_by_its_own_event(tmp_path):
     """Seed 000's DynamoDB item as it is, started by its routing Lambda's body (via SQS shape)."""
-    fixture = Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "seed000_item.json"
+    fixture = Path(__file__).resolve().parents[1] / "pipeline" / "fixtures" / "seed000_item.json"
     b = LocalBackend(tmp_path / "ws")
     try:
         done = b.register(fixture)

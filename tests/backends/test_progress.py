@@ -84,8 +84,8 @@ def test_find_task_token_only_while_waiting():
 
 
 def test_titles_match_the_generic_state_machine():
-    from sagestep.asl.generic import TITLES
     from sagestep.backends.progress import _TITLES
+    from sagestep.pipeline.generic import TITLES
 
     assert dict(_TITLES) == dict(TITLES)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sagestep.asl.compile import CompileOptions, compile_state_machine
 from sagestep.cli.aws import ci_template
 from sagestep.cli.main import main
 from sagestep.errors import SagestepError
+from sagestep.pipeline.compile import CompileOptions, compile_state_machine
 from tests.motostack import MotoStack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def test_unknown_ci_kind_names_the_choices() -> None:
 def test_export_item_writes_what_the_dynamodb_registry_reads(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sagestep.spec import load_config
+    from sagestep.pipeline.loader import load_config
     from sagestep.stores.registry import DynamoDBConfigRegistry
 
     config = REPO / "examples" / "xgboost-breast-cancer" / "pipeline.yaml"

@@ -36,7 +36,7 @@ def test_validate_error_names_file_line_and_key_path(capsys, tmp_path):
 
 
 def test_compile_prints_the_generic_state_machine(capsys, tmp_path):
-    from sagestep.asl.compile import CompileOptions, compile_json
+    from sagestep.pipeline.compile import CompileOptions, compile_json
 
     code, out, _ = sagestep(capsys, "compile")
     machine = json.loads(out)

@@ -44,7 +44,7 @@ def _render(value: Any, key: str = "") -> Any:
 
 
 def _requests(path: Path) -> list[tuple[str, str, dict[str, Any]]]:
-    from sagestep.spec import load_config
+    from sagestep.pipeline.loader import load_config
 
     item = load_config(path).item
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sagestep.asl.compile import compile_state_machine
+from sagestep.pipeline.compile import compile_state_machine
 from tests.motostack import MotoStack
 
 

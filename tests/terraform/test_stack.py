@@ -17,9 +17,9 @@ from typing import Any
 import boto3
 import pytest
 
-from sagestep.asl.compile import CompileOptions, compile_state_machine
 from sagestep.backends.aws import AwsBackend, AwsSettings
 from sagestep.backends.lambda_zip import build_all
+from sagestep.pipeline.compile import CompileOptions, compile_state_machine
 from sagestep.triggers import eventpattern
 from tests.motostack import MotoStack
 from tests.terraform import tf

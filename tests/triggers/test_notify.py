@@ -185,7 +185,7 @@ def test_other_events_are_ignored_and_bad_config_names_the_fix(
 
 
 def test_stage_names_of_the_compiled_machine_map_to_stages() -> None:
-    from sagestep.asl.compile import compile_state_machine
+    from sagestep.pipeline.compile import compile_state_machine
 
     names = list(compile_state_machine()["States"])
     stages = {notify.stage_of(n) for n in names} - {None}

@@ -111,7 +111,7 @@ class AwsBackend(BackendBase):
 
     def register(self, source: str | Path) -> Registered:
         """Validate a config, upload its code to S3, and put it in the table as a new version."""
-        from sagestep.spec import load_config
+        from sagestep.pipeline.loader import load_config
 
         text = str(source)
         with tempfile.TemporaryDirectory() as tmp:
@@ -196,7 +196,7 @@ class AwsBackend(BackendBase):
         The helper is named by its function name, as `sagestep compile --helper-function`
         does for Terraform, so a deploy after `terraform apply` changes nothing.
         """
-        from sagestep.asl.compile import CompileOptions, compile_state_machine
+        from sagestep.pipeline.compile import CompileOptions, compile_state_machine
 
         helper = self.settings.helper_function
         if helper and helper.startswith("arn:"):

@@ -25,7 +25,7 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 # Zip name -> (handler module, handler attribute, other handler modules in the same zip).
 # The router zip also serves the helper Lambda the compiled state machine calls.
 LAMBDAS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "router": ("sagestep.triggers.router", "handler", ("sagestep.triggers.helper",)),
+    "router": ("sagestep.triggers.router", "handler", ("sagestep.pipeline.helper",)),
     "notify": ("sagestep.triggers.notify", "handler", ()),
 }
 

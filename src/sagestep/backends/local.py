@@ -24,7 +24,7 @@ from sagestep.triggers.router import Router
 
 STATE_MACHINE_NAME = "sagestep-pipeline"
 HELPER_FUNCTION = "sagestep-helper"
-HELPER_HANDLER = "sagestep.triggers.helper:handler"
+HELPER_HANDLER = "sagestep.pipeline.helper:handler"
 LOCAL_ROLE = "arn:aws:iam::123456789012:role/sagestep-local"
 
 
@@ -102,7 +102,7 @@ class LocalBackend(BackendBase):
         if "definition" in self._parts:  # tests: a small machine instead of the generic one
             definition = json.dumps(self._parts["definition"], sort_keys=True)
         else:
-            from sagestep.asl.compile import compile_state_machine
+            from sagestep.pipeline.compile import compile_state_machine
 
             definition = json.dumps(compile_state_machine(), sort_keys=True)
         for machine in self.sfn.list_state_machines().get("stateMachines", []):
@@ -149,7 +149,7 @@ class LocalBackend(BackendBase):
 
     def load(self, source: str | Path) -> Any:
         """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""
-        from sagestep.spec import load_config
+        from sagestep.pipeline.loader import load_config
 
         text = str(source)
         if not text.startswith("s3://"):

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sagestep.backends.base import StageInfo
-from sagestep.stages import STAGES
+from sagestep.pipeline.stages import STAGES
 
 # Words (after lower-casing and dropping separators) that name each stage in a state name.
 _ALIASES = (

@@ -94,7 +94,7 @@ def export_item(
     import time
 
     from sagestep.backends.aws import table_item
-    from sagestep.spec import load_config
+    from sagestep.pipeline.loader import load_config
 
     loaded = load_config(config)
     out.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,7 @@ def init(
 
 def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML or JSON).")) -> None:
     """Check a config; errors name file:line and the key path."""
-    from sagestep.spec import load_config
+    from sagestep.pipeline.loader import load_config
 
     item = load_config(config).item
     running = [s for s, block in item["stages"].items() if block.get("run")]
@@ -70,7 +70,7 @@ def compile_(
     ),
 ) -> None:
     """Print the generic state machine (ASL JSON) that runs every pipeline."""
-    from sagestep.asl.compile import DEFAULT_HELPER, CompileOptions, compile_json
+    from sagestep.pipeline.compile import DEFAULT_HELPER, CompileOptions, compile_json
 
     text = compile_json(CompileOptions(helper_function=helper_function or DEFAULT_HELPER))
     if output:

@@ -19,7 +19,7 @@ Two implementations of one protocol, tested with the same tests:
 
 Lineage: the stored item carries its ``version``; the router copies it to the execution
 input as ``config_version``; a registered model package carries ``sagestep:config-version``
-and ``sagestep:execution`` in its CustomerMetadataProperties (see ``spec.item``).
+and ``sagestep:execution`` in its CustomerMetadataProperties (see ``pipeline.item``).
 
 The module imports only the standard library at the top (the router may read the SQLite
 table through :func:`sqlite_latest` / :func:`sqlite_latest_all`).

@@ -135,7 +135,7 @@ resource "aws_lambda_function" "helper" {
   description                    = "sagestep: gate checks, run-time placeholders, approval requests"
   role                           = aws_iam_role.helper.arn
   runtime                        = var.lambda_runtime
-  handler                        = "sagestep.triggers.helper.handler"
+  handler                        = "sagestep.pipeline.helper.handler"
   filename                       = var.router_zip_path
   source_code_hash               = filebase64sha256(var.router_zip_path)
   timeout                        = 30

@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagestep.errors import SpecError
-from sagestep.spec.document import Loc
-from sagestep.spec.images import image_uri
-from sagestep.spec.item import MODEL_DATA
-from sagestep.spec.problems import Problems
-from sagestep.spec.stages import (
+from sagestep.pipeline.blocks import (
     BatchTransform,
     Channel,
     Container,
@@ -23,6 +19,10 @@ from sagestep.spec.stages import (
     Training,
     Tuning,
 )
+from sagestep.pipeline.document import Loc
+from sagestep.pipeline.images import image_uri
+from sagestep.pipeline.item import MODEL_DATA
+from sagestep.pipeline.problems import Problems
 
 CODE_DIR = "/opt/ml/processing/input/code"
 

@@ -4,7 +4,7 @@
 
 Pure and deterministic: no boto3, no environment, no clock. The same JSON runs on the local
 engine and deploys to AWS unchanged; which stages run, and with what requests, is data in
-the execution input (the rendered config item, see ``sagestep.spec.item``).
+the execution input (the rendered config item, see ``sagestep.pipeline.item``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sagestep.asl.control import (
+from sagestep.asl.rules import Retrier
+from sagestep.asl.states import State, StateMachine
+from sagestep.errors import CompileError
+from sagestep.pipeline.control import (
     approval_stage,
     create_model_stage,
     deploy_stage,
@@ -22,7 +25,7 @@ from sagestep.asl.control import (
     register_stage,
     tuning_stage,
 )
-from sagestep.asl.generic import (
+from sagestep.pipeline.generic import (
     FAILED,
     LAMBDA_ERRORS,
     NOTIFY_SUCCESS,
@@ -33,10 +36,7 @@ from sagestep.asl.generic import (
     failure_path,
     job_stage,
 )
-from sagestep.asl.rules import Retrier
-from sagestep.asl.states import State, StateMachine
-from sagestep.errors import CompileError
-from sagestep.stages import JOB_STAGES, STAGES
+from sagestep.pipeline.stages import JOB_STAGES, STAGES
 
 DEFAULT_HELPER = "sagestep-helper"
 ORDER = STAGES
@@ -47,7 +47,7 @@ class CompileOptions:
     """What may differ between deployments of the generic machine."""
 
     helper_function: str = DEFAULT_HELPER
-    """Name or ARN of the helper Lambda (``sagestep.triggers.helper.handler``)."""
+    """Name or ARN of the helper Lambda (``sagestep.pipeline.helper.handler``)."""
     sagemaker_retries: int = 4
     """Retries of SageMaker API errors (throttling, capacity, internal) per stage."""
     job_failure_retries: int = 0

@@ -16,7 +16,7 @@ import botocore.session
 from botocore.model import OperationModel, Shape
 from botocore.validate import ParamValidator
 
-from sagestep.spec.problems import Problems
+from sagestep.pipeline.problems import Problems
 
 PLACEHOLDER = re.compile(r"^\s*\{\{\s*[A-Za-z_][A-Za-z0-9_.\-]*\s*\}\}\s*$")
 ANY_PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.\-]*\s*\}\}")

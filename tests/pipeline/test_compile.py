@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from sagestep.asl import parse_definition
-from sagestep.asl.compile import CompileOptions, compile_json, compile_state_machine
 from sagestep.errors import CompileError
-from sagestep.spec.item import JOB_STAGES, STAGES
+from sagestep.pipeline.compile import CompileOptions, compile_json, compile_state_machine
+from sagestep.pipeline.item import JOB_STAGES, STAGES
 
 GOLDEN = Path(__file__).parent / "golden" / "generic.json"
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,8 @@ def states() -> dict[str, Any]:
 
 def test_matches_golden_file() -> None:
     # Regenerate after an intended change:
-    #   python -c "from sagestep.asl.compile import compile_json; print(compile_json(), end='')" \
-    #     > tests/asl/golden/generic.json
+    #   python -c "from sagestep.pipeline.compile import compile_json; print(compile_json(), end='')" \
+    #     > tests/pipeline/golden/generic.json
     assert compile_state_machine() == json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert compile_json() == GOLDEN.read_text(encoding="utf-8")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sagestep.spec.botocheck import OPERATIONS, operation
-from sagestep.spec.item import ITEM_VERSION, MODEL_DATA, STAGES
-from sagestep.spec.problems import Problems
+from sagestep.pipeline.botocheck import OPERATIONS, operation
+from sagestep.pipeline.item import ITEM_VERSION, MODEL_DATA, STAGES
+from sagestep.pipeline.problems import Problems
 
 STAGE_KEYS = {"preprocessing": "preprocessing", "training": "training",
               "evaluation": "evaluation", "CreateModel": "create_model",

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sagestep.errors import SpecError
-from sagestep.spec import parse_config
+from sagestep.pipeline.loader import parse_config
 
 KEYS = st.sampled_from([
     "name", "stages", "training", "preprocessing", "gate", "deploy", "run", "inputs", "outputs",

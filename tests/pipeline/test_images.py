@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sagestep.errors import SpecError
-from sagestep.spec.images import framework_of, image_uri
+from sagestep.pipeline.images import framework_of, image_uri
 
 
 def test_published_image_uris() -> None:

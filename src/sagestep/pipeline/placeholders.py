@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sagestep.spec.document import Loc
-from sagestep.spec.problems import Problems
+from sagestep.pipeline.document import Loc
+from sagestep.pipeline.problems import Problems
 from sagestep.triggers.render import KNOWN, is_known
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")

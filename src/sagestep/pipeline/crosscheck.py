@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sagestep.spec.item import MODEL_DATA
-from sagestep.spec.problems import Problems
+from sagestep.pipeline.item import MODEL_DATA
+from sagestep.pipeline.problems import Problems
 
 MODEL_USERS = ("evaluation", "register", "create_model")
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from sagestep.errors import SpecError
-from sagestep.spec import detect, load_config
-from sagestep.spec.botocheck import check_request
-from sagestep.spec.item import MODEL_DATA, STAGES
-from tests.spec.conftest import write
+from sagestep.pipeline.botocheck import check_request
+from sagestep.pipeline.item import MODEL_DATA, STAGES
+from sagestep.pipeline.loader import detect, load_config
+from tests.pipeline.conftest import write
 
 MINIMAL = """\
 name: mini
@@ -56,8 +56,8 @@ def test_full_config_normalises_to_the_item(fixtures: Path) -> None:
 @pytest.mark.parametrize("stage", ["preprocessing", "training", "evaluation", "create_model",
                                    "register", "batch_transform"])
 def test_every_built_request_passes_botocore(fixtures: Path, stage: str) -> None:
-    from sagestep.spec.botocheck import OPERATIONS
-    from sagestep.spec.normalise import NAME_FIELDS
+    from sagestep.pipeline.botocheck import OPERATIONS
+    from sagestep.pipeline.normalise import NAME_FIELDS
 
     request = load_config(fixtures / "diabetes.yaml").item["stages"][stage]["request"]
     omitted = (NAME_FIELDS[stage],) if stage in NAME_FIELDS else ()

@@ -1,7 +1,7 @@
 """The stages of the generic state machine, as ASL records.
 
 Every stage sits behind a Choice on ``$.stages.<stage>.run`` (the execution input is the
-rendered config item, see ``sagestep.spec.item``). Three shapes recur:
+rendered config item, see ``sagestep.pipeline.item``). Three shapes recur:
 
 - **job stages** (``.sync`` SageMaker jobs): a one-branch Parallel is the *attempt*. Its
   ``Parameters`` read ``$$.State.RetryCount``, and its branch asks the helper Lambda to render

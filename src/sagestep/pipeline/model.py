@@ -1,4 +1,4 @@
-"""The sagestep pipeline config: the typed top level (stages are in ``spec.stages``)."""
+"""The sagestep pipeline config: the typed top level (stages are in ``pipeline.blocks``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from sagestep.spec.stages import (
+from sagestep.pipeline.blocks import (
     Approval,
     BatchTransform,
     Block,

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.asl.compile import CompileOptions, compile_json
 from sagestep.backends.integrations import (
     outbox_integrations,
     s3_integrations,
@@ -24,11 +23,12 @@ from sagestep.engine import callbacks
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.engine.lambdas import LambdaRegistry
 from sagestep.engine.service import EngineService
-from sagestep.spec import load_config
+from sagestep.pipeline.compile import CompileOptions, compile_json
+from sagestep.pipeline.loader import load_config
 from sagestep.triggers.render import render_run
 from sagestep.workspace import Workspace
 
-FIXTURES = Path(__file__).parents[1] / "spec" / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures"
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 
 
@@ -145,7 +145,7 @@ class Harness:
         self.ws = Workspace.resolve(tmp_path / "ws")
         self.sm, self.outbox = sm, []  # type: ignore[var-annotated]
         lambdas = LambdaRegistry(self.ws)
-        lambdas.register("sagestep-helper", "sagestep.triggers.helper:handler")
+        lambdas.register("sagestep-helper", "sagestep.pipeline.helper:handler")
         table: dict[str, Any] = {}
         table.update(lambda_integrations(lambdas.invoke))
         table.update(sagemaker_integrations(lambda: sm, poll_seconds=5))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sagestep.spec.model import PipelineConfig
+from sagestep.pipeline.model import PipelineConfig
 
 SCHEMA_FILE = Path(__file__).with_name("pipeline.schema.json")
 SCHEMA_ID = "https://sagestep.dev/schema/pipeline.schema.json"
@@ -28,7 +28,7 @@ def schema_text() -> str:
 
 
 def write_schema(path: Path = SCHEMA_FILE) -> Path:
-    """Write the schema file (``python -m sagestep.spec.schema`` regenerates the copy)."""
+    """Write the schema file (``python -m sagestep.pipeline.schema`` regenerates the copy)."""
     path.write_text(schema_text(), encoding="utf-8")
     return path
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from sagestep.errors import SpecError
-from sagestep.spec import load_config
-from sagestep.spec.item import MODEL_DATA, STAGES
-from tests.spec.conftest import write
+from sagestep.pipeline.item import MODEL_DATA, STAGES
+from sagestep.pipeline.loader import load_config
+from tests.pipeline.conftest import write
 
 
 def test_seed000_item_as_it_is(fixtures: Path) -> None:

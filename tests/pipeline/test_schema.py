@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import json
 
-from sagestep.spec import json_schema
-from sagestep.spec.schema import SCHEMA_FILE, schema_text
+from sagestep.pipeline.schema import SCHEMA_FILE, json_schema, schema_text
 
 
 def test_checked_in_schema_is_current() -> None:
-    # Regenerate with: python -m sagestep.spec.schema
+    # Regenerate with: python -m sagestep.pipeline.schema
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text()
 
 

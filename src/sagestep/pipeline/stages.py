@@ -1,7 +1,7 @@
 """The canonical stage order of every sagestep pipeline (one definition, imported by all).
 
-Standard library only and import-light: the config model (``spec``), the compiler (``asl``)
-and the router Lambda may all read it.
+Standard library only and import-light: the config model, the compiler and the helper
+Lambda (which ships in the router's zip) may all read it.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """The control stages of the generic state machine: tuning's best job, gate, approval,
 register, create model, deploy (create or update) and the success notification.
 
-Job stages and the shared building blocks are in ``asl.generic``; ``asl.compile`` strings
-the stages together.
+Job stages and the shared building blocks are in ``pipeline.generic``; ``pipeline.compile``
+strings the stages together.
 """
 
 from __future__ import annotations
 
 from sagestep.asl.arns import Pattern, integration_arn
-from sagestep.asl.generic import (
+from sagestep.asl.rules import Catcher, ChoiceRule
+from sagestep.asl.states import Choice, Pass, State, Succeed, Task
+from sagestep.pipeline.generic import (
     NOTIFY_SUCCESS,
     SUCCEEDED,
     Policy,
@@ -23,9 +25,7 @@ from sagestep.asl.generic import (
     string_is,
     wait,
 )
-from sagestep.asl.rules import Catcher, ChoiceRule
-from sagestep.asl.states import Choice, Pass, State, Succeed, Task
-from sagestep.stages import JOB_STAGES
+from sagestep.pipeline.stages import JOB_STAGES
 
 
 def tuning_stage(policy: Policy, nxt: str) -> list[State]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sagestep.errors import SpecError
-from sagestep.spec.document import Document, Loc, key_path
+from sagestep.pipeline.document import Document, Loc, key_path
 
 
 @dataclass

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sagestep.spec.item import MODEL_DATA
-from sagestep.triggers.helper import GateError, RenderError, attempt_name, handler
+from sagestep.pipeline.helper import GateError, RenderError, attempt_name, handler
+from sagestep.pipeline.item import MODEL_DATA
 
 
 def state(**over: Any) -> dict[str, Any]:
@@ -119,8 +119,8 @@ def test_approval_acknowledges_and_unknown_action_fails() -> None:
 
 
 def test_lineage_keys_match_the_documented_contract() -> None:
-    from sagestep.spec.item import LINEAGE_KEYS
-    from sagestep.triggers.helper import lineage
+    from sagestep.pipeline.helper import lineage
+    from sagestep.pipeline.item import LINEAGE_KEYS
 
     assert set(lineage(state())) == set(LINEAGE_KEYS.values())
 

@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from sagestep.errors import SpecError
-from sagestep.spec import seed000, seed002
-from sagestep.spec.document import Document, Loc, load_document, parse_document
-from sagestep.spec.model import PipelineConfig
-from sagestep.spec.normalise import check_stages, normalise, notify_block, report_uri
-from sagestep.spec.problems import Problems
-from sagestep.spec.requests import Upload
+from sagestep.pipeline import seed000, seed002
+from sagestep.pipeline.document import Document, Loc, load_document, parse_document
+from sagestep.pipeline.model import PipelineConfig
+from sagestep.pipeline.normalise import check_stages, normalise, notify_block, report_uri
+from sagestep.pipeline.problems import Problems
+from sagestep.pipeline.requests import Upload
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class LoadedConfig:
     source: str
     """"sagestep", "seed000" or "seed002"."""
     item: dict[str, Any]
-    """The normalised item to register (see ``spec.item``)."""
+    """The normalised item to register (see ``pipeline.item``)."""
     config: PipelineConfig | None = None
     uploads: tuple[Upload, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)

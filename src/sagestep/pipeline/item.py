@@ -1,4 +1,4 @@
-"""The stored config item: the plain-JSON contract between spec, router and state machine.
+"""The stored config item: the plain-JSON contract between config model, router and state machine.
 
 ``register`` stores a NORMALISED item. The router (stdlib + boto3, no pydantic) reads it as a
 plain dict, renders one run of it, and starts the ONE generic state machine with it. Every
@@ -96,7 +96,7 @@ threshold, comparison, summary}), scratch values under ``$.work``
 (``work.retries.<stage>`` = {retry, count, wait}), and on failure ``$.failure`` =
 {Stage, Error, Cause, Message}.
 
-The machine calls one helper Lambda (``sagestep.triggers.helper.handler``, default name
+The machine calls one helper Lambda (``sagestep.pipeline.helper.handler``, default name
 "sagestep-helper") with actions ``render`` (request of a stage for one attempt),
 ``gate``, ``retry`` and ``approval`` (waitForTaskToken).
 
@@ -108,16 +108,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from sagestep.stages import JOB_STAGES as _JOB_STAGES
-from sagestep.stages import STAGES as _STAGES
+from sagestep.pipeline.stages import JOB_STAGES as _JOB_STAGES
+from sagestep.pipeline.stages import STAGES as _STAGES
 
 ITEM_VERSION: Final = 1
 
 STAGES = _STAGES
-"""The canonical stage order; every item has all of them (``sagestep.stages``)."""
+"""The canonical stage order; every item has all of them (``sagestep.pipeline.stages``)."""
 
 JOB_STAGES = _JOB_STAGES
-"""SageMaker job stages -> (names key, request name field, .sync API) (``sagestep.stages``)."""
+"""SageMaker job stages -> (names key, request name field, .sync API) (``sagestep.pipeline.stages``)."""
 
 COMPARISONS: Final[dict[str, str]] = {
     "less_than": "<",

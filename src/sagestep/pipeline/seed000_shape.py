@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from sagestep.spec.document import Loc
-from sagestep.spec.problems import Problems
+from sagestep.pipeline.document import Loc
+from sagestep.pipeline.problems import Problems
 
 TYPES = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
 

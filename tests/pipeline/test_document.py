@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sagestep.errors import SpecError
-from sagestep.spec.document import key_path, parse_document
+from sagestep.pipeline.document import key_path, parse_document
 
 TEXT = """\
 name: demo

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sagestep.spec.botocheck import check_request
+from sagestep.pipeline.botocheck import check_request
 
 BASE = {
     "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},

@@ -15,7 +15,7 @@ function needs no permissions and runs the same in-process locally):
 - ``approval``: the callback task of a manual approval; it only acknowledges (the token is
   in the execution history where ``sagestep approve``/``reject`` find it).
 
-Standard library only (plus sagestep.stages): this module ships in the router Lambda's zip.
+Standard library only (plus sagestep.pipeline.stages): this module ships in the router Lambda's zip.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sagestep.stages import JOB_STAGES
+from sagestep.pipeline.stages import JOB_STAGES
 
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
 JOB_LIMIT = 63

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sagestep.spec.item import ITEM_VERSION, MODEL_DATA, STAGES
-from sagestep.spec.problems import Problems
-from sagestep.spec.seed000_shape import TYPES, check, untype
+from sagestep.pipeline.item import ITEM_VERSION, MODEL_DATA, STAGES
+from sagestep.pipeline.problems import Problems
+from sagestep.pipeline.seed000_shape import TYPES, check, untype
 
 FLAGS = {"training_job": "training", "tuning_job": "tuning", "create_model": "create_model",
          "transform_job": "batch_transform", "postprocessing_job": "postprocessing"}

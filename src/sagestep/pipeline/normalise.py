@@ -1,18 +1,18 @@
-"""A typed PipelineConfig -> the stored plain-JSON item (see ``spec.item``)."""
+"""A typed PipelineConfig -> the stored plain-JSON item (see ``pipeline.item``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sagestep.spec import requests as build
-from sagestep.spec.botocheck import validate_stage
-from sagestep.spec.document import Document, Loc
-from sagestep.spec.item import ITEM_VERSION, JOB_STAGES, STAGES
-from sagestep.spec.model import PipelineConfig, Schedule
-from sagestep.spec.placeholders import Resolver
-from sagestep.spec.problems import Problems
-from sagestep.spec.stages import Evaluation, Notify, Processing
+from sagestep.pipeline import requests as build
+from sagestep.pipeline.blocks import Evaluation, Notify, Processing
+from sagestep.pipeline.botocheck import validate_stage
+from sagestep.pipeline.document import Document, Loc
+from sagestep.pipeline.item import ITEM_VERSION, JOB_STAGES, STAGES
+from sagestep.pipeline.model import PipelineConfig, Schedule
+from sagestep.pipeline.placeholders import Resolver
+from sagestep.pipeline.problems import Problems
 
 SYMBOLS = {"<": "less_than", "<=": "less_than_or_equal", ">": "greater_than",
            ">=": "greater_than_or_equal", "max": "less_than_or_equal",
@@ -256,7 +256,7 @@ def report_uri(evaluation: dict[str, Any], problems: Problems | None = None) -> 
 
 def check_stages(stages: dict[str, dict[str, Any]], problems: Problems) -> None:
     """Cross-stage rules and botocore validation of every request (all item sources)."""
-    from sagestep.spec.crosscheck import cross_check
+    from sagestep.pipeline.crosscheck import cross_check
 
     cross_check(stages, problems)
     for stage, body in stages.items():
