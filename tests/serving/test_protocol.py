@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sagestep.sagemaker.builtins import BUILTINS
+from sagestep.algorithms import BUILTINS
 from sagestep.sagemaker.process import alive
 from sagestep.serving import fleet
 from sagestep.serving.handler import ServingSpec

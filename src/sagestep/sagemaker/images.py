@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
 
+from sagestep.algorithms import BUILTINS
 from sagestep.errors import client_error
 
 _ECR = re.compile(
@@ -27,12 +27,12 @@ class ImageEntry:
 
     repository: str
     framework: str | None  # "sklearn" | "xgboost": runs user scripts the toolkit way (script mode)
-    builtin: str | None  # key of the built-in algorithm (builtins.BUILTINS) run in algorithm mode
+    builtin: str | None  # key of the built-in algorithm (algorithms.BUILTINS) run in algorithm mode
     description: str
 
     @property
     def builtin_module(self) -> str | None:
-        return None if self.builtin is None else _builtins()[self.builtin].module
+        return None if self.builtin is None else BUILTINS[self.builtin].module
 
 
 IMAGES: tuple[ImageEntry, ...] = (
@@ -68,13 +68,7 @@ class ResolvedImage:
         """The metric definitions the built-in publishes without the user declaring them."""
         if self.entry.builtin is None:
             return []
-        return [dict(d) for d in _builtins()[self.entry.builtin].metric_definitions]
-
-
-def _builtins() -> Any:
-    from sagestep.sagemaker.builtins import BUILTINS
-
-    return BUILTINS
+        return [dict(d) for d in BUILTINS[self.entry.builtin].metric_definitions]
 
 
 def supported() -> str:

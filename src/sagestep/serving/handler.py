@@ -13,26 +13,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
-from sagestep.errors import ServiceError
+from sagestep.algorithms.reply import InvocationError, Reply
 
-
-class Reply(NamedTuple):
-    """One /invocations answer (a NamedTuple: one is built per request)."""
-
-    body: bytes
-    content_type: str
-    status: int = 200
-
-
-class InvocationError(ServiceError):
-    """A request the model server answers with a non-200 status (415, 406, 400, 500)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+__all__ = [
+    "Handler", "InvocationError", "Reply", "ServingSpec", "import_string", "load_handler"]
 
 
 class Handler(Protocol):

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sagestep import algorithms
 from sagestep.errors import ServiceError, StoreError
-from sagestep.sagemaker import builtins
 from sagestep.serving.handler import ServingSpec
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
             shutil.copytree(submit, code_dir)
     except StoreError as exc:
         raise ServiceError(f"could not fetch the model artefacts: {exc}") from exc
-    algorithm = builtins.lookup(image)
+    algorithm = algorithms.lookup(image)
     program = env.get("SAGEMAKER_PROGRAM", "")
     env.update({"SM_MODEL_DIR": visible(model_dir), "SAGEMAKER_BASE_DIR": visible(dest)})
     return ServingSpec(

@@ -22,6 +22,7 @@ import socket
 import sys
 from pathlib import Path
 
+from sagestep.algorithms import BUILTINS
 from sagestep.serving.handler import Handler, InvocationError, ServingSpec, load_handler
 from sagestep.serving.logship import LogShipper
 from sagestep.serving.protocol import HttpProtocol, Request, Response
@@ -117,8 +118,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def _spec(args: argparse.Namespace) -> ServingSpec:
     if args.spec is not None:
         return ServingSpec.from_json(args.spec.read_text())
-    from sagestep.sagemaker.builtins import BUILTINS
-
     algorithm = BUILTINS[args.handler]
     base = Path(os.environ.get("SAGEMAKER_BASE_DIR") or "/opt/ml")
     model_dir = os.environ.get("SM_MODEL_DIR") or str(base / "model")

@@ -154,7 +154,7 @@ class ModuleHandler:
 
 def _default_model_fn(framework: str, program: str) -> Callable[[str], Any]:
     if framework == "xgboost":
-        from sagestep.sagemaker.builtins.xgboost.serve import load_boosters
+        from sagestep.algorithms.xgboost.serve import load_boosters
 
         return lambda model_dir: load_boosters(Path(model_dir))[0]
     where = f" in {program}" if program else " (no inference program found)"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagestep.sagemaker.builtins.failure import UserError
+from sagestep.algorithms.failure import UserError
 
 OBJECTIVES = (
     "binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson", "multi:softmax",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from sagestep.sagemaker.builtins.failure import UserError
+from sagestep.algorithms.failure import UserError
 
 CSV_TYPES = ("csv", "text/csv")
 LIBSVM_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sagestep.sagemaker.builtins.xgboost.metrics import metric_definitions as xgboost_metrics
+from sagestep.algorithms.xgboost.metrics import metric_definitions as xgboost_metrics
 
 # <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:<tag>|@<digest>]
 _ECR_IMAGE = re.compile(
@@ -48,10 +48,10 @@ BUILTINS: dict[str, BuiltinAlgorithm] = {
         name="xgboost",
         # sagemaker-xgboost (framework image, algorithm mode) and the legacy xgboost:1 image.
         repositories=("sagemaker-xgboost", "xgboost"),
-        module="sagestep.sagemaker.builtins.xgboost",
+        module="sagestep.algorithms.xgboost",
         channels=("train", "validation", "code"),
         metric_definitions=xgboost_metrics(),
-        serving_handler="sagestep.sagemaker.builtins.xgboost.serve:load_handler",
+        serving_handler="sagestep.algorithms.xgboost.serve:load_handler",
     ),
 }
 

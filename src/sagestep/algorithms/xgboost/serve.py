@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from sagestep.serving.handler import InvocationError, Reply
-from sagestep.serving.tabular import parse_csv, parse_libsvm
+from sagestep.algorithms.reply import InvocationError, Reply
+from sagestep.algorithms.tabular import parse_csv, parse_libsvm
 
 CSV_TYPES = ("text/csv",)
 LIBSVM_TYPES = ("text/libsvm", "text/x-libsvm")
@@ -146,7 +146,7 @@ class XGBoostHandler:
     def encode(self, preds: np.ndarray, wanted: str) -> Reply:
         """The response body for ``preds`` in the (checked) Accept type ``wanted``."""
         if self.selected is not None:
-            from sagestep.sagemaker.builtins.xgboost.selectable import encode_selected
+            from sagestep.algorithms.xgboost.selectable import encode_selected
 
             body = encode_selected(preds, self.selected, self.objective, self.num_class, wanted)
             return Reply(body, wanted)

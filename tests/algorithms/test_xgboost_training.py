@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from sagestep.sagemaker.builtins import BUILTINS, lookup
-from sagestep.sagemaker.builtins.failure import UserError
-from sagestep.sagemaker.builtins.xgboost import data, hyperparameters
-from sagestep.sagemaker.builtins.xgboost.metrics import metric_definitions, objective_direction
+from sagestep.algorithms import BUILTINS, lookup
+from sagestep.algorithms.failure import UserError
+from sagestep.algorithms.xgboost import data, hyperparameters
+from sagestep.algorithms.xgboost.metrics import metric_definitions, objective_direction
 from tests.serving.helpers import ROLE, XGB_IMAGE, breast_cancer, csv_rows
 
 # The regex the brief and the AWS console use for built-in XGBoost metrics.
@@ -62,7 +62,7 @@ def test_catalogue_maps_xgboost_images_of_any_region_and_tag() -> None:
     assert lookup("811284229777.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1") is BUILTINS["xgboost"]
     assert lookup("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1") \
         is None
-    assert BUILTINS["xgboost"].training_argv[-2:] == ("sagestep.sagemaker.builtins.xgboost",
+    assert BUILTINS["xgboost"].training_argv[-2:] == ("sagestep.algorithms.xgboost",
                                                       "train")
 
 
@@ -143,7 +143,7 @@ def _container(tmp_path: Path, hps: dict[str, str], channels: dict[str, str]) ->
 
 def _train(base: Path) -> subprocess.CompletedProcess[str]:
     env = {"SAGEMAKER_BASE_DIR": str(base), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "sagestep.sagemaker.builtins.xgboost", "train"],
+    return subprocess.run([sys.executable, "-m", "sagestep.algorithms.xgboost", "train"],
                           env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -175,7 +175,7 @@ def test_training_program_failures_write_the_failure_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hps: dict[str, str],
     channels: dict[str, str], reason: str
 ) -> None:
-    from sagestep.sagemaker.builtins.xgboost.train import main
+    from sagestep.algorithms.xgboost.train import main
 
     base = _container(tmp_path, hps, channels)
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(base))

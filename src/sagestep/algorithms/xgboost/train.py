@@ -14,9 +14,9 @@ from typing import Any
 
 import xgboost as xgb
 
-from sagestep.sagemaker.builtins.failure import UserError, write_failure
-from sagestep.sagemaker.builtins.paths import ContainerPaths
-from sagestep.sagemaker.builtins.xgboost import data, hyperparameters, metrics
+from sagestep.algorithms.failure import UserError, write_failure
+from sagestep.algorithms.paths import ContainerPaths
+from sagestep.algorithms.xgboost import data, hyperparameters, metrics
 
 MODEL_FILE = "xgboost-model"
 ALLOWED_CHANNELS = ("train", "validation", "code")

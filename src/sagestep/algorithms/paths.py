@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagestep.sagemaker.builtins.failure import UserError
+from sagestep.algorithms.failure import UserError
 
 DEFAULT_BASE = "/opt/ml"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from sagestep.sagemaker.builtins.xgboost.serve import load_handler
+from sagestep.algorithms.xgboost.serve import load_handler
 from sagestep.serving.handler import InvocationError
 from tests.serving.helpers import breast_cancer, xgboost_model_bytes
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sagestep.sagemaker.builtins.xgboost.hyperparameters import CUSTOM_METRICS, EVAL_METRICS
+from sagestep.algorithms.xgboost.hyperparameters import CUSTOM_METRICS, EVAL_METRICS
 
 if TYPE_CHECKING:
     import numpy as np
