@@ -39,9 +39,7 @@ class LocalRuntime:
 
     @cached_property
     def sagemaker(self) -> Any:
-        from sagestep.sagemaker.service import SageMakerService
-
-        return SageMakerService(self.workspace, self.object_store, self.clock)
+        return sagemaker_service(self.workspace, self.object_store, self.clock)
 
     @cached_property
     def lambdas(self) -> Any:
@@ -51,8 +49,8 @@ class LocalRuntime:
 
     @cached_property
     def engine(self) -> Any:
-        from sagestep.backends.integrations import local_integrations
         from sagestep.engine.service import EngineService
+        from sagestep.integrations.services import local_integrations
 
         return EngineService(self.workspace, local_integrations(self), self.clock)
 
@@ -77,6 +75,19 @@ class LocalRuntime:
         raise ValueError(
             f"no local client for service {service!r}; supported: {', '.join(SERVICES)}"
         )
+
+
+def sagemaker_service(workspace: Workspace, object_store: Any, clock: Clock,
+                      **options: Any) -> Any:
+    """The local SageMaker (control plane) with its data plane plugged in: the endpoint
+    servers and batch transform of ``sagestep.serving``, which the API must not import."""
+    from sagestep.sagemaker.dataplane import DataPlane
+    from sagestep.sagemaker.service import SageMakerService
+    from sagestep.serving.endpoints import EndpointManager
+    from sagestep.serving.transform_job import TransformJobs
+
+    return SageMakerService(workspace, object_store, clock,
+                            data_plane=DataPlane(EndpointManager, TransformJobs), **options)
 
 
 _runtimes: dict[str, LocalRuntime] = {}
@@ -108,3 +119,12 @@ def register_lambda(
     processes resolve it too).
     """
     runtime(home).lambdas.register(name, handler)
+
+
+def run_worker(home: str | os.PathLike[str] | None = None,
+               stop: threading.Event | None = None) -> None:
+    """Advance the executions of the workspace at ``home`` until ``stop`` is set (blocking).
+
+    Safe alongside other workers on the same workspace.
+    """
+    runtime(home).engine.serve(stop)

@@ -14,11 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagestep.backends.integrations import sagemaker_integrations
 from sagestep.clock import SystemClock
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.engine.lambdas import LambdaError
 from sagestep.engine.service import EngineService
+from sagestep.integrations.services import sagemaker_integrations
 from sagestep.workspace import Workspace
 
 JOB_SECONDS = 0.6

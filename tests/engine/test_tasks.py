@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.backends.integrations import sagemaker_integrations
 from sagestep.engine.client import LocalStepFunctionsClient
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.engine.lambdas import LambdaError
 from sagestep.engine.service import EngineService
 from sagestep.engine.timers import WarpClock
+from sagestep.integrations.services import sagemaker_integrations
 from sagestep.workspace import Workspace
 from tests.engine.helpers import ROLE
 

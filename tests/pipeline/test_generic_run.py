@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.backends.integrations import (
-    outbox_integrations,
-    s3_integrations,
-    sagemaker_integrations,
-)
 from sagestep.clock import FakeClock
 from sagestep.engine import callbacks
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.engine.lambdas import LambdaRegistry
 from sagestep.engine.service import EngineService
+from sagestep.integrations.services import (
+    outbox_integrations,
+    s3_integrations,
+    sagemaker_integrations,
+)
 from sagestep.pipeline.compile import CompileOptions, compile_json
 from sagestep.pipeline.loader import load_config
 from sagestep.triggers.render import render_run

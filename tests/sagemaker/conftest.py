@@ -46,9 +46,10 @@ class Env:
 def make_env(home: Path, **service_kwargs: Any) -> Env:
     rt = LocalRuntime(Workspace.resolve(home))
     if service_kwargs:
-        from sagestep.sagemaker.service import SageMakerService
+        from sagestep.local import sagemaker_service
 
-        rt.__dict__["sagemaker"] = SageMakerService(rt.workspace, rt.object_store, rt.clock, **service_kwargs)
+        rt.__dict__["sagemaker"] = sagemaker_service(rt.workspace, rt.object_store, rt.clock,
+                                                     **service_kwargs)
     return Env(rt, rt.client("s3"), rt.client("sagemaker"))
 
 

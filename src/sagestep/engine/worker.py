@@ -155,10 +155,3 @@ def _alive(pid: int) -> bool:
         return True
     return True
 
-
-def run_worker(home: str | None = None, stop: threading.Event | None = None) -> None:
-    """Advance the executions of the workspace at ``home`` until ``stop`` is set (blocking);
-    what ``sagestep server`` runs. Safe alongside other workers on the same workspace."""
-    from sagestep.local import runtime
-
-    runtime(home).engine.serve(stop)

@@ -1,32 +1,23 @@
 """boto3 ``sagemaker`` methods for endpoints: create/describe/list/delete/update_endpoint.
 
 The record follows AWS's statuses (Creating -> InService | Failed; Updating -> InService;
-Deleting); the model server processes are run by :class:`sagestep.serving.endpoints.
-EndpointManager`. ``wait_for_endpoint`` is a sagestep extra for the CLI and tests.
+Deleting); the model server processes are run by the service's data plane
+(``svc.endpoints``, :class:`sagestep.serving.endpoints.EndpointManager` handed in by
+``sagestep.local``). ``wait_for_endpoint`` is a sagestep extra for the CLI and tests.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sagestep.sagemaker.api import ApiBase
 from sagestep.sagemaker.listing import filter_sort_page, with_token
 from sagestep.sagemaker.records import response
 
-if TYPE_CHECKING:
-    from sagestep.serving.endpoints import EndpointManager
-
 ENDPOINT, CONFIG = "endpoint", "endpoint-config"
 STATUS = "EndpointStatus"
 _SETTLED = ("InService", "Failed", "OutOfService")
-
-
-def endpoint_manager(svc: Any) -> EndpointManager:
-    """The service's endpoint manager (built on first use)."""
-    from sagestep.serving.endpoints import EndpointManager
-
-    return svc.extension("endpoints", EndpointManager)  # type: ignore[no-any-return]
 
 
 class EndpointsApi(ApiBase):
@@ -47,13 +38,13 @@ class EndpointsApi(ApiBase):
         if req.get("DeploymentConfig"):
             doc["LastDeploymentConfig"] = req["DeploymentConfig"]
         self._svc.records.insert(ENDPOINT, name, doc, op)
-        endpoint_manager(self._svc).create(name, config)
+        self._svc.endpoints.create(name, config)
         return response({"EndpointArn": arn})
 
     def describe_endpoint(self, **params: Any) -> dict[str, Any]:
         req = self._request("DescribeEndpoint", params)
         doc = self._endpoint(req["EndpointName"], "DescribeEndpoint")
-        endpoint_manager(self._svc).reconcile(req["EndpointName"], doc)
+        self._svc.endpoints.reconcile(req["EndpointName"], doc)
         return response(doc)
 
     def update_endpoint(self, **params: Any) -> dict[str, Any]:
@@ -73,7 +64,7 @@ class EndpointsApi(ApiBase):
                 d["LastDeploymentConfig"] = req["DeploymentConfig"]
 
         self._svc.records.update(ENDPOINT, name, mark)
-        endpoint_manager(self._svc).update(name, config)
+        self._svc.endpoints.update(name, config)
         return response({"EndpointArn": doc["EndpointArn"]})
 
     def delete_endpoint(self, **params: Any) -> dict[str, Any]:
@@ -82,7 +73,7 @@ class EndpointsApi(ApiBase):
         name = req["EndpointName"]
         self._endpoint(name, op)
         self._svc.records.update(ENDPOINT, name, lambda d: d.update({STATUS: "Deleting"}))
-        endpoint_manager(self._svc).delete(name)
+        self._svc.endpoints.delete(name)
         self._svc.records.delete(ENDPOINT, name)
         return response({})
 
@@ -98,7 +89,7 @@ class EndpointsApi(ApiBase):
     def wait_for_endpoint(self, EndpointName: str, Timeout: float = 600.0) -> dict[str, Any]:  # noqa: N803
         """sagestep extra: block until the endpoint is InService/Failed; its Describe response."""
         deadline = time.monotonic() + Timeout
-        manager = endpoint_manager(self._svc)
+        manager = self._svc.endpoints
         while True:
             manager.wait(EndpointName, 0.2)
             described = self.describe_endpoint(EndpointName=EndpointName)
@@ -127,4 +118,5 @@ class EndpointsApi(ApiBase):
 
 def restore_endpoints(runtime: Any) -> list[str]:
     """For ``sagestep server`` start-up: bring every endpoint of the workspace back; redeployed names."""
-    return endpoint_manager(runtime.sagemaker).restore()
+    redeployed: list[str] = runtime.sagemaker.endpoints.restore()
+    return redeployed

@@ -33,9 +33,7 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
 
         return ProcessingJob(svc, name)
     if kind == "transform-job":
-        from sagestep.serving.transform_job import TransformJob
-
-        return TransformJob(svc, name)
+        return svc.transform.job(name)
     return None
 
 

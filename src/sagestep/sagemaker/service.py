@@ -1,20 +1,21 @@
 """The local SageMaker service of one workspace: stores, validator, job runner, components.
 
-``SageMakerService(workspace, object_store, clock)`` is built once per workspace by
-``sagestep.local.LocalRuntime``. The boto3-shaped :class:`~sagestep.sagemaker.client.
-LocalSageMakerClient` is a thin layer of API mixins over it. Components of other owners
-(models, endpoints, transform) keep their state in :meth:`SageMakerService.extension`.
+``SageMakerService(workspace, object_store, clock, data_plane=...)`` is built once per
+workspace by ``sagestep.local.LocalRuntime``. The boto3-shaped :class:`~sagestep.sagemaker.
+client.LocalSageMakerClient` is a thin layer of API mixins over it. The endpoint servers and
+batch transform (``sagestep.serving``) are handed in as a :class:`~sagestep.sagemaker.
+dataplane.DataPlane`: this package does not import serving.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sagestep.clock import Clock
+from sagestep.errors import ServiceError
 from sagestep.sagemaker.arns import Arns
+from sagestep.sagemaker.dataplane import DataPlane, EndpointFleet, TransformRunner
 from sagestep.sagemaker.events import EventLog
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.records import RecordStore
@@ -24,10 +25,11 @@ from sagestep.sagemaker.validation import RequestValidator
 from sagestep.stores.objectstore import LocalObjectStore
 from sagestep.workspace import Workspace
 
-T = TypeVar("T")
-
 SANDBOX_ENV = "SAGESTEP_SANDBOX"
 MAX_JOBS_ENV = "SAGESTEP_MAX_RUNNING_JOBS"
+_NO_DATA_PLANE = ("this local SageMaker service was built without a data plane, so it runs no "
+                  "{what}; build it with sagestep.local.sagemaker_service(...) (or use "
+                  "sagestep.local.client)")
 
 
 class SageMakerService:
@@ -37,6 +39,7 @@ class SageMakerService:
         self, workspace: Workspace, object_store: LocalObjectStore, clock: Clock, *,
         sandbox: str | None = None, stop_grace_s: float = 120.0, arns: Arns | None = None,
         recover: bool = True, max_running_jobs: int | None = None,
+        data_plane: DataPlane | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_store = object_store
@@ -52,13 +55,11 @@ class SageMakerService:
         env_cap = os.environ.get(MAX_JOBS_ENV)
         self.max_running_jobs = max_running_jobs if max_running_jobs is not None else (
             int(env_cap) if env_cap and env_cap.isdigit() else None)
-        self._extensions: dict[str, Any] = {}
-        self._ext_lock = threading.Lock()
-        self._build_components()
+        self._build_components(data_plane)
         if recover:
             self.recover()
 
-    def _build_components(self) -> None:
+    def _build_components(self, data_plane: DataPlane | None) -> None:
         from sagestep.sagemaker.processing import ProcessingJobs
         from sagestep.sagemaker.registry import ModelRegistry
         from sagestep.sagemaker.training import TrainingJobs
@@ -68,18 +69,27 @@ class SageMakerService:
         self.processing = ProcessingJobs(self)
         self.tuning = TuningJobs(self)
         self.registry = ModelRegistry(self)
+        self._endpoints = data_plane.endpoints(self) if data_plane else None
+        self._transform = data_plane.transform(self) if data_plane else None
+
+    @property
+    def endpoints(self) -> EndpointFleet:
+        """The endpoint servers (data plane); ServiceError when built without one."""
+        if self._endpoints is None:
+            raise ServiceError(_NO_DATA_PLANE.format(what="endpoints"))
+        return self._endpoints
+
+    @property
+    def transform(self) -> TransformRunner:
+        """Batch transform (data plane); ServiceError when built without one."""
+        if self._transform is None:
+            raise ServiceError(_NO_DATA_PLANE.format(what="batch transform"))
+        return self._transform
 
     @property
     def sandbox_mode(self) -> str:
         """"bwrap" (job dir mounted at /opt/ml) or "none" (paths mapped)."""
         return self.runner.sandbox_mode
-
-    def extension(self, key: str, factory: Callable[[SageMakerService], T]) -> T:
-        """The component ``key`` of this service, built once by ``factory(self)``."""
-        with self._ext_lock:
-            if key not in self._extensions:
-                self._extensions[key] = factory(self)
-            return self._extensions[key]  # type: ignore[no-any-return]
 
     def recover(self) -> None:
         """Re-attach to or fail the jobs an earlier worker left running (see recovery.py)."""

@@ -1,24 +1,18 @@
-"""boto3 ``sagemaker`` methods for batch transform jobs: create/describe/list/stop_transform_job."""
+"""boto3 ``sagemaker`` methods for batch transform jobs: create/describe/list/stop_transform_job.
+
+The jobs run in the service's data plane (``svc.transform``: :class:`sagestep.serving.
+transform_job.TransformJobs`, handed in by ``sagestep.local``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sagestep.sagemaker.api import ApiBase
 from sagestep.sagemaker.listing import filter_sort_page, with_token
 from sagestep.sagemaker.records import response
 
-if TYPE_CHECKING:
-    from sagestep.serving.transform_job import TransformJobs
-
 KIND, STATUS = "transform-job", "TransformJobStatus"
-
-
-def transform_jobs(svc: Any) -> TransformJobs:
-    """The service's transform-job component (built on first use)."""
-    from sagestep.serving.transform_job import TransformJobs
-
-    return svc.extension("transform", TransformJobs)  # type: ignore[no-any-return]
 
 
 class TransformApi(ApiBase):
@@ -26,15 +20,15 @@ class TransformApi(ApiBase):
 
     def create_transform_job(self, **params: Any) -> dict[str, Any]:
         req = self._request("CreateTransformJob", params)
-        return response(transform_jobs(self._svc).create(req))
+        return response(self._svc.transform.create(req))
 
     def describe_transform_job(self, **params: Any) -> dict[str, Any]:
         req = self._request("DescribeTransformJob", params)
-        return response(transform_jobs(self._svc).describe(req["TransformJobName"]))
+        return response(self._svc.transform.describe(req["TransformJobName"]))
 
     def stop_transform_job(self, **params: Any) -> dict[str, Any]:
         req = self._request("StopTransformJob", params)
-        transform_jobs(self._svc).stop(req["TransformJobName"])
+        self._svc.transform.stop(req["TransformJobName"])
         return response({})
 
     def list_transform_jobs(self, **params: Any) -> dict[str, Any]:

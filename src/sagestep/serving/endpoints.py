@@ -36,7 +36,7 @@ SWITCH_GRACE_SECONDS = 0.2
 
 
 class EndpointManager:
-    """Endpoint lifecycles of one service (``svc.extension("endpoints", EndpointManager)``)."""
+    """Endpoint lifecycles of one service (its ``endpoints``, see sagemaker.dataplane)."""
 
     def __init__(self, svc: SageMakerService) -> None:
         self._svc = svc

@@ -31,7 +31,7 @@ OUTPUT_DIR = "/opt/ml/output/transform"
 
 
 class TransformJobs:
-    """Create/describe/stop of transform jobs (``svc.extension("transform", TransformJobs)``)."""
+    """Create/describe/stop of transform jobs (the service's ``transform``, see sagemaker.dataplane)."""
 
     def __init__(self, svc: SageMakerService) -> None:
         self._svc = svc
@@ -80,6 +80,10 @@ class TransformJobs:
             ctype = (tin.get("ContentType") or "").split(";")[0]
             if ctype == "text/csv" and (tout.get("Accept") or "text/csv") != "text/csv":
                 raise bad("For CSV, DataProcessing requires ContentType and Accept text/csv.")
+
+    def job(self, name: str) -> TransformJob:
+        """The job definition of ``name`` (recovery re-attaches to it after a restart)."""
+        return TransformJob(self._svc, name)
 
     def describe(self, name: str) -> dict[str, Any]:
         doc = self._svc.records.get(KIND, name)

@@ -19,10 +19,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagestep.backends.nested import nested_integrations
 from sagestep.engine.failure import TaskError
 from sagestep.engine.integration import Call, Callback, CallContext, Integration, Job
 from sagestep.engine.lambda_tasks import lambda_integrations
+from sagestep.integrations.nested import nested_integrations
 
 SM = "arn:aws:states:::sagemaker:"
 SDK = "arn:aws:states:::aws-sdk:"

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.backends.integrations import (
+from sagestep.engine.failure import TaskError
+from sagestep.engine.integration import Call, Callback, CallContext, Job, lookup
+from sagestep.engine.timers import WarpClock
+from sagestep.integrations.services import (
     jsonable,
     local_integrations,
     sagemaker_integrations,
     service_error,
     snake,
 )
-from sagestep.engine.failure import TaskError
-from sagestep.engine.integration import Call, Callback, CallContext, Job, lookup
-from sagestep.engine.timers import WarpClock
 from sagestep.local import LocalRuntime
 from sagestep.workspace import Workspace
 

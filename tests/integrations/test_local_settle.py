@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.backends.integrations import (
+from sagestep.engine.failure import TaskError
+from sagestep.engine.integration import Call, CallContext, Job
+from sagestep.integrations.services import (
     LOCAL_JOB_POLL_SECONDS,
     SM,
     local_integrations,
     settling_endpoint,
 )
-from sagestep.engine.failure import TaskError
-from sagestep.engine.integration import Call, CallContext, Job
 from sagestep.local import LocalRuntime
 from sagestep.workspace import Workspace
 
