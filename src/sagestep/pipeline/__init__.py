@@ -7,7 +7,7 @@
 - ``pipeline.item``: the stored item / execution input contract shared with router and ASL.
 - ``pipeline.stages``: the canonical stage order (standard library only).
 - ``pipeline.compile``: the generic state machine (stage builders in ``pipeline.generic`` and
-  ``pipeline.control``) as ASL.
+  ``pipeline.decisions``, ``pipeline.control``) as ASL.
 - ``pipeline.helper``: the helper Lambda the compiled machine calls (render, gate, retry,
   approval); standard library only.
 

@@ -17,14 +17,12 @@ from sagestep.asl.rules import Retrier
 from sagestep.asl.states import State, StateMachine
 from sagestep.errors import CompileError
 from sagestep.pipeline.control import (
-    approval_stage,
     create_model_stage,
     deploy_stage,
-    gate_stage,
     notify_stage,
     register_stage,
-    tuning_stage,
 )
+from sagestep.pipeline.decisions import approval_stage, gate_stage, tuning_stage
 from sagestep.pipeline.generic import (
     FAILED,
     LAMBDA_ERRORS,
