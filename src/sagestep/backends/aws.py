@@ -93,7 +93,7 @@ class AwsBackend(BackendBase):
 
     @cached_property
     def router(self) -> Any:
-        from sagestep.backends.local import RegistrySource
+        from sagestep.backends.common import RegistrySource
         from sagestep.triggers.router import Router
 
         sfn = self.client("stepfunctions")

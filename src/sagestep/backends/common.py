@@ -136,3 +136,17 @@ class BackendBase:
         payload = response["Body"]
         data = payload.read() if hasattr(payload, "read") else payload
         return bytes(data)
+
+
+class RegistrySource:
+    """The router's ConfigSource view of a config registry."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    def get(self, name: str) -> Mapping[str, Any] | None:
+        found: Mapping[str, Any] | None = self.registry.get(name)
+        return found
+
+    def items(self) -> list[Mapping[str, Any]]:
+        return list(self.registry.list())

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sagestep.backends.base import Registered, RunRef
-from sagestep.backends.common import BackendBase
+from sagestep.backends.common import BackendBase, RegistrySource
 from sagestep.backends.runs import Runs
 from sagestep.errors import BackendError
 from sagestep.triggers.router import Router
@@ -38,20 +38,6 @@ def local_adjustments(payload: dict[str, Any]) -> None:
     deploy = (payload.get("stages") or {}).get("deploy")
     if isinstance(deploy, dict) and deploy.get("run") and "wait_seconds" in deploy:
         deploy["wait_seconds"] = min(int(deploy["wait_seconds"]), LOCAL_ENDPOINT_POLL_SECONDS)
-
-
-class RegistrySource:
-    """The router's ConfigSource view of a config registry."""
-
-    def __init__(self, registry: Any) -> None:
-        self.registry = registry
-
-    def get(self, name: str) -> Mapping[str, Any] | None:
-        found: Mapping[str, Any] | None = self.registry.get(name)
-        return found
-
-    def items(self) -> list[Mapping[str, Any]]:
-        return list(self.registry.list())
 
 
 class LocalBackend(BackendBase):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from sagestep import algorithms
 from sagestep.errors import ServiceError, StoreError
+from sagestep.sagemaker.images import resolve_image
+from sagestep.sagemaker.staging import extract_tarball
 from sagestep.serving.handler import ServingSpec
 
 if TYPE_CHECKING:
@@ -41,9 +43,6 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
 
     ``visible`` maps a host path to the path the serving process sees (a sandbox's view).
     """
-    from sagestep.sagemaker.images import resolve_image
-    from sagestep.sagemaker.staging import extract_tarball
-
     container = container_of(model)
     image = container.get("Image", "")
     try:
