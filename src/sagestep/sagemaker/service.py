@@ -10,6 +10,7 @@ dataplane.DataPlane`: this package does not import serving.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from sagestep.clock import Clock
@@ -69,22 +70,31 @@ class SageMakerService:
         self.processing = ProcessingJobs(self)
         self.tuning = TuningJobs(self)
         self.registry = ModelRegistry(self)
-        self._endpoints = data_plane.endpoints(self) if data_plane else None
-        self._transform = data_plane.transform(self) if data_plane else None
+        # Built on first use, as before: a process that never serves pays nothing for them.
+        self._data_plane = data_plane
+        self._parts: dict[str, Any] = {}
+        self._parts_lock = threading.Lock()
 
     @property
     def endpoints(self) -> EndpointFleet:
         """The endpoint servers (data plane); ServiceError when built without one."""
-        if self._endpoints is None:
-            raise ServiceError(_NO_DATA_PLANE.format(what="endpoints"))
-        return self._endpoints
+        fleet: EndpointFleet = self._part("endpoints")
+        return fleet
 
     @property
     def transform(self) -> TransformRunner:
         """Batch transform (data plane); ServiceError when built without one."""
-        if self._transform is None:
-            raise ServiceError(_NO_DATA_PLANE.format(what="batch transform"))
-        return self._transform
+        runner: TransformRunner = self._part("transform")
+        return runner
+
+    def _part(self, name: str) -> Any:
+        if self._data_plane is None:
+            what = "endpoints" if name == "endpoints" else "batch transform"
+            raise ServiceError(_NO_DATA_PLANE.format(what=what))
+        with self._parts_lock:
+            if name not in self._parts:
+                self._parts[name] = getattr(self._data_plane, name)(self)
+            return self._parts[name]
 
     @property
     def sandbox_mode(self) -> str:
