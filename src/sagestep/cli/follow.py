@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from sagestep.backends.base import RunInfo, StageInfo
 
@@ -124,7 +125,7 @@ def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = 
         title += f" · {elapsed:.0f}s"
     table = Table(title=title, title_justify="left")
     for column in ("stage", "status", "time", "jobs"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     if any(stage.status == "WAITING" for stage in stages):
         table.caption = approval_hint(info.name)
         table.caption_justify = "left"
@@ -133,7 +134,7 @@ def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = 
     for stage in stages:
         seconds = f"{stage.seconds:.1f}s" if stage.seconds is not None else ""
         style = _STYLE.get(stage.status, "")
-        table.add_row(stage.stage, f"[{style}]{stage.status}[/]" if style else stage.status,
+        table.add_row(stage.stage, Text(stage.status, style=style),
                       seconds, ", ".join(stage.jobs))
     return table
 

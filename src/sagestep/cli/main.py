@@ -11,6 +11,7 @@ import sys
 import typer
 from botocore.exceptions import ClientError
 from rich.console import Console
+from rich.text import Text
 
 from sagestep.errors import SagestepError
 
@@ -20,6 +21,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # -h as well as --help; click hands help_option_names down to every subcommand's context.
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # Help text is printed as written: no Rich markup (docstrings mention [brackets]).
+    rich_markup_mode=None,
 )
 
 _GROUPS = (
@@ -31,8 +36,21 @@ _GROUPS = (
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from sagestep import __version__
+
+        typer.echo(f"sagestep {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True,
+        help="Print the sagestep version and exit.",
+    ),
+) -> None:
     """Reusable SageMaker MLOps pipelines: one config, one state machine, local or AWS."""
 
 
@@ -53,7 +71,12 @@ def _assemble() -> None:
 
 _assemble()
 
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
+
+
+def _error(message: str) -> None:
+    """``error: MESSAGE`` on stderr; the message is plain text (AWS messages hold brackets)."""
+    err_console.print(Text("error: ", style="bold red") + Text(message))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,13 +87,11 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except SagestepError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _error(str(exc))
         sys.exit(exc.exit_code)
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        err_console.print(
-            f"[bold red]error:[/] {err.get('Code')}: {err.get('Message')}", highlight=False
-        )
+        _error(f"{err.get('Code')}: {err.get('Message')}")
         sys.exit(1)
     except SystemExit:
         raise

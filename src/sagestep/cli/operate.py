@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from sagestep.cli import options
 from sagestep.cli.follow import shorten, stage_line
 from sagestep.cli.pipeline import out
+from sagestep.cli.pipeline import table as make_table
 
 
 def status(
@@ -28,7 +28,7 @@ def status(
     chosen = options.backend_from_options(backend, home, profile, region)
     console = out()
     if run is None:
-        table = Table("run", "pipeline", "status", "started", "version")
+        table = make_table("run", "pipeline", "status", "started", "version")
         for info in chosen.list_runs(pipeline, limit):
             table.add_row(info.name, info.pipeline, info.status, _when(info.start),
                           str(info.config_version or ""))
@@ -117,7 +117,7 @@ def models_list(
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """List model packages with their approval status."""
-    table = Table("package", "group", "version", "status", "created")
+    table = make_table("package", "group", "version", "status", "created")
     for pkg in options.backend_from_options(backend, home, profile, region).models(group):
         table.add_row(pkg.get("ModelPackageArn", ""), pkg.get("ModelPackageGroupName", ""),
                       str(pkg.get("ModelPackageVersion", "")), pkg.get("ModelApprovalStatus", ""),

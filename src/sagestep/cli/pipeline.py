@@ -12,17 +12,30 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from sagestep.cli import options
 from sagestep.errors import SagestepError
 
 
 def out() -> Console:
-    """A console on stdout (built per call so test capture and pipes work)."""
-    console = Console(highlight=False, soft_wrap=True)
+    """A console on stdout (built per call so test capture and pipes work).
+
+    Markup is off: messages carry user and AWS text such as ``[ml.m5.large, ...]`` that must
+    print whole; styling goes through ``rich.text.Text``.
+    """
+    console = Console(highlight=False, soft_wrap=True, markup=False)
     if not console.is_terminal:  # pipes and CI logs: wide enough that tables never truncate
         console.width = 200
     return console
+
+
+def table(*columns: str, **kwargs: Any) -> Table:
+    """A table whose cells wrap instead of being cut with "…" (names must stay copyable)."""
+    made = Table(**kwargs)
+    for column in columns:
+        made.add_column(column, overflow="fold")
+    return made
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from sagestep.cli import options
+from sagestep.cli.pipeline import table as make_table
 
 jobs_app = typer.Typer(help="Local SageMaker jobs (training, processing, transform, tuning).",
                        no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 _KINDS = {"training-job": ("TrainingJobName", "TrainingJobStatus"),
           "processing-job": ("ProcessingJobName", "ProcessingJobStatus"),
@@ -48,7 +48,7 @@ def _find(sm: Any, name: str) -> tuple[str, dict[str, Any]]:
 def list_jobs(home: str | None = options.HomeOption) -> None:
     """List local jobs, newest last."""
     records = _client(home)._svc.records
-    table = Table("kind", "name", "status", "failure reason")
+    table = make_table("kind", "name", "status", "failure reason")
     rows = []
     for kind, (name_key, status_key) in _KINDS.items():
         for doc in records.list(kind):

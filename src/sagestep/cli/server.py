@@ -89,7 +89,7 @@ def server(
     """Run the local worker: engine, endpoints, schedules, object-store watcher (Ctrl-C stops)."""
     backend = options.backend_from_options("local", home)
     stop = threading.Event()
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, markup=False)
     try:
         serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules)
     except KeyboardInterrupt:
