@@ -1,6 +1,9 @@
 """The local workspace: one directory holding everything local sagestep writes.
 
-Layout (default ``./.sagestep``, overridden by ``SAGESTEP_HOME`` or an explicit ``home``)::
+Found like git finds its repository: an explicit ``home``, else the nearest ``.sagestep``
+in the current directory or one above it, else ``$SAGESTEP_HOME``, else a new ``./.sagestep``.
+
+Layout::
 
     sagestep.db          SQLite (WAL): executions, jobs, registries, configs
     s3/<bucket>/<key>    the local object store
@@ -26,10 +29,8 @@ class Workspace:
 
     @classmethod
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> Workspace:
-        """Explicit ``home`` first, then ``$SAGESTEP_HOME``, then ``./.sagestep``."""
-        chosen = home if home is not None else os.environ.get(HOME_ENV) or DEFAULT_HOME
-        root = Path(chosen).expanduser().resolve()
-        ws = cls(root)
+        """The workspace :func:`discover` picks, its directories created."""
+        ws, _ = discover(home)
         ws.ensure()
         return ws
 
@@ -52,3 +53,28 @@ class Workspace:
     @property
     def endpoints_root(self) -> Path:
         return self.root / "endpoints"
+
+
+# How discover() chose: the CLI says so when the workspace is not ./.sagestep.
+GIVEN, FOUND, FROM_ENV, NEW = "given", "found", "env", "new"
+
+
+def discover(
+    home: str | os.PathLike[str] | None = None, cwd: Path | None = None
+) -> tuple[Workspace, str]:
+    """The workspace to use and how it was chosen (GIVEN, FOUND, FROM_ENV or NEW).
+
+    Like git: a ``.sagestep`` directory in ``cwd`` or the nearest one above it wins, so
+    commands run in a project's subdirectory see the project's runs; ``$SAGESTEP_HOME`` is
+    the fallback for directories outside any project. Nothing is created here.
+    """
+    if home is not None:
+        return Workspace(Path(home).expanduser().resolve()), GIVEN
+    here = (cwd or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / DEFAULT_HOME).is_dir():
+            return Workspace(directory / DEFAULT_HOME), FOUND
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Workspace(Path(env).expanduser().resolve()), FROM_ENV
+    return Workspace(here / DEFAULT_HOME), NEW

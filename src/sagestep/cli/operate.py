@@ -191,6 +191,16 @@ def endpoints_delete(
     out().print(f"deleted endpoint {endpoint}", markup=False)
 
 
+def workspace(home: str = options.HomeOption) -> None:
+    """Print the local workspace commands here use, and why that one (nothing is created)."""
+    from sagestep.workspace import FOUND, FROM_ENV, GIVEN, discover
+
+    ws, how = discover(home)
+    why = {GIVEN: "given with --home", FOUND: "the nearest .sagestep here or above",
+           FROM_ENV: "from $SAGESTEP_HOME"}.get(how, "not created yet: the next command creates it")
+    out().print(f"{ws.root}  ({why})")
+
+
 def _when(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -201,7 +211,7 @@ def _when(value: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    for fn in (status, history, logs, approve, reject):
+    for fn in (status, history, logs, approve, reject, workspace):
         app.command()(fn)
     app.add_typer(models_app, name="models")
     app.add_typer(endpoints_app, name="endpoints")

@@ -30,7 +30,7 @@ _TERMINAL = ("Completed", "Failed", "Stopped")
 def _client(home: str | None) -> Any:
     from sagestep.local import client
 
-    return client("sagemaker", home=home)
+    return client("sagemaker", home=options.workspace_home(home))
 
 
 def _find(sm: Any, name: str) -> tuple[str, dict[str, Any]]:

@@ -13,19 +13,20 @@ from typing import Any
 import typer
 from botocore.exceptions import ClientError
 
+from sagestep.cli import options
 from sagestep.errors import SagestepError
 
 sfn_app = typer.Typer(name="sfn", help="Run state machines on the local engine.",
                       no_args_is_help=True)
 
-HOME = typer.Option(None, "--home", help="Local workspace (default $SAGESTEP_HOME or ./.sagestep).")
+HOME = options.HomeOption
 ROLE = "arn:aws:iam::123456789012:role/sagestep-local"
 
 
 def _runtime(home: str | None, warp: bool = False) -> Any:
     from sagestep.local import runtime
 
-    rt = runtime(home)
+    rt = runtime(options.workspace_home(home))
     if warp:
         from sagestep.engine.timers import WarpClock
 
