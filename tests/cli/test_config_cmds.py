@@ -63,12 +63,22 @@ def test_init_scaffolds_a_use_case_that_validates(capsys, tmp_path):
     target = tmp_path / "My Churn"
     code, out, _ = sagestep(capsys, "init", str(target))
     assert code == 0
+    import os
+
     assert out.splitlines() == [
         f"created {target / 'pipeline.yaml'}",
         f"created {target / 'scripts' / 'prepare.py'}",
+        f"created {target / 'data' / 'data.csv'}",
+        f"created {target / 'data' / 'sample.csv'}",
         f"created {target / 'README.md'}",
-        f"next: sagestep run {target / 'pipeline.yaml'}",
-    ]
+        "next (sample data included; the upload starts a run and follows it):",
+        f"  cd '{os.path.relpath(target)}'",
+        "  sagestep validate pipeline.yaml",
+        "  sagestep register pipeline.yaml",
+        "  sagestep upload data/data.csv s3://sagestep-local/my-churn/input/data.csv",
+        "  sagestep endpoints invoke my-churn --file data/sample.csv",
+        "  sagestep endpoints delete my-churn",
+    ]  # tests/cli/test_init.py runs exactly these
     code, out, err = sagestep(capsys, "validate", str(target / "pipeline.yaml"))
     assert (code, err) == (0, "") and out.startswith("ok: my-churn (5 stages run:")
     code, _, err = sagestep(capsys, "init", str(target))

@@ -24,9 +24,9 @@ def backend(tmp_path):
     made.runtime.engine.close()
 
 
-def run(backend, name):
+def run(backend, name, keep=False):
     console = Console(file=io.StringIO(), width=200)
-    info = run_example(backend, EXAMPLES / name, console, timeout=float(FOLLOW_LIMIT))
+    info = run_example(backend, EXAMPLES / name, console, timeout=float(FOLLOW_LIMIT), keep=keep)
     return info, console.file.getvalue()
 
 
@@ -51,16 +51,24 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
         assert [line.split()[:2] for line in lines if "SUCCEEDED" in line][:5] == [
             ["preprocessing", "SUCCEEDED"], ["training", "SUCCEEDED"], ["gate", "SUCCEEDED"],
             ["create_model", "SUCCEEDED"], ["deploy", "SUCCEEDED"]]
-        assert lines[-3] == "prediction from endpoint xgboost-breast-cancer:"
-        probabilities = [float(p) for p in lines[-2].strip().split(",")]  # built-in XGBoost CSV
+        assert lines[-4] == "prediction from endpoint xgboost-breast-cancer:"
+        probabilities = [float(p) for p in lines[-3].strip().split(",")]  # built-in XGBoost CSV
         assert len(probabilities) == 5 and all(0.0 <= p <= 1.0 for p in probabilities)
+        # the example stops the endpoint it started (no background server left behind)
+        assert lines[-2].startswith("deleted endpoint xgboost-breast-cancer ")
         assert lines[-1].endswith(" SUCCEEDED")
-        (endpoint,) = backend.endpoints()
-        assert endpoint["EndpointStatus"] == "InService"
+        assert backend.endpoints() == []
         (first,) = backend.list_runs("xgboost-breast-cancer")
         assert first.output["results"]["gate"]["passed"] is True
-        # seed 004: a second upload retrains and UPDATES the same endpoint in place
-        again, _ = run(backend, "xgboost-breast-cancer")
+        # --keep leaves it serving and says how much memory it holds and how to stop it
+        kept, out = run(backend, "xgboost-breast-cancer", keep=True)
+        assert kept.status == "SUCCEEDED"
+        assert ("endpoint xgboost-breast-cancer is running in the background (" in out
+                and " MB); " in out and "sagestep endpoints delete xgboost-breast-cancer" in out)
+        (endpoint,) = backend.endpoints()
+        assert endpoint["EndpointStatus"] == "InService"
+        # seed 004: another upload retrains and UPDATES the same endpoint in place
+        again, _ = run(backend, "xgboost-breast-cancer", keep=True)
         assert again.status == "SUCCEEDED" and again.name != first.name
         calls = [e["taskScheduledEventDetails"]["resource"].rsplit(":", 1)[-1]
                  for e in backend.history(again.arn) if e["type"] == "TaskScheduled"]

@@ -172,6 +172,16 @@ class LocalBackend(BackendBase):
                         tar.add(path, arcname=path.relative_to(local).as_posix())
             store.put_file(bucket, key, archive)
 
+    def endpoint_memory(self, endpoint: str) -> int | None:
+        """Bytes of memory the endpoint's local server processes hold now (None: none live)."""
+        from sagestep.serving.fleet import Server, memory_bytes
+        from sagestep.serving.routes import RouteTable
+
+        sizes = [memory_bytes(Server(r.pid, r.pid_start, r.port, Path(r.workdir)))
+                 for r in RouteTable(self.runtime.workspace.db_path).routes(endpoint)]
+        known = [s for s in sizes if s]
+        return sum(known) if known else None
+
     # --- runs --------------------------------------------------------------------------------
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:

@@ -46,7 +46,7 @@ def manifest(directory: Path) -> dict[str, Any]:
 
 def run_example(
     backend: Any, directory: Path, console: Console, *, logs: bool = False,
-    timeout: float | None = None,
+    timeout: float | None = None, keep: bool = False,
 ) -> RunInfo:
     """Prepare data, register, start, follow; then invoke the endpoint. Exit 1 on failure."""
     from sagestep.cli.follow import follow
@@ -76,6 +76,8 @@ def run_example(
         info = follow(backend, ref.arn, console, logs=logs, timeout=timeout)
         if info.status == "SUCCEEDED" and spec.get("invoke"):
             _invoke(backend, spec["invoke"], directory, data, console)
+        if info.status == "SUCCEEDED":
+            _endpoints(backend, info.name, console, keep)
     finish(console, info)
     return info
 
@@ -93,6 +95,18 @@ def _invoke(backend: Any, spec: dict[str, Any], directory: Path, data: Path, con
     console.print(f"prediction from endpoint {spec['endpoint']}:")
     for line in answer.decode(errors="replace").strip().splitlines():
         console.print(f"  {line}", markup=False)
+
+
+def _endpoints(backend: Any, run: str, console: Console, keep: bool) -> None:
+    """Report the run's endpoints; delete them (stopping their servers) unless ``keep``."""
+    from sagestep.cli.deployed import deployed_endpoints, print_deployed
+
+    if keep:
+        print_deployed(console, backend, run)
+        return
+    for name in deployed_endpoints(backend, run):
+        backend.delete_endpoint(name)
+        console.print(f"deleted endpoint {name} (its server stopped; keep it with --keep)")
 
 
 def _resolve(name: str, directory: Path, data: Path) -> Path:

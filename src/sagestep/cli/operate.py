@@ -154,12 +154,21 @@ def endpoints_list(
     home: str = options.HomeOption, backend: str = options.BackendOption,
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
-    """List endpoints and their status."""
-    table = Table("endpoint", "status", "created", "modified")
-    for ep in options.backend_from_options(backend, home, profile, region).endpoints():
-        table.add_row(ep.get("EndpointName", ""), ep.get("EndpointStatus", ""),
+    """List endpoints, their status and (local) the memory their servers hold."""
+    from sagestep.cli.deployed import memory_text
+
+    chosen = options.backend_from_options(backend, home, profile, region)
+    table = make_table("endpoint", "status", "memory", "created", "modified")
+    found = chosen.endpoints()
+    for ep in found:
+        name = ep.get("EndpointName", "")
+        table.add_row(name, ep.get("EndpointStatus", ""), memory_text(chosen, name),
                       _when(ep.get("CreationTime")), _when(ep.get("LastModifiedTime")))
-    out().print(table)
+    console = out()
+    console.print(table)
+    if found and chosen.kind == "local":
+        console.print("local endpoints are background processes; stop one with "
+                      "`sagestep endpoints delete NAME`")
 
 
 @endpoints_app.command("invoke")

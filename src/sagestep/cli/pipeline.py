@@ -58,13 +58,21 @@ def init(
     ci: str = typer.Option(None, "--ci", help="Also write a CI file: gitlab or github."),
 ) -> None:
     """Scaffold a use case: pipeline.yaml, scripts and a README."""
-    from sagestep.cli.scaffold import scaffold
+    import os
+    import shlex
 
-    written = scaffold(directory, name or directory.resolve().name, ci)
+    from sagestep.cli.scaffold import clean_name, next_steps, scaffold
+
+    chosen = clean_name(name or directory.resolve().name)
+    written = scaffold(directory, chosen, ci)
     console = out()
     for path in written:
         console.print(f"created {path}")
-    console.print(f"next: sagestep run {directory / 'pipeline.yaml'}")
+    console.print("next (sample data included; the upload starts a run and follows it):")
+    if directory.resolve() != Path.cwd().resolve():
+        console.print(f"  cd {shlex.quote(os.path.relpath(directory))}")
+    for step in next_steps(chosen):
+        console.print(f"  {step}")
 
 
 def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML or JSON).")) -> None:
@@ -152,6 +160,10 @@ def run(
         return
     (followed,) = follow_runs(chosen, [ref.arn], console, logs=logs, timeout=timeout,
                               stop_at_approval=stop_at_approval)
+    if followed.info.status == "SUCCEEDED":
+        from sagestep.cli.deployed import print_deployed
+
+        print_deployed(console, chosen, followed.info.name)
     finish(console, followed)
 
 
@@ -225,11 +237,15 @@ def upload(
         def ended(followed: Any) -> None:
             codes[followed.info.arn] = outcome(console, followed)
 
+        from sagestep.cli.deployed import print_deployed
+
         for followed in follow_runs(chosen, [r.arn for r in refs], console, logs=logs,
                                     timeout=timeout, stop_at_approval=stop_at_approval,
                                     on_end=ended):
             if followed.info.arn not in codes:
                 codes[followed.info.arn] = outcome(console, followed)
+            if followed.info.status == "SUCCEEDED":
+                print_deployed(console, chosen, followed.info.name)
         code = combined_code(set(codes.values()))
         if code:
             raise SystemExit(code)
@@ -276,14 +292,19 @@ def example_run(
     name: str = typer.Argument(..., help="Example name, e.g. xgboost-breast-cancer."),
     logs: bool = typer.Option(False, "--logs", help="Print job logs as stages end."),
     timeout: float = typer.Option(None, "--timeout", help="Stop following after N seconds."),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the endpoints it deployed running (default: delete them).",
+    ),
     home: str = options.HomeOption,
 ) -> None:
-    """Run a bundled example end to end locally, ending with a prediction if it deploys."""
+    """Run a bundled example end to end locally, ending with a prediction if it deploys.
+
+    The endpoints it deploys are deleted at the end (their servers stop) unless --keep."""
     from sagestep.cli.bundled import bundled_dir
     from sagestep.cli.examples import run_example
 
     run_example(options.backend_from_options("local", home), bundled_dir("examples") / name, out(),
-                logs=logs, timeout=timeout)
+                logs=logs, timeout=timeout, keep=keep)
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -85,28 +85,62 @@ README = """\
 
 A sagestep use case. Run it locally (no AWS account needed):
 
-    sagestep validate pipeline.yaml
-    sagestep register pipeline.yaml
-    sagestep upload your-data.csv s3://{bucket}/{name}/input/data.csv   # starts a run
-    sagestep status                       # runs and their stages
-    sagestep endpoints invoke {name} --body "..."
+{steps}
 
-Or start a run by hand: `sagestep run pipeline.yaml` (follows it stage by stage).
-Your CSV needs a header and a `target` column (the label); scripts/prepare.py splits it.
+`sagestep status` lists runs and their stages. `data/data.csv` is generated sample data;
+your own CSV needs a header and a `target` column (the label); scripts/prepare.py splits it.
+Or start a run by hand on an uploaded object, without registering the config:
+`sagestep run pipeline.yaml --object s3://{bucket}/{name}/input/data.csv`.
 """
+
+
+def next_steps(name: str, bucket: str = "sagestep-local") -> list[str]:
+    """The commands that take a new use case from files to a prediction (run from its folder)."""
+    return [
+        "sagestep validate pipeline.yaml",
+        "sagestep register pipeline.yaml",
+        f"sagestep upload data/data.csv s3://{bucket}/{name}/input/data.csv",
+        f"sagestep endpoints invoke {name} --file data/sample.csv",
+        f"sagestep endpoints delete {name}",
+    ]
+
+
+def sample_data(rows: int = 300, seed: int = 7) -> tuple[str, str]:
+    """A small learnable binary problem: (header CSV with "target", feature rows to invoke)."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["target,f1,f2,f3,f4"]
+    samples = []
+    for i in range(rows):
+        f = [round(rng.uniform(0, 1), 4) for _ in range(4)]
+        target = int(f[0] + f[1] + rng.gauss(0, 0.1) > 1.0)
+        lines.append(",".join(map(str, [target, *f])))
+        if i < 5:
+            samples.append(",".join(map(str, f)))
+    return "\n".join(lines) + "\n", "\n".join(samples) + "\n"
+
+
+def clean_name(name: str) -> str:
+    """A pipeline name made of lowercase letters, digits and dashes."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "pipeline"
 
 
 def scaffold(directory: Path, name: str, ci: str | None = None) -> list[Path]:
     """Write the use case files; refuses to overwrite an existing config."""
-    name = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "pipeline"
+    name = clean_name(name)
     config = directory / "pipeline.yaml"
     if config.exists():
         raise SagestepError(f"{config} already exists; choose an empty directory")
     bucket = "sagestep-local"
+    data, sample = sample_data()
+    steps = "\n".join("    " + step for step in next_steps(name, bucket))
     files = {
         config: PIPELINE.format(name=name, bucket=bucket),
         directory / "scripts" / "prepare.py": PREPARE,
-        directory / "README.md": README.format(name=name, bucket=bucket),
+        directory / "data" / "data.csv": data,
+        directory / "data" / "sample.csv": sample,
+        directory / "README.md": README.format(name=name, bucket=bucket, steps=steps),
     }
     if ci:
         files.update(_ci_file(directory, ci))

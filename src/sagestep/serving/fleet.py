@@ -135,6 +135,30 @@ def stop(server: Server, grace: float = STOP_GRACE_SECONDS) -> None:
     _reap(server.pid)
 
 
+def memory_bytes(server: Server) -> int | None:
+    """Resident memory of a live server and its children (Linux /proc), None where unknown."""
+    if not alive(server.pid, server.pid_start):
+        return None
+    total, pids, seen = 0, [server.pid], set()
+    while pids:
+        pid = pids.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pids.extend(int(c) for c in children)
+    return total or None
+
+
 def _reap(pid: int) -> None:
     # Our own child becomes a zombie on exit (still "alive" to kill(0)) until waited for.
     with contextlib.suppress(ChildProcessError):
