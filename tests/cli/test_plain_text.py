@@ -130,3 +130,13 @@ def test_version_flag(capsys):
     code, out, _ = run(["--version"], capsys)
     assert code == 0
     assert out.strip() == f"sagestep {__version__}"
+
+
+def test_schema_command_prints_the_reference(capsys):
+    code, out, _ = run(["schema", "gate.threshold"], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == "stages.gate.threshold  (number, required)"
+    code, out, _ = run(["schema"], capsys)
+    assert code == 0 and out.count("\n    example: ") > 150
+    code, _, err = run(["schema", "nope"], capsys)
+    assert code == 1 and "no config field 'nope'" in err

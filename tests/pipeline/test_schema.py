@@ -21,3 +21,26 @@ def test_schema_describes_the_config() -> None:
         "create_model", "deploy", "batch_transform", "postprocessing", "notify"]
     assert schema["$defs"]["Training"]["additionalProperties"] is False
     json.dumps(schema)
+
+
+def test_every_field_has_a_description_and_an_example() -> None:
+    schema = json_schema()
+    fields = [(name, key, prop) for name, block in [*schema["$defs"].items(), ("config", schema)]
+              for key, prop in block.get("properties", {}).items()]
+    assert len(fields) > 150
+    undocumented = [f"{name}.{key}" for name, key, prop in fields
+                    if not prop.get("description") or not prop.get("examples")]
+    assert undocumented == []
+
+
+def test_reference_lists_every_field_by_key_path() -> None:
+    from sagestep.pipeline.reference import entries, lookup, render
+
+    paths = [e.path for e in entries()]
+    assert "stages.training.inputs.<name>.content_type" in paths
+    assert "stages.preprocessing.inputs[].source" in paths
+    (metric,) = lookup("gate.metric")
+    assert metric.path == "stages.gate.metric" and metric.required
+    assert "validation:error" in render(metric)
+    assert [e.path for e in lookup("stages.gate")][:2] == ["stages.gate", "stages.gate.run"]
+    assert lookup("no_such_field") == []

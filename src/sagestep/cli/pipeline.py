@@ -84,6 +84,28 @@ def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML or J
     out().print(f"ok: {item['name']} ({len(running)} stages run: {', '.join(running)})")
 
 
+def schema(
+    field: str = typer.Argument(
+        None, help="A key path (stages.training.hyperparameters) or a key (num_round); "
+                   "omit for every field."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON Schema instead."),
+) -> None:
+    """Print the config reference: every field's type, default, description and an example."""
+    from sagestep.pipeline.reference import entries, lookup, render
+
+    if as_json:
+        from sagestep.pipeline.schema import schema_text
+
+        typer.echo(schema_text().rstrip("\n"))
+        return
+    found = lookup(field) if field else entries()
+    if not found:
+        raise SagestepError(f"no config field {field!r}; `sagestep schema` lists them all")
+    console = out()
+    for entry in found:
+        console.print(render(entry))
+
+
 def compile_(
     output: Path = typer.Option(None, "--output", "--out", "-o", help="Write to this file instead of stdout."),
     helper_function: str = typer.Option(
@@ -310,6 +332,7 @@ def example_run(
 def register_commands(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(validate)
+    app.command()(schema)
     app.command("compile")(compile_)
     app.command("register")(register_config)
     app.command("run")(run)

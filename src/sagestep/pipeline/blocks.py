@@ -14,6 +14,16 @@ Scalar = str | int | float | bool
 Request = dict[str, Any]
 
 
+def doc(default: Any = ..., text: str = "", example: Any = None, **kwargs: Any) -> Any:
+    """A documented field: ``text`` and ``example`` land in the schema (`sagestep schema`).
+
+    A callable ``default`` (``dict``, a block class, a lambda) is a default factory.
+    """
+    if callable(default):
+        return Field(default_factory=default, description=text, examples=[example], **kwargs)
+    return Field(default, description=text, examples=[example], **kwargs)
+
+
 class Block(BaseModel):
     """A config block: unknown keys are errors (typos must not pass silently)."""
 
@@ -23,9 +33,12 @@ class Block(BaseModel):
 class Stage(Block):
     """Fields every stage has."""
 
-    run: StrictBool = Field(True, description="Run this stage (true/false).")
-    request: Request | None = Field(
-        None, description="Raw SageMaker API request body, passed through as it is."
+    run: StrictBool = doc(True, "Run this stage (true/false); false keeps the block but skips it.",
+                          False)
+    request: Request | None = doc(
+        None, "Raw SageMaker API request body, passed through as it is (the high-level fields "
+        "are then ignored); checked against botocore's model.",
+        {"ProcessingJobName": "{{ run.execution_name }}-prep"},
     )
 
 
@@ -35,133 +48,167 @@ class RetryPolicy(Block):
     Throttling and capacity errors of the SageMaker API itself are always retried.
     """
 
-    max_attempts: int = Field(1, ge=0, le=9, description="Attempts after the first failure.")
-    interval_seconds: int = Field(60, ge=1, le=3600)
-    backoff_rate: float = Field(2.0, ge=1.0, le=10.0)
+    max_attempts: int = doc(1, "Attempts after the first failure.", 2, ge=0, le=9)
+    interval_seconds: int = doc(60, "Seconds before the first retry.", 120, ge=1, le=3600)
+    backoff_rate: float = doc(2.0, "Each further wait is the previous one times this.", 1.5,
+                              ge=1.0, le=10.0)
 
 
 class Job(Stage):
     """A stage that runs a SageMaker job."""
 
-    retry: RetryPolicy | None = Field(None, description="Retry the job when it fails.")
+    retry: RetryPolicy | None = doc(None, "Retry the job when it fails.", {"max_attempts": 2})
 
 
 class Container(Job):
     """Image and resources of a job."""
 
-    image: str | None = Field(None, description="Container image URI (overrides framework).")
-    framework: Literal["sklearn", "xgboost"] | None = Field(
-        None, description="Framework container in script mode."
+    image: str | None = doc(None, "Container image URI (overrides framework).",
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image:1")
+    framework: Literal["sklearn", "xgboost"] | None = doc(
+        None, "Framework container that runs `script` (script mode).", "sklearn"
     )
-    framework_version: str | None = Field(None, description="e.g. 1.2-1 (sklearn), 1.7-1 (xgboost)")
-    instance_type: str = "ml.m5.large"
-    instance_count: int = Field(1, ge=1, le=100)
-    volume_size_gb: int = Field(30, ge=1, le=16384)
-    max_runtime: int = Field(3600, ge=1, le=2419200, description="MaxRuntimeInSeconds")
-    environment: dict[str, str] = Field(default_factory=dict)
-    script: str | None = Field(None, description="Entry point script (file in source_dir).")
-    source_dir: str | None = Field(
-        None, description="Directory with the script: an s3:// URI, or a local path uploaded "
-        "by `sagestep register`."
+    framework_version: str | None = doc(
+        None, "Framework container version: 1.2-1 (sklearn), 1.7-1 (xgboost).", "1.2-1")
+    instance_type: str = doc("ml.m5.large", "SageMaker instance type of the job.", "ml.m5.xlarge")
+    instance_count: int = doc(1, "Number of instances.", 1, ge=1, le=100)
+    volume_size_gb: int = doc(30, "Storage volume per instance, in GB.", 50, ge=1, le=16384)
+    max_runtime: int = doc(3600, "MaxRuntimeInSeconds: the job is stopped after this long.",
+                           7200, ge=1, le=2419200)
+    environment: dict[str, str] = doc(dict, "Environment variables of the container.",
+                                      {"LOG_LEVEL": "INFO"})
+    script: str | None = doc(None, "Entry point script (a file in source_dir).", "prepare.py")
+    source_dir: str | None = doc(
+        None, "Directory with the script: an s3:// URI, or a local path (relative to the "
+        "config file) uploaded by `sagestep register`.", "scripts"
     )
 
 
 class ProcessingInput(Block):
     """An S3 input of a processing job."""
 
-    name: str
-    source: str = Field(description="S3 URI (placeholders allowed).")
-    destination: str | None = Field(None, description="Local path; default /opt/ml/processing/input/<name>")
+    name: str = doc(..., "Input name (ProcessingInputs[].InputName).", "raw")
+    source: str = doc(..., "S3 URI (placeholders allowed).", "{{ trigger.uri }}")
+    destination: str | None = doc(None, "Local path; default /opt/ml/processing/input/<name>",
+                                  "/opt/ml/processing/input/raw")
 
 
 class ProcessingOutput(Block):
     """An S3 output of a processing job."""
 
-    name: str
-    source: str | None = Field(None, description="Local path; default /opt/ml/processing/output/<name>")
-    destination: str | None = Field(
-        None, description="S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>"
+    name: str = doc(..., "Output name; later stages read it as "
+                    "{{ stages.<stage>.outputs.<name> }}.", "train")
+    source: str | None = doc(None, "Local path; default /opt/ml/processing/output/<name>",
+                             "/opt/ml/processing/output/train")
+    destination: str | None = doc(
+        None, "S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>",
+        "s3://my-bucket/churn/{{ run.id }}/train",
     )
 
 
 class Processing(Container):
     """preprocessing, evaluation, postprocessing: a processing job."""
 
-    arguments: list[str] = Field(default_factory=list)
-    inputs: list[ProcessingInput] = Field(default_factory=list)
-    outputs: list[ProcessingOutput] = Field(default_factory=list)
+    arguments: list[str] = doc(list, "Command-line arguments of the script.",
+                               ["--base", "/opt/ml/processing"])
+    inputs: list[ProcessingInput] = doc(list, "S3 inputs copied into the container.",
+                                        [{"name": "raw", "source": "{{ trigger.uri }}"}])
+    outputs: list[ProcessingOutput] = doc(list, "Container folders uploaded to S3 at the end.",
+                                          [{"name": "train"}])
 
 
 class Report(Block):
     """Where the evaluation job writes its metrics report."""
 
-    output: str = Field("evaluation", description="Name of the output holding the report.")
-    file: str = "evaluation.json"
+    output: str = doc("evaluation", "Name of the output holding the report.", "evaluation")
+    file: str = doc("evaluation.json", "Report file name inside that output (JSON).",
+                    "metrics.json")
 
 
 class Evaluation(Processing):
     """evaluation: a processing job that also gets the model artifact and writes a report."""
 
-    report: Report = Field(default_factory=Report)  # type: ignore[arg-type]
-    model_path: str = Field("/opt/ml/processing/model", description="Where the model lands.")
+    report: Report = doc(Report, "Where the job writes its metrics report (the gate reads it).",
+                         {"output": "evaluation", "file": "evaluation.json"})
+    model_path: str = doc("/opt/ml/processing/model", "Where the model artifact lands.",
+                          "/opt/ml/processing/model")
 
 
 class Channel(Block):
     """A training input channel."""
 
-    uri: str
-    content_type: str | None = None
-    distribution: Literal["FullyReplicated", "ShardedByS3Key"] = "FullyReplicated"
-    data_type: Literal["S3Prefix", "ManifestFile", "AugmentedManifestFile"] = "S3Prefix"
+    uri: str = doc(..., "S3 URI of the channel's data.",
+                   "{{ stages.preprocessing.outputs.train }}")
+    content_type: str | None = doc(None, "ContentType of the channel.", "text/csv")
+    distribution: Literal["FullyReplicated", "ShardedByS3Key"] = doc(
+        "FullyReplicated", "S3DataDistributionType across instances.", "ShardedByS3Key")
+    data_type: Literal["S3Prefix", "ManifestFile", "AugmentedManifestFile"] = doc(
+        "S3Prefix", "S3DataType: a prefix or a manifest file.", "S3Prefix")
 
 
 class MetricDefinition(Block):
     """A metric scraped from the job's logs."""
 
-    name: str = Field(alias="Name")
-    regex: str = Field(alias="Regex")
+    name: str = doc(..., "Metric name (the gate's and tuning's `metric`).", "validation:auc",
+                    alias="Name")
+    regex: str = doc(..., "Regex over the job's log; group 1 is the value.",
+                     r"validation-auc:([0-9.]+)", alias="Regex")
 
 
 class Training(Container):
     """training: a training job (built-in algorithm, framework script, or image)."""
 
-    algorithm: Literal["xgboost"] | None = Field(None, description="Built-in algorithm.")
-    version: str | None = Field(None, description="Built-in algorithm version, e.g. 1.7-1.")
-    hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
-    inputs: dict[str, str | Channel] = Field(
-        default_factory=dict, description="Channel name -> S3 URI or {uri, content_type}."
+    algorithm: Literal["xgboost"] | None = doc(None, "Built-in algorithm.", "xgboost")
+    version: str | None = doc(None, "Built-in algorithm version.", "1.7-1")
+    hyperparameters: dict[str, Scalar] = doc(
+        dict, "Hyperparameters; a built-in algorithm's names and types are checked.",
+        {"objective": "binary:logistic", "num_round": 50})
+    inputs: dict[str, str | Channel] = doc(
+        dict, "Channel name -> S3 URI or {uri, content_type}.",
+        {"train": "{{ stages.preprocessing.outputs.train }}"},
     )
-    content_type: str | None = Field(None, description="Default ContentType of every channel.")
-    input_mode: Literal["File", "Pipe", "FastFile"] = "File"
-    output_path: str | None = Field(None, description="S3OutputPath (default under the bucket).")
-    metric_definitions: list[MetricDefinition] = Field(default_factory=list)
+    content_type: str | None = doc(None, "Default ContentType of every channel.", "text/csv")
+    input_mode: Literal["File", "Pipe", "FastFile"] = doc(
+        "File", "TrainingInputMode: how channels reach the container.", "FastFile")
+    output_path: str | None = doc(None, "S3OutputPath (default under the bucket).",
+                                  "s3://my-bucket/churn/models")
+    metric_definitions: list[MetricDefinition] = doc(
+        list, "Metrics scraped from the job's log (custom scripts and images).",
+        [{"Name": "validation:auc", "Regex": r"validation-auc:([0-9.]+)"}])
 
 
 class Range(Block):
     """A tuned hyperparameter."""
 
-    type: Literal["integer", "continuous", "categorical"]
-    min: float | None = None
-    max: float | None = None
-    values: list[str] | None = None
-    scaling: Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"] = "Auto"
+    type: Literal["integer", "continuous", "categorical"] = doc(
+        ..., "Kind of range.", "continuous")
+    min: float | None = doc(None, "Lowest value (integer, continuous).", 0.01)
+    max: float | None = doc(None, "Highest value (integer, continuous).", 0.3)
+    values: list[str] | None = doc(None, "The choices (categorical).", ["gbtree", "dart"])
+    scaling: Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"] = doc(
+        "Auto", "ScalingType of the search.", "Logarithmic")
 
 
 class Objective(Block):
     """What tuning optimises."""
 
-    metric: str
-    type: Literal["Minimize", "Maximize"] = "Minimize"
+    metric: str = doc(..., "Objective metric name, as the training job emits it.",
+                      "validation:auc")
+    type: Literal["Minimize", "Maximize"] = doc("Minimize", "Direction of the search.", "Maximize")
 
 
 class Tuning(Job):
     """tuning: a hyperparameter tuning job over the training stage's definition."""
 
-    objective: Objective | None = None
-    parameter_ranges: dict[str, Range] = Field(default_factory=dict)
-    max_jobs: int = Field(4, ge=1, le=750)
-    max_parallel_jobs: int = Field(2, ge=1, le=100)
-    strategy: Literal["Bayesian", "Random", "Grid", "Hyperband"] = "Bayesian"
+    objective: Objective | None = doc(None, "What tuning optimises.",
+                                      {"metric": "validation:auc", "type": "Maximize"})
+    parameter_ranges: dict[str, Range] = doc(
+        dict, "Hyperparameter name -> range to search.",
+        {"eta": {"type": "continuous", "min": 0.01, "max": 0.3}})
+    max_jobs: int = doc(4, "Training jobs in total.", 10, ge=1, le=750)
+    max_parallel_jobs: int = doc(2, "Training jobs at the same time.", 2, ge=1, le=100)
+    strategy: Literal["Bayesian", "Random", "Grid", "Hyperband"] = doc(
+        "Bayesian", "Search strategy.", "Random")
 
 
 Comparison = Literal[
@@ -173,95 +220,131 @@ Comparison = Literal[
 class Gate(Stage):
     """gate: a threshold on one metric."""
 
-    source: Literal["evaluation", "training"] = "evaluation"
-    metric: str = Field(description="Key path in evaluation.json, or a training metric name.")
-    threshold: float
-    comparison: Comparison = Field(
+    source: Literal["evaluation", "training"] = doc(
+        "evaluation", "Where the metric comes from: the evaluation report or the training job.",
+        "training")
+    metric: str = doc(..., "Key path in evaluation.json, or a metric the training job emits.",
+                      "validation:error")
+    threshold: float = doc(..., "The value the metric is compared with.", 0.2)
+    comparison: Comparison = doc(
         "less_than_or_equal",
-        description="Pass when value <op> threshold; 'max' = at most threshold, 'min' = at least.",
+        "Pass when value <op> threshold; 'max' = at most threshold, 'min' = at least.",
+        "greater_than_or_equal",
     )
-    on_fail: Literal["fail", "stop"] = "fail"
+    on_fail: Literal["fail", "stop"] = doc(
+        "fail", "When the gate does not pass: fail the run, or stop it as succeeded.", "stop")
 
 
 class Approval(Stage):
     """approval: automatic, or manual through a task token."""
 
-    mode: Literal["auto", "manual"] = "manual"
-    message: str = "A new model waits for your approval."
-    timeout_hours: int = Field(168, ge=1, le=8760, description="Fail when nobody answers.")
+    mode: Literal["auto", "manual"] = doc(
+        "manual", "manual waits for `sagestep approve`/`reject`; auto passes.", "auto")
+    message: str = doc("A new model waits for your approval.", "Text sent with the request.",
+                       "Churn model ready: check the evaluation report.")
+    timeout_hours: int = doc(168, "Fail when nobody answers within this many hours.", 24,
+                             ge=1, le=8760)
 
 
 class Register(Stage):
     """register: a model package in the model registry."""
 
-    model_package_group: str | None = None
-    description: str = ""
-    approval_status: Literal["Approved", "PendingManualApproval", "Rejected"] | None = None
-    image: str | None = None
-    content_types: list[str] = Field(default_factory=lambda: ["text/csv"])
-    response_types: list[str] = Field(default_factory=lambda: ["text/csv"])
-    instance_types: list[str] = Field(default_factory=lambda: ["ml.m5.large"])
+    model_package_group: str | None = doc(None, "Model package group (default: the pipeline "
+                                          "name).", "churn-models")
+    description: str = doc("", "Model package description.", "Weekly churn model")
+    approval_status: Literal["Approved", "PendingManualApproval", "Rejected"] | None = doc(
+        None, "ModelApprovalStatus of the new package (default PendingManualApproval).",
+        "Approved")
+    image: str | None = doc(None, "Inference image (default: the training image).",
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1")
+    content_types: list[str] = doc(lambda: ["text/csv"], "Request content types the model "
+                                   "accepts.", ["text/csv"])
+    response_types: list[str] = doc(lambda: ["text/csv"], "Response content types it returns.",
+                                    ["application/json"])
+    instance_types: list[str] = doc(lambda: ["ml.m5.large"], "Instance types it may be "
+                                    "deployed on.", ["ml.m5.large"])
 
 
 class CreateModel(Stage):
     """create_model: a SageMaker model from the run's artifact."""
 
-    image: str | None = Field(None, description="Serving image (default: the training image).")
-    environment: dict[str, str] = Field(default_factory=dict)
-    model_data: str | None = Field(None, description="Fixed model.tar.gz when no training runs.")
-    script: str | None = Field(None, description="Inference script (SAGEMAKER_PROGRAM).")
-    source_dir: str | None = None
+    image: str | None = doc(None, "Serving image (default: the training image).",
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1")
+    environment: dict[str, str] = doc(dict, "Environment variables of the serving container.",
+                                      {"MODEL_THRESHOLD": "0.5"})
+    model_data: str | None = doc(None, "Fixed model.tar.gz when no training runs.",
+                                 "s3://my-bucket/models/model.tar.gz")
+    script: str | None = doc(None, "Inference script (SAGEMAKER_PROGRAM).", "inference.py")
+    source_dir: str | None = doc(None, "Directory with the inference script (s3:// or local).",
+                                 "scripts")
 
 
 class Deploy(Stage):
     """deploy: create the endpoint, or update it when it exists."""
 
-    endpoint_name: str | None = None
-    instance_type: str = "ml.m5.large"
-    instance_count: int = Field(1, ge=1)
-    variant_name: str = "AllTraffic"
-    wait_seconds: int = Field(30, ge=1, le=3600)
+    endpoint_name: str | None = doc(None, "Endpoint name (default: the pipeline name).",
+                                    "churn")
+    instance_type: str = doc("ml.m5.large", "Instance type of the endpoint.", "ml.m5.xlarge")
+    instance_count: int = doc(1, "Instances behind the endpoint.", 2, ge=1)
+    variant_name: str = doc("AllTraffic", "Production variant name.", "AllTraffic")
+    wait_seconds: int = doc(30, "Seconds between checks while the endpoint deploys.", 60,
+                            ge=1, le=3600)
 
 
 class BatchTransform(Job):
     """batch_transform: a transform job over the run's model."""
 
-    input: str = ""
-    output: str | None = None
-    content_type: str = "text/csv"
-    split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
-    accept: str | None = None
-    assemble_with: Literal["None", "Line"] | None = "Line"
-    strategy: Literal["MultiRecord", "SingleRecord"] | None = None
-    max_payload_mb: int | None = Field(None, ge=0, le=100)
-    instance_type: str = "ml.m5.large"
-    instance_count: int = Field(1, ge=1)
-    environment: dict[str, str] = Field(default_factory=dict)
-    input_filter: str | None = None
-    output_filter: str | None = None
-    join_source: Literal["Input", "None"] | None = None
+    input: str = doc("", "S3 URI of the data to score.", "s3://my-bucket/churn/to-score/")
+    output: str | None = doc(None, "S3 URI for the results (default under the bucket).",
+                             "s3://my-bucket/churn/scored/{{ run.id }}")
+    content_type: str = doc("text/csv", "ContentType of the input.", "text/csv")
+    split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = doc(
+        "Line", "How input files are split into records.", "Line")
+    accept: str | None = doc(None, "Accept: content type of the results.", "text/csv")
+    assemble_with: Literal["None", "Line"] | None = doc(
+        "Line", "How results are joined into output files.", "Line")
+    strategy: Literal["MultiRecord", "SingleRecord"] | None = doc(
+        None, "BatchStrategy: records per request.", "MultiRecord")
+    max_payload_mb: int | None = doc(None, "MaxPayloadInMB of one request.", 6, ge=0, le=100)
+    instance_type: str = doc("ml.m5.large", "Instance type of the job.", "ml.m5.xlarge")
+    instance_count: int = doc(1, "Number of instances.", 1, ge=1)
+    environment: dict[str, str] = doc(dict, "Environment variables of the model container.",
+                                      {"LOG_LEVEL": "INFO"})
+    input_filter: str | None = doc(None, "DataProcessing.InputFilter (JSONPath).", "$[1:]")
+    output_filter: str | None = doc(None, "DataProcessing.OutputFilter (JSONPath).", "$[0,-1]")
+    join_source: Literal["Input", "None"] | None = doc(
+        None, "DataProcessing.JoinSource: join each result with its input record.", "Input")
 
 
 class CustomMessage(Block):
     """Seed 001's custom_notification_config entry."""
 
-    step_name: str
-    step_status: str
-    step_custom_message: str
+    step_name: str = doc(..., "Stage the message is about.", "training")
+    step_status: str = doc(..., "Status that sends it.", "Failed")
+    step_custom_message: str = doc(..., "The message text.", "Training failed: check the data.")
 
 
 class Messages(Block):
     """Notification texts; per-stage failure texts override ``failure``."""
 
-    success: str = "The pipeline run succeeded."
-    failure: str = "The pipeline run failed."
-    approval: str = "A new model waits for your approval."
-    stages: dict[str, str] = Field(default_factory=dict, description="stage -> failure text")
+    success: str = doc("The pipeline run succeeded.", "Sent when a run succeeds.",
+                       "Churn model retrained.")
+    failure: str = doc("The pipeline run failed.", "Sent when a run fails.",
+                       "Churn pipeline failed.")
+    approval: str = doc("A new model waits for your approval.",
+                        "Sent when a run waits for approval.", "Please review the churn model.")
+    stages: dict[str, str] = doc(dict, "stage -> failure text.",
+                                 {"training": "Training failed: check the data."})
 
 
 class Notify(Stage):
     """notify: SNS messages on success, failure and approval requests."""
 
-    topic_arn: str | None = None
-    messages: Messages = Field(default_factory=Messages)
-    custom_notification_config: list[CustomMessage] = Field(default_factory=list)
+    topic_arn: str | None = doc(None, "SNS topic (default: defaults.topic_arn).",
+                                "arn:aws:sns:us-east-1:123456789012:mlops")
+    messages: Messages = doc(Messages, "Notification texts.",
+                             {"success": "Churn model retrained."})
+    custom_notification_config: list[CustomMessage] = doc(
+        list, "Seed 001's per-stage messages.",
+        [{"step_name": "training", "step_status": "Failed",
+          "step_custom_message": "Training failed."}])

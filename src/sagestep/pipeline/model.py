@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
 from sagestep.pipeline.blocks import (
     Approval,
@@ -19,6 +19,7 @@ from sagestep.pipeline.blocks import (
     Register,
     Training,
     Tuning,
+    doc,
 )
 
 NAME_PATTERN = r"^[A-Za-z0-9](-*[A-Za-z0-9])*$"
@@ -27,9 +28,9 @@ NAME_PATTERN = r"^[A-Za-z0-9](-*[A-Za-z0-9])*$"
 class S3Trigger(Block):
     """Start a run when an object is created under bucket/prefix ending with suffix."""
 
-    bucket: str
-    prefix: str = ""
-    suffix: str = ""
+    bucket: str = doc(..., "Bucket to watch.", "my-bucket")
+    prefix: str = doc("", "Key prefix the object must start with.", "churn/input/")
+    suffix: str = doc("", "Key suffix the object must end with.", ".csv")
 
 
 SCHEDULE_PATTERN = r"^(cron|rate)\(.+\)$"
@@ -39,54 +40,73 @@ Expression = Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)]
 class Schedule(Block):
     """An EventBridge schedule: cron(...) or rate(...)."""
 
-    expression: Expression
-    name: str | None = None
+    expression: Expression = doc(..., "cron(...) or rate(...), as EventBridge writes them.",
+                                 "cron(0 6 ? * MON *)")
+    name: str | None = doc(None, "Schedule name (default: derived from the pipeline).",
+                           "weekly-retrain")
 
 
 class Triggers(Block):
     """What starts runs besides `sagestep run`."""
 
-    s3: list[S3Trigger] = Field(default_factory=list)
-    schedules: list[Schedule | Expression] = Field(default_factory=list)
+    s3: list[S3Trigger] = doc(list, "Start a run for each matching object created in S3.",
+                              [{"bucket": "my-bucket", "prefix": "churn/input/"}])
+    schedules: list[Schedule | Expression] = doc(
+        list, "Start runs on a schedule: expressions or {expression, name}.",
+        ["rate(7 days)"])
 
 
 class Defaults(Block):
     """Values every stage may use ({{ defaults.<name> }})."""
 
-    region: str = "us-east-1"
-    role_arn: str = Field(
+    region: str = doc("us-east-1", "AWS region of the jobs and images.", "eu-west-1")
+    role_arn: str = doc(
         "arn:aws:iam::000000000000:role/sagestep-sagemaker",
-        description="SageMaker execution role passed to every job.",
+        "SageMaker execution role passed to every job.",
+        "arn:aws:iam::123456789012:role/sagemaker-execution",
     )
-    bucket: str = Field("sagestep", description="Bucket for default input/output locations.")
-    topic_arn: str | None = Field(None, description="SNS topic for notifications.")
+    bucket: str = doc("sagestep", "Bucket for default input/output locations.", "my-bucket")
+    topic_arn: str | None = doc(None, "SNS topic for notifications.",
+                                "arn:aws:sns:us-east-1:123456789012:mlops")
 
 
 class Stages(Block):
     """The stages, in canonical order; an absent stage does not run."""
 
-    preprocessing: Processing | None = None
-    training: Training | None = None
-    tuning: Tuning | None = None
-    evaluation: Evaluation | None = None
-    gate: Gate | None = None
-    approval: Approval | None = None
-    register_: Register | None = Field(None, alias="register")
-    create_model: CreateModel | None = None
-    deploy: Deploy | None = None
-    batch_transform: BatchTransform | None = None
-    postprocessing: Processing | None = None
-    notify: Notify | None = None
+    preprocessing: Processing | None = doc(None, "A processing job before training.",
+                                           {"framework": "sklearn", "script": "prepare.py"})
+    training: Training | None = doc(None, "A training job.", {"algorithm": "xgboost"})
+    tuning: Tuning | None = doc(None, "A hyperparameter tuning job over the training stage.",
+                                {"max_jobs": 4})
+    evaluation: Evaluation | None = doc(None, "A processing job that scores the model.",
+                                        {"script": "evaluate.py"})
+    gate: Gate | None = doc(None, "Stop or fail the run unless a metric passes a threshold.",
+                            {"metric": "validation:error", "threshold": 0.2})
+    approval: Approval | None = doc(None, "Wait for a person to approve the model.",
+                                    {"mode": "manual"})
+    register_: Register | None = doc(None, "Register a model package.", {},
+                                     alias="register")
+    create_model: CreateModel | None = doc(None, "Create a SageMaker model from the artifact.",
+                                           {})
+    deploy: Deploy | None = doc(None, "Create or update an endpoint.", {"endpoint_name": "churn"})
+    batch_transform: BatchTransform | None = doc(
+        None, "Score a dataset with the model.", {"input": "s3://my-bucket/to-score/"})
+    postprocessing: Processing | None = doc(None, "A processing job at the end.",
+                                            {"script": "report.py"})
+    notify: Notify | None = doc(None, "SNS messages on success, failure and approval.", {})
 
 
 class PipelineConfig(Block):
     """One pipeline (use case): which stages run and with what parameters."""
 
-    pipeline: str = Field(
+    pipeline: str = doc(
+        ..., "Pipeline name: letters, digits and hyphens.", "churn-model",
         alias="name", min_length=1, max_length=63, pattern=NAME_PATTERN,
-        description="Pipeline name: letters, digits and hyphens.",
     )
-    description: str = ""
-    defaults: Defaults = Field(default_factory=Defaults)  # type: ignore[arg-type]
-    triggers: Triggers = Field(default_factory=Triggers)
-    stages: Stages = Field(default_factory=lambda: Stages.model_validate({}))
+    description: str = doc("", "What the pipeline is for.", "Weekly churn model.")
+    defaults: Defaults = doc(Defaults, "Values every stage may use.", {"bucket": "my-bucket"})
+    triggers: Triggers = doc(Triggers, "S3 uploads and schedules that start runs.",
+                             {"schedules": ["rate(7 days)"]})
+    stages: Stages = doc(lambda: Stages.model_validate({}),
+                         "The stages; an absent stage does not run.",
+                         {"training": {"algorithm": "xgboost"}})
