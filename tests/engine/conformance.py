@@ -19,13 +19,16 @@ from sagestep.workspace import Workspace
 REPO = Path(__file__).resolve().parents[2]
 
 
-def corpus_dir() -> Path | None:
-    """``$SAGESTEP_CONFORMANCE_DIR`` or ``../shared/asl-conformance`` next to the repo."""
+CORPUS = Path(__file__).resolve().parent / "conformance_data"
+
+
+def corpus_dir() -> Path:
+    """The corpus shipped with the tests (``$SAGESTEP_CONFORMANCE_DIR`` points elsewhere)."""
     env = os.environ.get("SAGESTEP_CONFORMANCE_DIR")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared" / "asl-conformance"]:
-        if (candidate / "index.json").is_file():
-            return candidate
-    return None
+    root = Path(env) if env else CORPUS
+    if not (root / "index.json").is_file():  # a broken checkout must fail, not skip
+        raise FileNotFoundError(f"conformance corpus missing: {root / 'index.json'}")
+    return root
 
 
 def load_cases(root: Path, group: str | None = None) -> list[dict[str, Any]]:
@@ -131,9 +134,24 @@ def entered_states(client: Any, arn: str) -> list[str]:
             if e["type"].endswith("StateEntered")]
 
 
+def recorded_clock(cases: list[dict[str, Any]]) -> WarpClock:
+    """A clock at the newest recording time of ``cases``: AWS judged time-relative inputs
+    (a Wait TimestampPath 68 years ahead, "too long") against the day it ran them."""
+    from datetime import UTC, datetime
+
+    times = [datetime.strptime(c["source"]["recorded_date"], "%d-%m-%Y, %H:%M:%S")
+             .replace(tzinfo=UTC).timestamp()
+             for c in cases if c.get("source", {}).get("recorded_date")]
+    clock = WarpClock()
+    if times:
+        clock._offset = max(times) - time.time()  # noqa: SLF001 - a test clock set in the past
+    return clock
+
+
 def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0) -> list[Result]:
     """Start every case, wait for all of them, compare."""
-    runtime = LocalRuntime(Workspace.resolve(home), clock=WarpClock())
+    cases = list(cases)
+    runtime = LocalRuntime(Workspace.resolve(home), clock=recorded_clock(cases))
     client = runtime.client("stepfunctions")
     started: list[tuple[dict[str, Any], str]] = []
     results: list[Result] = []
