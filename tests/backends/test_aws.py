@@ -136,7 +136,7 @@ def test_register_puts_versions_in_dynamodb_and_uploads_code(stack: MotoStack) -
     listed = stack.client("s3").list_objects_v2(Bucket="sagestep-examples")["Contents"]
     code = [o["Key"] for o in listed if o["Key"].endswith(".tar.gz") or o["Key"].endswith(".py")]
     assert code, [o["Key"] for o in listed]
-    with pytest.raises(BackendError, match="no pipeline 'nope'.*registered: xgboost-breast-cancer"):
+    with pytest.raises(BackendError, match="no pipeline named 'nope' is registered.*registered: xgboost-breast-cancer"):
         backend.config("nope")
 
 

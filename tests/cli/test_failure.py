@@ -29,7 +29,8 @@ def test_failed_run_shows_the_failing_stage_and_its_log_tail(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "registered broken version 1"
+    assert lines[0] == (f"running {tmp_path / 'pipeline.yaml'} as it is (broken not registered; "
+                        "--register makes it what triggers run)")
     failed = [line for line in lines if line.startswith("preprocessing    FAILED")]
     assert len(failed) == 1
     assert "--- preprocessing · broken-prep-" in out  # the failed job's log tail, unasked

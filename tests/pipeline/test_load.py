@@ -137,7 +137,9 @@ stages:
     with pytest.raises(SpecError) as err:
         load_config(write(tmp_path, text))
     message = str(err.value)
-    assert "3 problems" in message
+    assert "4 problems" in message
+    assert ("pipeline.yaml:6: stages.training.hyperparameters: Missing required hyperparameter: "
+            "num_round (built-in XGBoost)") in message
     assert ("pipeline.yaml:8: stages.training.inputs.train: stage 'training' reads "
             "'preprocessing.outputs.features' but preprocessing writes only: train, test") in message
     assert "stages.gate.source: the gate reads evaluation.json but evaluation does not run" in message

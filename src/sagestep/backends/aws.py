@@ -109,24 +109,28 @@ class AwsBackend(BackendBase):
 
     # --- configs -----------------------------------------------------------------------------
 
-    def register(self, source: str | Path) -> Registered:
-        """Validate a config, upload its code to S3, and put it in the table as a new version."""
+    def load(self, source: str | Path) -> Any:
+        """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""
         from sagestep.pipeline.loader import load_config
 
         text = str(source)
+        if not text.startswith("s3://"):
+            return load_config(Path(text))
         with tempfile.TemporaryDirectory() as tmp:
-            if text.startswith("s3://"):
-                bucket, _, key = text[5:].partition("/")
-                local = Path(tmp) / (Path(key).name or "config.yaml")
-                self.client("s3").download_file(bucket, key, str(local))
-                loaded = load_config(local)
-            else:
-                loaded = load_config(Path(text))
+            bucket, _, key = text[5:].partition("/")
+            local = Path(tmp) / (Path(key).name or "config.yaml")
+            self.client("s3").download_file(bucket, key, str(local))
+            return load_config(local)
+
+    def register(self, source: str | Path) -> Registered:
+        """Validate a config, upload its code to S3, and put it in the table as a new version."""
+        text = str(source)
+        loaded = self.load(source)
         item = dict(loaded.item)
         if text.startswith("s3://"):
             item["source_uri"] = text  # seed 002's {config: {bucket, prefix}} routes by this
         for upload in loaded.uploads:
-            self._upload(upload)
+            self.upload_code(upload)
         version = int(self.registry.put(item))
         notes = tuple(getattr(loaded, "notes", ())) + self._role_notes(item)
         return Registered(str(item["name"]), version, notes)
@@ -143,7 +147,7 @@ class AwsBackend(BackendBase):
             f"set defaults.role_arn to {stack_role}",
         )
 
-    def _upload(self, upload: Any) -> None:
+    def upload_code(self, upload: Any) -> None:
         local = Path(upload.local_path)
         if not local.is_dir():
             raise BackendError(

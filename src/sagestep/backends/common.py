@@ -16,6 +16,20 @@ from sagestep.backends.base import LogChunk, RunInfo, RunRef, StageInfo
 from sagestep.errors import BackendError
 
 
+def check_date(text: str) -> None:
+    """BackendError unless ``text`` is a real calendar date written YYYY-MM-DD."""
+    import datetime
+    import re
+
+    try:
+        ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)) and bool(
+            datetime.date.fromisoformat(text))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise BackendError(f"--date {text}: not a date; write YYYY-MM-DD, e.g. 2024-06-30")
+
+
 class BackendBase:
     """Shared implementation of the Backend protocol (see backends/base.py)."""
 
@@ -36,9 +50,12 @@ class BackendBase:
         item = self.registry.get(name, version)
         if item is None:
             known = ", ".join(sorted(i["name"] for i in self.registry.list())) or "(none)"
+            if version is not None and self.registry.get(name) is not None:
+                have = ", ".join(str(i["version"]) for i in self.registry.history(name))
+                raise BackendError(f"{name} has no version {version}; versions: {have}")
             raise BackendError(
-                f"no pipeline {name!r} (version {version or 'latest'}){self._where()}; "
-                f"registered: {known}"
+                f"no pipeline named {name!r} is registered{self._where()}; registered: {known}. "
+                "Register it with `sagestep register FILE`, or run a file with `sagestep run FILE`"
             )
         return dict(item)
 
@@ -53,6 +70,8 @@ class BackendBase:
         params: Mapping[str, Any] | None = None, run_key: str | None = None,
         object_uri: str | None = None,
     ) -> RunRef:
+        if dataset_date is not None:
+            check_date(dataset_date)
         event: dict[str, Any] = {"pipeline": pipeline, "run_key": run_key or uuid.uuid4().hex}
         if object_uri:  # fills trigger.bucket/key/uri as an upload would
             event["object"] = object_uri
@@ -62,6 +81,27 @@ class BackendBase:
             event["params"] = dict(params)
         (ref,) = self.send_event(event)
         return ref
+
+    def start_item(
+        self, item: Mapping[str, Any], *, dataset_date: str | None = None,
+        params: Mapping[str, Any] | None = None, object_uri: str | None = None,
+    ) -> RunRef:
+        """Start a manual run of ``item`` itself (a draft or an older version), rendered by
+        the router's own code, whatever the registry's latest version is."""
+        from sagestep.triggers.events import parse
+
+        if dataset_date is not None:
+            check_date(dataset_date)
+        event: dict[str, Any] = {"pipeline": str(item["name"]), "run_key": uuid.uuid4().hex}
+        if object_uri:
+            event["object"] = object_uri
+        if dataset_date:
+            event["dataset_date"] = dataset_date
+        if params:
+            event["params"] = dict(params)
+        (trigger,) = parse(event, uuid.uuid4().hex)
+        started = self.router.start(item, trigger)
+        return RunRef(started.pipeline, started.name, started.arn, started.duplicate)
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
         """Route ``event`` with the router Lambda's own code, here."""

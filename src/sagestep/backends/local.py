@@ -129,7 +129,7 @@ class LocalBackend(BackendBase):
         if str(source).startswith("s3://"):
             item["source_uri"] = str(source)  # seed 002's {config: {bucket, prefix}} routes by this
         for upload in loaded.uploads:
-            self._upload_code(upload)
+            self.upload_code(upload)
         version = int(self.registry.put(item))
         return Registered(str(item["name"]), version, tuple(getattr(loaded, "notes", ())))
 
@@ -151,7 +151,7 @@ class LocalBackend(BackendBase):
             local.write_bytes(store.get_bytes(bucket, key))
             return load_config(local)
 
-    def _upload_code(self, upload: Any) -> None:
+    def upload_code(self, upload: Any) -> None:
         """Put a stage's local source_dir where its request points (a tar.gz in script mode)."""
         from sagestep.stores.objectstore import parse_uri
 
@@ -183,6 +183,11 @@ class LocalBackend(BackendBase):
         return sum(known) if known else None
 
     # --- runs --------------------------------------------------------------------------------
+
+    def start_item(self, item: Mapping[str, Any], **kwargs: Any) -> RunRef:
+        if "sfn" not in self._parts:
+            self.runtime.sagemaker  # noqa: B018 - warm up now, as send_event does
+        return super().start_item(item, **kwargs)
 
     def send_event(self, event: Mapping[str, Any]) -> list[RunRef]:
         if "sfn" not in self._parts:

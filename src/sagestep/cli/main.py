@@ -29,6 +29,7 @@ app = typer.Typer(
 
 _GROUPS = (
     "sagestep.cli.pipeline",
+    "sagestep.cli.configs",
     "sagestep.cli.sfn",
     "sagestep.cli.sagemaker",
     "sagestep.cli.server",

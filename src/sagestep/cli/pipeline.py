@@ -7,6 +7,7 @@ cli/operate.py; both are thin: parse, call a Backend, print.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ STOP_AT_APPROVAL = typer.Option(
 
 
 def run(
-    target: str = typer.Argument(..., help="A config file (registered first) or a pipeline name."),
+    target: str = typer.Argument(..., help="A config file (run as it is) or a pipeline name."),
     date: str = typer.Option(None, "--date", help="Dataset date YYYY-MM-DD (default: today, UTC)."),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE run parameter (repeat)."),
     follow_: bool = typer.Option(True, "--follow/--no-follow", help="Show progress until it ends."),
@@ -159,24 +160,46 @@ def run(
     object_uri: str = typer.Option(
         None, "--object", help="s3://bucket/key the run is about ({{ trigger.uri }}), as an upload."
     ),
+    register_: bool = typer.Option(
+        False, "--register",
+        help="Register the config file first (its new version becomes what triggers run).",
+    ),
+    version: int = typer.Option(
+        None, "--version", help="Run this registered version of the pipeline (default: latest)."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Start a run and follow it stage by stage.
 
+    A config file runs as it is, without registering it, so what the triggers run does not
+    change (--register stores it as the new latest version first). A pipeline name runs its
+    latest registered version, or --version N.
+
     Exit code: 0 succeeded, 1 failed, 3 still running when following stopped, 4 waiting for a
     manual approval (with --stop-at-approval, or when following stopped there).
     """
+    from sagestep.backends import versions
     from sagestep.cli.follow import follow_runs
 
     chosen = options.backend_from_options(backend, home, profile, region)
     console = out()
-    name = target
-    if Path(target).is_file() or target.startswith("s3://"):
+    params = parse_params(param)
+    is_file = Path(target).is_file() or target.startswith("s3://")
+    if is_file and version is not None:
+        raise SagestepError("--version picks a registered version: give the pipeline name, "
+                            "not a file")
+    if is_file and register_:
         done = chosen.register(target)
         print_registered(console, done)
-        name = done.name
-    ref = chosen.start_run(name, dataset_date=date, params=parse_params(param), object_uri=object_uri)
+        item = chosen.config(done.name)
+    elif is_file:
+        item = versions.draft(chosen, target, uuid.uuid4().hex[:12])
+        console.print(f"running {target} as it is ({item['name']} not registered; "
+                      "--register makes it what triggers run)")
+    else:
+        item = chosen.config(target, version)
+    needs_object(item, object_uri)
+    ref = chosen.start_item(item, dataset_date=date, params=params, object_uri=object_uri)
     console.print(f"started {ref.name}" + (" (already running)" if ref.duplicate else ""))
     if not follow_:
         return
@@ -187,6 +210,25 @@ def run(
 
         print_deployed(console, chosen, followed.info.name)
     finish(console, followed)
+
+
+def needs_object(item: dict[str, Any], object_uri: str | None) -> None:
+    """A manual run of a config that reads the uploaded object needs --object (fail now,
+    not after the first stage retries an empty URI)."""
+    import re
+
+    if object_uri:
+        return
+    text = json.dumps(item.get("stages") or {})
+    used = sorted(set(re.findall(r"\{\{\s*(trigger\.(?:uri|key|bucket|filename))\s*\}\}", text)))
+    if not used:
+        return
+    s3 = ((item.get("triggers") or {}).get("s3") or [{}])[0]
+    example = f"s3://{s3.get('bucket', 'BUCKET')}/{s3.get('prefix', '')}data.csv"
+    raise SagestepError(
+        f"{item['name']} reads {{{{ {used[0]} }}}} (the uploaded object) and this run has none: "
+        f"add --object {example}, or upload a file with `sagestep upload FILE {example}`"
+    )
 
 
 def finish(console: Console, followed: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sagestep.pipeline import requests as build
 from sagestep.pipeline.blocks import Evaluation, Notify, Processing
 from sagestep.pipeline.botocheck import validate_stage
+from sagestep.pipeline.checks import static_checks
 from sagestep.pipeline.document import Document, Loc
 from sagestep.pipeline.item import ITEM_VERSION, JOB_STAGES, STAGES
 from sagestep.pipeline.model import PipelineConfig, Schedule
@@ -59,6 +60,7 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
     _check_schedules(config, problems)
     _finish(stages, config, problems)
     check_stages(stages, problems)
+    static_checks(config, document.data if document else {}, base_dir, problems)
     problems.raise_if_any(document, path)
     item = {
         "name": config.pipeline,
