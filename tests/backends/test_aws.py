@@ -253,3 +253,36 @@ def test_tar_of_script_mode_code_holds_the_scripts(stack: MotoStack) -> None:
         body = s3.get_object(Bucket="sagestep-examples", Key=key)["Body"].read()
         with tarfile.open(fileobj=io.BytesIO(body)) as tar:
             assert all(not n.startswith("/") for n in tar.getnames())
+
+
+def test_config_versions_on_dynamodb(stack: MotoStack, tmp_path: Path) -> None:
+    """list/versions/diff/rollback and draft runs against the DynamoDB registry."""
+    import shutil
+
+    from sagestep.backends import versions
+
+    backend = _backend(stack)
+    shutil.copytree(EXAMPLE.parent, tmp_path / "uc")
+    config = tmp_path / "uc" / "pipeline.yaml"
+    first = backend.register(config).version
+    config.write_text(config.read_text().replace("num_round: 60", "num_round: 45"))
+    # a draft runs the edited file; the table's latest stays what it was
+    item = versions.draft(backend, config, "t1")
+    ref = backend.start_item(item, object_uri="s3://sagestep-examples/x/data.csv")
+    assert backend.describe_run(ref.arn).input["config_version"] == "draft"
+    assert backend.config("xgboost-breast-cancer")["version"] == first
+    listed = stack.client("s3").list_objects_v2(
+        Bucket="sagestep-examples", Prefix="xgboost-breast-cancer/drafts/t1/code/")
+    assert listed.get("KeyCount", 0) > 0
+    second = backend.register(config).version
+    assert second == first + 1
+    assert '+          "num_round": "45",' in versions.diff(
+        backend, "xgboost-breast-cancer", first, second)
+    third = versions.rollback(backend, "xgboost-breast-cancer", first)
+    assert third == second + 1
+    latest = backend.config("xgboost-breast-cancer")
+    assert versions.digest(latest) == versions.digest(backend.config("xgboost-breast-cancer", first))
+    assert versions.diff(backend, "xgboost-breast-cancer", first, third) == ""
+    pinned = backend.start_item(backend.config("xgboost-breast-cancer", second),
+                                object_uri="s3://sagestep-examples/x/data.csv")
+    assert backend.describe_run(pinned.arn).input["config_version"] == second
