@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sagestep.cli.main import main
 
@@ -73,3 +74,28 @@ def test_history_of_unknown_execution(tmp_path, capsys) -> None:
                              "arn:aws:states:us-east-1:123456789012:execution:m:nope",
                              "--home", str(tmp_path / "ws"))
     assert code == 1 and "ExecutionDoesNotExist" in err
+
+
+def test_lambda_module_next_to_the_user_imports_without_pythonpath(tmp_path) -> None:
+    """The installed console script (not `python -m`) finds --lambda modules in the cwd."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "mylam.py").write_text("def handler(event, context):\n    return {'got': event}\n")
+    (tmp_path / "m.json").write_text(json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "End": True}}}))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "sagestep"  # what pip writes for [project.scripts]
+    script.write_text(f"#!{sys.executable}\nimport sys\nfrom sagestep.cli.main import main\n"
+                      "sys.exit(main())\n")
+    script.chmod(0o755)
+    src = str(Path(__file__).resolve().parents[2] / "src")  # this checkout, not the user's cwd
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run([str(script), "sfn", "run", "m.json", "--lambda", "f=mylam:handler",
+                           "--home", str(tmp_path / "ws")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["output"] == {"got": {}}

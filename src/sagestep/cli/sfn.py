@@ -50,19 +50,32 @@ def _machine_name(path: Path) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "-", path.stem)[:80] or "machine"
 
 
+def _importable_from(*folders: Path) -> None:
+    """Let handler modules next to the user import as `python -m` would (the console script
+    puts only its own bin folder on sys.path)."""
+    import sys
+
+    for folder in reversed(folders):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
 @sfn_app.command("run")
 def run(
     definition: Path = typer.Argument(..., help="State machine definition (ASL JSON)."),
     input_file: Path = typer.Option(None, "--input", help="Execution input (JSON file)."),
     name: str = typer.Option(None, "--name", help="Execution name (default: a UUID)."),
-    lambdas: list[str] = typer.Option([], "--lambda",
-                                      help="NAME=package.module:function, repeatable."),
+    lambdas: list[str] = typer.Option(
+        [], "--lambda",
+        help="NAME=package.module:function, repeatable; the module is found in the current "
+             "directory, the definition's folder or on PYTHONPATH."),
     warp: bool = typer.Option(False, "--warp", help="Skip Wait/Retry/poll delays (time is data)."),
     timeout: float = typer.Option(None, "--timeout", help="Give up after this many seconds."),
     home: str = HOME,
 ) -> None:
     """Run one execution to its end; print {status, output, error, cause}; exit 0 if SUCCEEDED."""
     rt = _runtime(home, warp)
+    _importable_from(Path.cwd(), definition.resolve().parent)
     for pair in lambdas:
         fn, sep, target = pair.partition("=")
         if not sep or not fn or ":" not in target:
