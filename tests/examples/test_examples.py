@@ -115,3 +115,36 @@ def test_census_seed002_input_yaml_runs_as_it_is(backend):
     assert b'"roc_auc"' in report
     name = info.name
     assert any(o.key.startswith(f"demo/batch-output/{name}/") for o in store.list("mlops-bucket"))
+
+
+def _by_hand(readme: Path) -> list[str]:
+    """The indented commands of a README's "By hand" section."""
+    lines = readme.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("By hand"))
+    block = []
+    for line in lines[start + 1:]:
+        if line.startswith("    "):
+            block.append(line.strip())
+        elif block:
+            break
+    return block
+
+
+@pytest.mark.parametrize("name", ["xgboost-breast-cancer", "diabetes-regression"])
+def test_readme_by_hand_steps_run_as_written(name, tmp_path):
+    """A user copies the example folder and types the README's commands, data step included."""
+    import shutil
+    import subprocess
+
+    from tests.cli.test_init import shim
+
+    commands = _by_hand(EXAMPLES / name / "README.md")
+    assert commands[0] == "python data.py ."
+    folder = tmp_path / name
+    shutil.copytree(EXAMPLES / name, folder)
+    env = shim(tmp_path)
+    env["PATH"] = f"{Path(__import__('sys').executable).parent}:{env['PATH']}"  # python = ours
+    done = subprocess.run(["bash", "-c", " && ".join(commands)], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"{name}-" in done.stdout and " SUCCEEDED" in done.stdout
