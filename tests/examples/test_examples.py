@@ -107,6 +107,8 @@ def test_diabetes_regression_evaluates_gates_registers_and_batch_scores(backend)
 def test_census_seed002_input_yaml_runs_as_it_is(backend):
     info, out = run(backend, "census-seed002")
     assert info.status == "SUCCEEDED", out
+    assert out.startswith("registered census-seed002 version 1")  # its own name, not 'demo'
+    assert info.pipeline == "census-seed002"
     assert statuses(backend, info) == {
         "preprocessing": "SUCCEEDED", "training": "SUCCEEDED", "evaluation": "SUCCEEDED",
         "create_model": "SUCCEEDED", "batch_transform": "SUCCEEDED"}

@@ -109,23 +109,23 @@ class AwsBackend(BackendBase):
 
     # --- configs -----------------------------------------------------------------------------
 
-    def load(self, source: str | Path) -> Any:
+    def load(self, source: str | Path, name: str | None = None) -> Any:
         """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""
         from sagestep.pipeline.loader import load_config
 
         text = str(source)
         if not text.startswith("s3://"):
-            return load_config(Path(text))
+            return load_config(Path(text), name=name)
         with tempfile.TemporaryDirectory() as tmp:
             bucket, _, key = text[5:].partition("/")
             local = Path(tmp) / (Path(key).name or "config.yaml")
             self.client("s3").download_file(bucket, key, str(local))
-            return load_config(local)
+            return load_config(local, name=name)
 
-    def register(self, source: str | Path) -> Registered:
+    def register(self, source: str | Path, name: str | None = None) -> Registered:
         """Validate a config, upload its code to S3, and put it in the table as a new version."""
         text = str(source)
-        loaded = self.load(source)
+        loaded = self.load(source, name)
         item = dict(loaded.item)
         if text.startswith("s3://"):
             item["source_uri"] = text  # seed 002's {config: {bucket, prefix}} routes by this

@@ -123,8 +123,8 @@ class LocalBackend(BackendBase):
 
     # --- configs -----------------------------------------------------------------------------
 
-    def register(self, source: str | Path) -> Registered:
-        loaded = self.load(source)
+    def register(self, source: str | Path, name: str | None = None) -> Registered:
+        loaded = self.load(source, name)
         item = dict(loaded.item)
         if str(source).startswith("s3://"):
             item["source_uri"] = str(source)  # seed 002's {config: {bucket, prefix}} routes by this
@@ -133,13 +133,13 @@ class LocalBackend(BackendBase):
         version = int(self.registry.put(item))
         return Registered(str(item["name"]), version, tuple(getattr(loaded, "notes", ())))
 
-    def load(self, source: str | Path) -> Any:
+    def load(self, source: str | Path, name: str | None = None) -> Any:
         """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""
         from sagestep.pipeline.loader import load_config
 
         text = str(source)
         if not text.startswith("s3://"):
-            return load_config(Path(text))
+            return load_config(Path(text), name=name)
         from sagestep.stores.objectstore import parse_uri
 
         bucket, key = parse_uri(text)
@@ -149,7 +149,7 @@ class LocalBackend(BackendBase):
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / Path(key).name
             local.write_bytes(store.get_bytes(bucket, key))
-            return load_config(local)
+            return load_config(local, name=name)
 
     def upload_code(self, upload: Any) -> None:
         """Put a stage's local source_dir where its request points (a tar.gz in script mode)."""

@@ -8,6 +8,7 @@ scripts, a ``data.py`` that writes the example's data into a directory, and an
      "data": "data.py",
      "uploads": [{"file": "x.csv", "to": "s3://bucket/key"}],      # before registering
      "register": "s3://bucket/key",             # register this object instead of the config
+     "name": "pipeline-name",                   # register under this name (default: the config's)
      "start": {"upload": "data.csv", "to": "s3://bucket/key"}       # an S3-triggered run
            | {"event": {...}}                                       # any router event
            | {"run": true, "params": {...}},                        # or a manual run
@@ -61,7 +62,8 @@ def run_example(
         for extra in spec.get("uploads", []):
             source = _resolve(extra["file"], directory, data)
             upload(backend, source, extra["to"])
-        done = backend.register(spec.get("register") or directory / spec.get("config", "pipeline.yaml"))
+        done = backend.register(spec.get("register") or directory / spec.get("config", "pipeline.yaml"),
+                                spec.get("name"))
         print_registered(console, done)
         start = spec.get("start") or {"run": True}
         if "upload" in start:

@@ -127,11 +127,13 @@ def compile_(
 
 def register_config(
     config: str = typer.Argument(..., help="Config file, or s3://bucket/key in the object store."),
+    name: str = typer.Option(
+        None, "--name", help="Register under this pipeline name (default: the config's own)."),
     home: str = options.HomeOption, backend: str = options.BackendOption,
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
-    """Store a config in the registry as a new version."""
-    done = options.backend_from_options(backend, home, profile, region).register(config)
+    """Store a config in the registry as a new version (what its triggers run from now on)."""
+    done = options.backend_from_options(backend, home, profile, region).register(config, name)
     print_registered(out(), done)
 
 
