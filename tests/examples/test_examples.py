@@ -67,6 +67,12 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
                 and " MB); " in out and "sagestep endpoints delete xgboost-breast-cancer" in out)
         (endpoint,) = backend.endpoints()
         assert endpoint["EndpointStatus"] == "InService"
+        capsys.readouterr()
+        main(["endpoints", "list", "--home", str(home)])
+        (row,) = [line for line in capsys.readouterr().out.splitlines()
+                  if "xgboost-breast-cancer" in line]
+        memory = [cell.strip() for cell in row.split("│")][3]
+        assert memory.endswith(" MB") and 20 < int(memory.split()[0]) < 4000, row
         # seed 004: another upload retrains and UPDATES the same endpoint in place
         again, _ = run(backend, "xgboost-breast-cancer", keep=True)
         assert again.status == "SUCCEEDED" and again.name != first.name

@@ -47,7 +47,7 @@ class RunInfo:
     name: str
     status: str
     pipeline: str = ""
-    config_version: int | None = None
+    config_version: int | str | None = None  # "draft": a config run without registering
     start: datetime | None = None
     stop: datetime | None = None
     error: str = ""

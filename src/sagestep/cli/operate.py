@@ -35,7 +35,9 @@ def status(
         console.print(table)
         return
     info = chosen.describe_run(run)
-    console.print(f"{info.name}  {info.pipeline} v{info.config_version}  {info.status}")
+    version = info.config_version
+    shown = "draft (not registered)" if version == "draft" else f"v{version}"
+    console.print(f"{info.name}  {info.pipeline} {shown}  {info.status}")
     for stage in chosen.stages(run):
         console.print("  " + stage_line(stage), markup=False)
         if stage.status == "WAITING":
