@@ -54,6 +54,10 @@ class ServiceError(SagestepError):
     """A local service (SageMaker, endpoint, job runner) failed."""
 
 
+class MonitorError(SagestepError):
+    """A monitoring job (baseline, data or model quality) cannot read its inputs or config."""
+
+
 class BackendError(SagestepError):
     """A backend (local or AWS) could not carry out a request."""
 
