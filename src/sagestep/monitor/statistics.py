@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sagestep.monitor.profile import ColumnProfile, DatasetProfile
@@ -66,7 +67,8 @@ def constraints_json(profile: DatasetProfile,
                 0 < len(col.categories) <= MAX_DOMAIN and len(col.categories) < col.present:
             item["string_constraints"] = {"domains": sorted(col.categories)}
         features.append(item)
-    config = monitoring_config if monitoring_config is not None else DEFAULT_MONITORING_CONFIG
+    config = copy.deepcopy(DEFAULT_MONITORING_CONFIG if monitoring_config is None
+                           else monitoring_config)
     return {"version": 0, "features": features, "monitoring_config": config}
 
 
