@@ -95,8 +95,8 @@ def test_drift_is_robust_on_a_million_rows_and_quiet_on_tiny_windows():
 
 def test_per_feature_override_and_disabled_comparison():
     from sagestep.monitor.quality import check
-    from tests.monitor.helpers import baseline, profile
     from sagestep.monitor.statistics import statistics_json
+    from tests.monitor.helpers import baseline, profile
 
     current = table(seed=1)
     current["income"] += 10

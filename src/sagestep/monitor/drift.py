@@ -15,7 +15,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from sagestep.monitor.sketch import cdf, weighted_items
 
@@ -64,6 +63,8 @@ def chi_squared_p_value(base: dict[str, float], cur: dict[str, float]) -> float 
     Categories whose expected count is under 5 are pooled into one (the Yates rule the
     reference cites); with fewer than two categories left there is no test (None).
     """
+    from scipy import stats as scipy_stats  # imported here: it costs a second at job start
+
     total = sum(cur.values())
     base_total = sum(base.values())
     keys = sorted(set(base) | set(cur))

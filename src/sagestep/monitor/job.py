@@ -84,12 +84,10 @@ def local_path(value: str) -> Path:
     The local runner's unsandboxed mode runs the job with the job directory as working
     directory instead of mounting it at /opt/ml; processingjobconfig.json marks that directory.
     """
-    path = Path(value)
-    if value.startswith("/opt/ml/") and not path.exists():
-        cwd = Path.cwd()
-        if (cwd / "config" / "processingjobconfig.json").is_file():
-            return cwd / value[len("/opt/ml/"):]
-    return path
+    cwd = Path.cwd()
+    if value.startswith("/opt/ml/") and (cwd / "config" / "processingjobconfig.json").is_file():
+        return cwd / value[len("/opt/ml/"):]
+    return Path(value)
 
 
 def load_json(path: Path, what: str) -> dict[str, Any]:
