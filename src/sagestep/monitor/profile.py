@@ -74,23 +74,29 @@ class ColumnProfile:
         self._objects(column)
 
     def _objects(self, column: pd.Series) -> None:
-        values = column.dropna()
-        if column.dtype == object and len(values):
-            values = values[values.astype(str).str.strip() != ""]  # blank CSV cells are missing
-        self.present += len(values)
-        self.missing += len(column) - len(values)
+        # Work on the distinct values and their counts: parsing each distinct string once is
+        # what keeps low-cardinality string columns as fast as numeric ones.
+        counts = column.value_counts(sort=False, dropna=True)
+        keys = counts.index.astype(str)
+        weights = counts.to_numpy(dtype=np.int64)
+        filled = np.asarray(keys.str.strip() != "")  # blank CSV cells are missing
+        keys, weights = keys[filled], weights[filled]
+        present = int(weights.sum())
+        self.present += present
+        self.missing += len(column) - present
         if column.dtype.kind == "b":
-            self.strings += len(values)
-            self._categories(values.astype(str).str.lower())
+            self.strings += present
+            self._count(keys.str.lower(), weights)
             return
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        finite = numbers[~np.isnan(numbers)]
-        whole = int(np.count_nonzero(finite == np.floor(finite)))
-        self.integral += whole
-        self.fractional += finite.size - whole
-        self.strings += len(values) - finite.size
-        self._numbers(finite)
-        self._categories(values.astype(str))
+        parsed = np.asarray(pd.to_numeric(pd.Series(keys), errors="coerce"), dtype=float)
+        numeric = ~np.isnan(parsed)
+        whole = numeric & (parsed == np.floor(np.where(numeric, parsed, 0.0)))
+        self.integral += int(weights[whole].sum())
+        self.fractional += int(weights[numeric & ~whole].sum())
+        self.strings += int(weights[~numeric].sum())
+        if numeric.any():
+            self._numbers(np.repeat(parsed[numeric], weights[numeric]))
+        self._count(keys, weights)
 
     def _numbers(self, values: np.ndarray) -> None:
         if values.size == 0:
@@ -111,13 +117,25 @@ class ColumnProfile:
         if self.categories is None or not len(values):
             return
         counts = values.value_counts(sort=False)
-        if len(counts) + len(self.categories) > MAX_CATEGORIES and \
-                len(set(counts.index.astype(str)) | set(self.categories)) > MAX_CATEGORIES:
-            self.distinct_floor = MAX_CATEGORIES
-            self.categories = None
+        if len(counts) > MAX_CATEGORIES:  # a continuous column: stop before stringifying
+            self._stop_counting()
             return
-        for value, count in zip(counts.index.astype(str), counts.to_numpy(), strict=True):
-            self.categories[value] += int(count)
+        self._count(counts.index.astype(str), counts.to_numpy(dtype=np.int64))
+
+    def _count(self, keys: pd.Index, weights: np.ndarray) -> None:
+        if self.categories is None:
+            return
+        if len(keys) > MAX_CATEGORIES or (len(keys) + len(self.categories) > MAX_CATEGORIES and
+                                          len(set(keys) | set(self.categories)) > MAX_CATEGORIES):
+            self._stop_counting()
+            return
+        for value, count in zip(keys, weights.tolist(), strict=True):
+            self.categories[value] += count
+
+    def _stop_counting(self) -> None:
+        assert self.categories is not None
+        self.distinct_floor = max(MAX_CATEGORIES, len(self.categories))
+        self.categories = None
 
     @property
     def inferred_type(self) -> str:

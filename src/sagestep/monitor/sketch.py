@@ -39,9 +39,23 @@ class KLLSketch:
 
     def update(self, values: np.ndarray) -> None:
         """Add a batch of finite float values."""
-        if values.size:
-            self.levels[0] = np.concatenate([self.levels[0], values.astype(float, copy=False)])
-            self._compress()
+        if not values.size:
+            return
+        values = values.astype(float, copy=False)
+        level = 0
+        if values.size > 2 * self.capacity(0):
+            # A chunk far above level 0's capacity: sort it once and take every 2**j-th item
+            # from a random offset, which is what j successive compactions of it would keep,
+            # instead of sorting it again on every level.
+            while values.size >> level > self.capacity(0) and level < 60:
+                level += 1
+            level -= 1
+            while level >= len(self.levels):
+                self.levels.append(np.empty(0))
+            step = 1 << level
+            values = np.sort(values)[int(self._coin.integers(step))::step]
+        self.levels[level] = np.concatenate([self.levels[level], values])
+        self._compress()
 
     def merge(self, other: KLLSketch) -> None:
         """Fold another sketch in (used to combine per-chunk or per-worker sketches)."""
