@@ -66,16 +66,17 @@ def read_chunks(source: Path, fmt: dict[str, Any], chunk_rows: int = CHUNK_ROWS,
     """Yield DataFrames of at most ``chunk_rows`` rows with string column names."""
     kind, options = next(iter(fmt.items()))
     options = options or {}
+    if kind == "sagemakerCaptureJson":  # one record per small file: fill chunks across files
+        names = options.get("captureIndexNames") or ["endpointInput", "endpointOutput"]
+        yield from _capture(data_files(source), names, chunk_rows, window)
+        return
     for path in data_files(source):
         if kind == "csv":
             yield from _csv(path, bool(options.get("header", True)), chunk_rows)
         elif kind == "json":
             yield from _json(path, chunk_rows)
-        elif kind == "parquet":
-            yield from _parquet(path, chunk_rows)
         else:
-            names = options.get("captureIndexNames") or ["endpointInput", "endpointOutput"]
-            yield from _capture(path, names, chunk_rows, window)
+            yield from _parquet(path, chunk_rows)
 
 
 def _csv(path: Path, header: bool, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -112,24 +113,24 @@ def _parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise MonitorError(f"{path}: not readable as Parquet ({exc})") from exc
 
 
-def _capture(path: Path, names: list[str], chunk_rows: int,
+def _capture(paths: list[Path], names: list[str], chunk_rows: int,
              window: tuple[datetime | None, datetime | None]) -> Iterator[pd.DataFrame]:
     rows: list[list[Any]] = []
-    for number, record in enumerate(capture_records(path), start=1):
-        if not in_window(record, window):
-            continue
-        try:
-            parts = [decode_rows(record["captureData"][n]) for n in reversed(names)
-                     if n in record.get("captureData", {})]
-        except (KeyError, ValueError) as exc:
-            raise MonitorError(f"{path}:{number}: captured record cannot be decoded ({exc})") from exc
-        if not parts:
-            continue
-        for joined in zip(*parts, strict=False):
-            rows.append([v for part in joined for v in part])
-        if len(rows) >= chunk_rows:
-            yield _frame(rows)
-            rows = []
+    for path in paths:
+        for number, record in enumerate(capture_records(path), start=1):
+            if not in_window(record, window):
+                continue
+            try:
+                parts = [decode_rows(record["captureData"][n]) for n in reversed(names)
+                         if n in record.get("captureData", {})]
+            except (KeyError, ValueError) as exc:
+                raise MonitorError(f"{path}:{number}: captured record cannot be decoded "
+                                   f"({exc})") from exc
+            for joined in zip(*parts, strict=False):
+                rows.append([v for part in joined for v in part])
+            if len(rows) >= chunk_rows:
+                yield _frame(rows)
+                rows = []
     if rows:
         yield _frame(rows)
 

@@ -86,6 +86,10 @@ class ModelsApi(ApiBase):
                 raise self._error("ValidationException", f"Variant {variant['VariantName']} "
                                   "needs a ModelName.", op)
             self._model(variant["ModelName"], op)
+        capture = req.get("DataCaptureConfig")
+        if capture and not str(capture["DestinationS3Uri"]).startswith("s3://"):
+            raise self._error("ValidationException", "DataCaptureConfig.DestinationS3Uri must be an "
+                              f"s3:// URI locally; got {capture['DestinationS3Uri']!r}.", op)
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)
         for variant in doc["ProductionVariants"]:

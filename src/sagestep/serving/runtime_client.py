@@ -18,17 +18,21 @@ import functools
 import http.client
 import io
 import random
+import sys
 import threading
 import time
 from typing import Any
 
 from botocore.response import StreamingBody
 
+from sagestep.errors import StoreError
+from sagestep.serving.capture import CaptureConfig, CaptureWriter
 from sagestep.serving.routes import Route, RouteTable
 
 _RETRYABLE = (ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
               http.client.RemoteDisconnected, http.client.BadStatusLine)
 _ATTEMPTS = 20
+_UNKNOWN: Any = object()  # capture config not looked up yet
 MAX_BODY = 6 * 1024 * 1024
 _TIMEOUT_SECONDS = 60.0  # the platform's invocation timeout
 _HEADERS = {"CustomAttributes": "X-Amzn-SageMaker-Custom-Attributes",
@@ -55,6 +59,10 @@ class LocalSageMakerRuntimeClient:
         self._runtime = runtime
         self._table: RouteTable | None = None
         self._local = threading.local()
+        # (endpoint, generation) -> its DataCaptureConfig: one dict lookup per call when
+        # capture is off; a new generation (an update) reads the endpoint config again.
+        self._captures: dict[tuple[str, int], CaptureConfig | None] = {}
+        self._writer: CaptureWriter | None = None
 
     @property
     def exceptions(self) -> Any:
@@ -91,8 +99,40 @@ class LocalSageMakerRuntimeClient:
                 continue
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
-            return self._response(route, reply_headers, data)
+            reply = self._response(route, reply_headers, data)
+            capture = self._captures.get((name, route.generation), _UNKNOWN)
+            if capture is _UNKNOWN:
+                capture = self._capture_config(route)
+            if capture is not None:
+                self._capture(capture, route, params, (body, headers["Content-Type"]),
+                              (data, reply["ContentType"]))
+            return reply
         raise AssertionError("unreachable")
+
+    # --- data capture ----------------------------------------------------------------------
+
+    def _capture_config(self, route: Route) -> CaptureConfig | None:
+        records = self._runtime.sagemaker.records
+        deployment = self._routes.deployment(route.endpoint)
+        config_name = deployment[0] if deployment else None
+        if config_name is None:
+            config_name = (records.get("endpoint", route.endpoint) or {}).get("EndpointConfigName")
+        config = records.get("endpoint-config", config_name) if config_name else None
+        found = CaptureConfig.parse((config or {}).get("DataCaptureConfig"))
+        self._captures[(route.endpoint, route.generation)] = found
+        return found
+
+    def _capture(self, config: CaptureConfig, route: Route, params: dict[str, Any],
+                 request: tuple[bytes, str | None], response: tuple[bytes, str | None]) -> None:
+        if self._writer is None:
+            self._writer = CaptureWriter(self._runtime.object_store, self._runtime.clock.now)
+        try:
+            self._writer.capture(config, route.endpoint, route.variant, request, response,
+                                 params.get("InferenceId"), params.get("CustomAttributes"))
+        except (StoreError, OSError) as exc:
+            # As on AWS, a capture that cannot be written never fails the invocation.
+            print(f"sagestep: data capture for endpoint {route.endpoint} skipped: {exc}",
+                  file=sys.stderr)
 
     # --- internals -------------------------------------------------------------------------
 
