@@ -279,6 +279,33 @@ class CreateModel(Stage):
                                  "scripts")
 
 
+class DataCapture(Block):
+    """Endpoint data capture (DataCaptureConfig): which payloads to record, where, how often."""
+
+    destination: str = doc(..., "s3:// prefix; records land under "
+                           "<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/.",
+                           "s3://my-bucket/capture")
+    sampling_percentage: int = doc(100, "Share of invocations recorded.", 20, ge=0, le=100)
+    mode: Literal["Input", "Output", "InputAndOutput"] = doc(
+        "InputAndOutput", "Which payloads are recorded.", "Input")
+    csv_content_types: list[str] = doc(lambda: ["text/csv"], "Recorded as CSV text.",
+                                       ["text/csv"])
+    json_content_types: list[str] = doc(lambda: ["application/json"],
+                                        "Recorded as JSON text (others: base64).",
+                                        ["application/json"])
+    kms_key_id: str | None = doc(None, "KMS key for the capture files.", "alias/capture")
+
+
+class BatchDataCapture(Block):
+    """Batch transform data capture: input/output manifests, optional inference ids."""
+
+    destination: str = doc(..., "s3:// prefix for the input/ and output/ manifests.",
+                           "s3://my-bucket/batch-capture")
+    generate_inference_id: StrictBool = doc(
+        False, "Append an inference id and time to every output line.", True)
+    kms_key_id: str | None = doc(None, "KMS key for the manifests.", "alias/capture")
+
+
 class Deploy(Stage):
     """deploy: create the endpoint, or update it when it exists."""
 
@@ -289,6 +316,9 @@ class Deploy(Stage):
     variant_name: str = doc("AllTraffic", "Production variant name.", "AllTraffic")
     wait_seconds: int = doc(30, "Seconds between checks while the endpoint deploys.", 60,
                             ge=1, le=3600)
+    data_capture: DataCapture | None = doc(
+        None, "Record requests and responses (DataCaptureConfig) for monitoring.",
+        {"destination": "s3://my-bucket/capture", "sampling_percentage": 20})
 
 
 class BatchTransform(Job):
@@ -314,6 +344,9 @@ class BatchTransform(Job):
     output_filter: str | None = doc(None, "DataProcessing.OutputFilter (JSONPath).", "$[0,-1]")
     join_source: Literal["Input", "None"] | None = doc(
         None, "DataProcessing.JoinSource: join each result with its input record.", "Input")
+    data_capture: BatchDataCapture | None = doc(
+        None, "Capture manifests of input and output (DataCaptureConfig).",
+        {"destination": "s3://my-bucket/batch-capture", "generate_inference_id": True})
 
 
 class CustomMessage(Block):

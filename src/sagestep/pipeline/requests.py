@@ -242,10 +242,21 @@ def create_model(block: CreateModel, image: str, env: dict[str, str], ctx: Conte
 
 def endpoint_config(block: Deploy) -> dict[str, Any]:
     """CreateEndpointConfig request (no name) serving this run's model."""
-    return {"ProductionVariants": [{
+    request: dict[str, Any] = {"ProductionVariants": [{
         "VariantName": block.variant_name, "ModelName": "{{ names.model }}",
         "InitialInstanceCount": block.instance_count, "InstanceType": block.instance_type,
         "InitialVariantWeight": 1.0}]}
+    capture = block.data_capture
+    if capture is not None:
+        modes = ["Input", "Output"] if capture.mode == "InputAndOutput" else [capture.mode]
+        request["DataCaptureConfig"] = {
+            "EnableCapture": True, "InitialSamplingPercentage": capture.sampling_percentage,
+            "DestinationS3Uri": capture.destination,
+            "CaptureOptions": [{"CaptureMode": m} for m in modes],
+            "CaptureContentTypeHeader": {"CsvContentTypes": capture.csv_content_types,
+                                         "JsonContentTypes": capture.json_content_types},
+            **({"KmsKeyId": capture.kms_key_id} if capture.kms_key_id else {})}
+    return request
 
 
 def transform(block: BatchTransform, ctx: Context, loc: Loc) -> dict[str, Any]:
@@ -277,6 +288,12 @@ def transform(block: BatchTransform, ctx: Context, loc: Loc) -> dict[str, Any]:
                                      ("JoinSource", block.join_source)) if v}
     if processing_:
         request["DataProcessing"] = processing_
+    if block.data_capture is not None:
+        capture = block.data_capture
+        request["DataCaptureConfig"] = {
+            "DestinationS3Uri": capture.destination,
+            "GenerateInferenceId": capture.generate_inference_id,
+            **({"KmsKeyId": capture.kms_key_id} if capture.kms_key_id else {})}
     return request
 
 

@@ -212,7 +212,12 @@ class TransformJob:
 
     def finish(self, ctx: JobContext, exit: Exit) -> None:
         doc = ctx.doc()
+        capture = doc.get("DataCaptureConfig")
+        if capture and capture.get("GenerateInferenceId") and exit.cause == "exit" and exit.code == 0:
+            self._inference_ids(ctx, doc)
         uploaded = self._upload(ctx, doc)
+        if capture and exit.cause == "exit" and exit.code == 0:
+            self._capture(ctx, doc, capture)
         peak = read_message(ctx.sandbox.host("/opt/ml/output/peak_rss_kb"))
         failure = read_message(ctx.sandbox.host("/opt/ml/output/failure"))
 
@@ -236,6 +241,31 @@ class TransformJob:
         shutil.rmtree(ctx.sandbox.host("/opt/ml/input"), ignore_errors=True)
         shutil.rmtree(ctx.sandbox.host(OUTPUT_DIR), ignore_errors=True)
 
+    def _inference_ids(self, ctx: JobContext, doc: dict[str, Any]) -> None:
+        from sagestep.serving.batch_capture import add_inference_ids, stamp
+
+        out_dir = ctx.sandbox.host(OUTPUT_DIR)
+        start = stamp(doc.get("TransformStartTime") or ctx.clock.now())
+        for path in sorted(out_dir.rglob("*.out")) if out_dir.is_dir() else []:
+            add_inference_ids(path, doc["TransformOutput"].get("Accept", ""), start)
+
+    def _capture(self, ctx: JobContext, doc: dict[str, Any], capture: dict[str, Any]) -> None:
+        from sagestep.serving.batch_capture import stamp, write_manifests
+
+        source = doc["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
+        inputs = [rel for _, rel in input_objects(self._svc, source)]
+        output = doc["TransformOutput"]["S3OutputPath"]
+        outputs = [f"{rel}.out" for rel in inputs
+                   if self._svc.object_store.exists(*_joined(output, f"{rel}.out"))]
+        start = stamp(doc.get("TransformStartTime") or ctx.clock.now())
+        try:
+            written = write_manifests(self._svc.object_store, capture, self.name, start,
+                                      (source, inputs), (output, outputs))
+        except StoreError as exc:  # as on AWS, capture never fails the job itself
+            ctx.log(f"data capture skipped: {exc}")
+            return
+        ctx.log(f"data capture manifests: {', '.join(written)}")
+
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> int:
         out_dir = ctx.sandbox.host(OUTPUT_DIR)
         bucket, prefix = parse_uri(doc["TransformOutput"]["S3OutputPath"])
@@ -247,3 +277,9 @@ class TransformJob:
             self._svc.object_store.adopt_file(bucket, f"{prefix}/{rel}" if prefix else rel, path)
             count += 1
         return count
+
+
+def _joined(prefix_uri: str, rel: str) -> tuple[str, str]:
+    bucket, prefix = parse_uri(prefix_uri)
+    prefix = prefix.rstrip("/")
+    return bucket, f"{prefix}/{rel}" if prefix else rel
