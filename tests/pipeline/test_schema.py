@@ -17,8 +17,9 @@ def test_schema_describes_the_config() -> None:
     assert {"name", "defaults", "triggers", "stages"} <= set(props)
     stages = schema["$defs"]["Stages"]["properties"]
     assert list(stages) == [
-        "preprocessing", "training", "tuning", "evaluation", "gate", "approval", "register",
-        "create_model", "deploy", "batch_transform", "postprocessing", "notify"]
+        "preprocessing", "baseline", "training", "tuning", "evaluation", "gate", "approval",
+        "register", "create_model", "deploy", "batch_transform", "data_quality",
+        "model_quality", "postprocessing", "notify"]
     assert schema["$defs"]["Training"]["additionalProperties"] is False
     json.dumps(schema)
 

@@ -191,6 +191,7 @@ def test_stage_names_of_the_compiled_machine_map_to_stages() -> None:
     stages = {notify.stage_of(n) for n in names} - {None}
     assert stages == {
         "preprocessing",
+        "baseline",
         "training",
         "tuning",
         "evaluation",
@@ -200,6 +201,8 @@ def test_stage_names_of_the_compiled_machine_map_to_stages() -> None:
         "create_model",
         "deploy",
         "batch_transform",
+        "data_quality",
+        "model_quality",
         "postprocessing",
         "notify",
     }

@@ -69,7 +69,7 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
         s: entries[ORDER[i + 1]] if i + 1 < len(ORDER) else SUCCEEDED for i, s in enumerate(ORDER)
     }
     states: list[State] = []
-    for stage in ("preprocessing", "training"):
+    for stage in ("preprocessing", "baseline", "training"):
         states += job_stage(stage, _ACTIONS[stage], policy, nxt[stage])
     states += tuning_stage(policy, nxt["tuning"])
     states += job_stage("evaluation", _ACTIONS["evaluation"], policy, nxt["evaluation"])
@@ -78,7 +78,7 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
     states += register_stage(policy, nxt["register"])
     states += create_model_stage(policy, nxt["create_model"])
     states += deploy_stage(policy, nxt["deploy"])
-    for stage in ("batch_transform", "postprocessing"):
+    for stage in ("batch_transform", "data_quality", "model_quality", "postprocessing"):
         states += job_stage(stage, _ACTIONS[stage], policy, nxt[stage])
     states += notify_stage(policy)
     states += failure_path(policy)

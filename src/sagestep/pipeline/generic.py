@@ -30,6 +30,7 @@ from sagestep.asl.states import Choice, Fail, Parallel, Pass, State, StateMachin
 
 TITLES: Mapping[str, str] = {
     "preprocessing": "Preprocessing",
+    "baseline": "Baseline",
     "training": "Training",
     "tuning": "Tuning",
     "evaluation": "Evaluation",
@@ -39,6 +40,8 @@ TITLES: Mapping[str, str] = {
     "create_model": "Create Model",
     "deploy": "Deploy",
     "batch_transform": "Batch Transform",
+    "data_quality": "Data Quality",
+    "model_quality": "Model Quality",
     "postprocessing": "Postprocessing",
     "notify": "Notify",
 }

@@ -21,6 +21,7 @@ from sagestep.pipeline.blocks import (
     Tuning,
     doc,
 )
+from sagestep.pipeline.monitor_blocks import Baseline, DataQuality, ModelQuality
 
 NAME_PATTERN = r"^[A-Za-z0-9](-*[A-Za-z0-9])*$"
 
@@ -75,6 +76,9 @@ class Stages(Block):
 
     preprocessing: Processing | None = doc(None, "A processing job before training.",
                                            {"framework": "sklearn", "script": "prepare.py"})
+    baseline: Baseline | None = doc(
+        None, "Data-quality baseline (statistics.json, constraints.json) of a dataset.",
+        {"dataset": {"source": "{{ stages.preprocessing.outputs.train }}"}})
     training: Training | None = doc(None, "A training job.", {"algorithm": "xgboost"})
     tuning: Tuning | None = doc(None, "A hyperparameter tuning job over the training stage.",
                                 {"max_jobs": 4})
@@ -91,6 +95,12 @@ class Stages(Block):
     deploy: Deploy | None = doc(None, "Create or update an endpoint.", {"endpoint_name": "churn"})
     batch_transform: BatchTransform | None = doc(
         None, "Score a dataset with the model.", {"input": "s3://my-bucket/to-score/"})
+    data_quality: DataQuality | None = doc(
+        None, "Check new data against a baseline (constraint_violations.json).",
+        {"dataset": {"source": "s3://my-bucket/capture/churn/AllTraffic/", "format": "capture"}})
+    model_quality: ModelQuality | None = doc(
+        None, "Merge predictions with ground truth and check the metrics.",
+        {"problem_type": "Regression", "thresholds": {"mse": 6.0}})
     postprocessing: Processing | None = doc(None, "A processing job at the end.",
                                             {"script": "report.py"})
     notify: Notify | None = doc(None, "SNS messages on success, failure and approval.", {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sagestep.pipeline import monitoring
 from sagestep.pipeline import requests as build
 from sagestep.pipeline.blocks import Evaluation, Notify, Processing
 from sagestep.pipeline.botocheck import validate_stage
@@ -15,6 +16,7 @@ from sagestep.pipeline.model import PipelineConfig, Schedule
 from sagestep.pipeline.placeholders import Resolver
 from sagestep.pipeline.problems import Problems
 
+MONITOR_STAGES = ("baseline", "data_quality", "model_quality")
 SYMBOLS = {"<": "less_than", "<=": "less_than_or_equal", ">": "greater_than",
            ">=": "greater_than_or_equal", "max": "less_than_or_equal",
            "min": "greater_than_or_equal"}
@@ -53,7 +55,7 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
             built = _stage(stage, block, config, ctx, loc, stages)
             resolver.problems = Problems()
             stages[stage] = resolver.resolve(built, loc, stage)
-            if stage in ("preprocessing", "evaluation", "postprocessing"):
+            if stage in ("preprocessing", "evaluation", "postprocessing", *MONITOR_STAGES):
                 outputs = processing_outputs(stages[stage].get("request") or {})
                 stages[stage]["outputs"] = outputs
                 resolver.outputs = {**resolver.outputs, stage: outputs}
@@ -137,6 +139,8 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
         out["wait_seconds"] = block.wait_seconds
     elif stage == "batch_transform":
         out["request"] = raw if raw is not None else build.transform(block, ctx, loc)
+    elif stage in MONITOR_STAGES:
+        out["request"] = raw if raw is not None else monitoring.request(stage, block, ctx, loc)
     elif stage == "register":
         out["request"] = raw if raw is not None else build.register(
             block, block.image or _serving_image(done) or _training_image(config, ctx), None,
@@ -233,10 +237,27 @@ def _finish(stages: dict[str, dict[str, Any]], config: PipelineConfig, problems:
     if report and ev.get("run") and register is not None and register.request is None:
         reg["request"]["ModelMetrics"] = {"ModelQuality": {"Statistics": {
             "ContentType": "application/json", "S3Uri": report}}}
+    _attach_baseline(stages, register is not None and register.request is None)
     if reg.get("request") is not None:
         group = str(reg["request"].get("ModelPackageGroupName") or "{{ names.model_package_group }}")
         reg["group"] = {"ModelPackageGroupName": group,
                         "ModelPackageGroupDescription": f"sagestep pipeline {config.pipeline}"}
+
+
+def _attach_baseline(stages: dict[str, dict[str, Any]], built: bool) -> None:
+    # The baseline of the registered model: ModelMetrics.ModelDataQuality is what seed 001's
+    # inference pipeline reads back; DriftCheckBaselines is what Pipelines' QualityCheckStep
+    # reads. Both name this run's baseline files.
+    base, reg = stages["baseline"], stages["register"]
+    result = (base.get("outputs") or {}).get("result")
+    if not (built and base.get("run") and reg.get("run") and result):
+        return
+    files = {name.title(): {"ContentType": "application/json",
+                            "S3Uri": f"{result.rstrip('/')}/{name}.json"}
+             for name in ("statistics", "constraints")}
+    request = reg["request"]
+    request.setdefault("ModelMetrics", {})["ModelDataQuality"] = files
+    request.setdefault("DriftCheckBaselines", {})["ModelDataQuality"] = dict(files)
 
 
 def report_uri(evaluation: dict[str, Any], problems: Problems | None = None) -> str | None:

@@ -10,6 +10,7 @@ from typing import Final
 
 STAGES: Final[tuple[str, ...]] = (
     "preprocessing",
+    "baseline",
     "training",
     "tuning",
     "evaluation",
@@ -19,6 +20,8 @@ STAGES: Final[tuple[str, ...]] = (
     "create_model",
     "deploy",
     "batch_transform",
+    "data_quality",
+    "model_quality",
     "postprocessing",
     "notify",
 )
@@ -31,6 +34,9 @@ JOB_STAGES: Final[dict[str, tuple[str, str, str]]] = {
     "tuning": ("tuning", "HyperParameterTuningJobName", "createHyperParameterTuningJob"),
     "evaluation": ("evaluation", "ProcessingJobName", "createProcessingJob"),
     "batch_transform": ("transform", "TransformJobName", "createTransformJob"),
+    "baseline": ("baseline", "ProcessingJobName", "createProcessingJob"),
+    "data_quality": ("data_quality", "ProcessingJobName", "createProcessingJob"),
+    "model_quality": ("model_quality", "ProcessingJobName", "createProcessingJob"),
     "postprocessing": ("postprocessing", "ProcessingJobName", "createProcessingJob"),
 }
 """SageMaker job stages: each runs as ``.sync`` with a job name unique per attempt."""

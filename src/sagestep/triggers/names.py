@@ -35,6 +35,9 @@ STAGE_NAMES: dict[str, tuple[str, int]] = {
     "endpoint_config": ("epc", JOB_LIMIT),
     "transform": ("batch", JOB_LIMIT),
     "postprocessing": ("post", JOB_LIMIT),
+    "baseline": ("base", JOB_LIMIT),
+    "data_quality": ("dq", JOB_LIMIT),
+    "model_quality": ("mq", JOB_LIMIT),
 }
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9]+")

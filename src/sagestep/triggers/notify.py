@@ -29,6 +29,9 @@ ENDED = {"FAILED": "Failed", "TIMED_OUT": "TimedOut", "ABORTED": "Aborted"}
 
 # Words of the compiled machine's state names -> stage (first match wins; see asl/compile.py).
 _STAGE_WORDS = (
+    ("data quality", "data_quality"),
+    ("model quality", "model_quality"),
+    ("baseline", "baseline"),
     ("batch transform", "batch_transform"),
     ("model package", "register"),
     ("register", "register"),
