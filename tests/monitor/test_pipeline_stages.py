@@ -1,0 +1,94 @@
+"""Monitoring stages in a registered pipeline, run by the local engine with real jobs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sagestep.backends.local import LocalBackend
+from sagestep.pipeline.loader import load_config
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """\
+name: {name}
+defaults: {{bucket: mon}}
+stages:
+  baseline:
+    dataset: {{source: "s3://mon/data/train/", format: csv, header: false}}
+  data_quality:
+    dataset: {{source: "s3://mon/data/{new}/", format: csv, header: false}}
+    on_violation: fail
+"""
+
+
+@pytest.fixture
+def backend(tmp_path):
+    made = LocalBackend(tmp_path / "ws")
+    yield made
+    made.runtime.engine.close()
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(header=False, index=False).encode()
+
+
+def test_config_builds_processing_jobs_and_attaches_the_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(CONFIG.format(name="m", new="new") + """\
+  training:
+    algorithm: xgboost
+    hyperparameters: {num_round: 3}
+    inputs: {train: "s3://mon/data/train/"}
+    content_type: text/csv
+  register: {model_package_group: g}
+  model_quality:
+    predictions: {source: "s3://mon/pred/", header: false}
+    ground_truth: {source: "s3://mon/gt/", header: false}
+    problem_type: Regression
+    thresholds: {mse: 6.0}
+""")
+    stages = load_config(path).item["stages"]
+    dq = stages["data_quality"]["request"]
+    assert dq["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3", "/opt/ml/processing/input/code/sagestep/monitor/entry.py", "data-quality"]
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in dq["ProcessingInputs"]}
+    assert inputs == {"code": "s3://mon/m/code/monitor", "dataset": "s3://mon/data/new/",
+                      "baseline": "s3://mon/m/{{ run.id }}/baseline"}
+    assert dq["Environment"]["fail_on_violation"] == "true"
+    assert json.loads(dq["Environment"]["dataset_format"]) == {
+        "csv": {"header": False, "output_columns_position": "START"}}
+    metrics = stages["register"]["request"]["ModelMetrics"]["ModelDataQuality"]
+    assert metrics["Constraints"]["S3Uri"] == "s3://mon/m/{{ run.id }}/baseline/constraints.json"
+    assert stages["register"]["request"]["DriftCheckBaselines"]["ModelDataQuality"] == metrics
+    mq = stages["model_quality"]["request"]["Environment"]
+    assert mq["metric_thresholds"] == '{"mse": 6.0}' and mq["problem_type"] == "Regression"
+
+
+def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"y": rng.normal(size=3000), "x": rng.normal(size=3000)})
+    s3 = backend.runtime.client("s3")
+    s3.create_bucket(Bucket="mon")
+    s3.put_object(Bucket="mon", Key="data/train/train.csv", Body=_csv(train))
+    s3.put_object(Bucket="mon", Key="data/same/new.csv", Body=_csv(train.sample(frac=0.5,
+                                                                                 random_state=1)))
+    s3.put_object(Bucket="mon", Key="data/drifted/new.csv", Body=_csv(train.assign(x=train.x + 2)))
+    for name, new in (("clean", "same"), ("drift", "drifted")):
+        (tmp_path / f"{name}.yaml").write_text(CONFIG.format(name=name, new=new))
+        backend.register(tmp_path / f"{name}.yaml")
+    clean = backend.start_run("clean")
+    drift = backend.start_run("drift")
+    backend.runtime.engine.wait(clean.arn, timeout=180)
+    backend.runtime.engine.wait(drift.arn, timeout=180)
+    assert backend.describe_run(clean.arn).status == "SUCCEEDED"
+    assert backend.describe_run(drift.arn).status == "FAILED"
+    stages = {s.stage: s.status for s in backend.stages(drift.arn)}
+    assert stages["baseline"] == "SUCCEEDED" and stages["data_quality"] == "FAILED"
+    found = [o["Key"] for o in s3.list_objects_v2(Bucket="mon", Prefix="clean/")["Contents"]]
+    assert any(k.endswith("data_quality/constraint_violations.json") for k in found)
+    assert any(k.endswith("baseline/constraints.json") for k in found)
