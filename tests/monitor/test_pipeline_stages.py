@@ -23,6 +23,14 @@ stages:
   data_quality:
     dataset: {{source: "s3://mon/data/{new}/", format: csv, header: false}}
     on_violation: fail
+    retrain: {name}-retrain
+"""
+RETRAIN = """\
+name: {name}-retrain
+defaults: {{bucket: mon}}
+stages:
+  baseline:
+    dataset: {{source: "s3://mon/data/train/", format: csv, header: false}}
 """
 
 
@@ -92,3 +100,18 @@ def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_p
     found = [o["Key"] for o in s3.list_objects_v2(Bucket="mon", Prefix="clean/")["Contents"]]
     assert any(k.endswith("data_quality/constraint_violations.json") for k in found)
     assert any(k.endswith("baseline/constraints.json") for k in found)
+    # the breach, delivered twice as EventBridge would, starts the retraining pipeline once
+    (tmp_path / "retrain.yaml").write_text(RETRAIN.format(name="drift"))
+    backend.register(tmp_path / "retrain.yaml")
+    failed = backend.runtime.client("stepfunctions").describe_execution(executionArn=drift.arn)
+    assert "CompletedWithViolations: 1 violation(s): _c1: baseline_drift_check" in failed["cause"]
+    event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+             "detail": {k: failed.get(k) for k in ("executionArn", "stateMachineArn", "name",
+                                                   "status", "input", "error", "cause")}}
+    first, again = backend.send_event(event), backend.send_event(event)
+    assert [r.arn for r in first] == [r.arn for r in again] and len(first) == 1
+    (retraining,) = backend.list_runs("drift-retrain")
+    backend.runtime.engine.wait(retraining.arn, timeout=180)
+    assert backend.describe_run(retraining.arn).status == "SUCCEEDED"
+    clean_failed = {**event, "detail": {**event["detail"], "cause": "OutOfMemory"}}
+    assert backend.send_event(clean_failed) == []  # not a breach: no retraining

@@ -13,6 +13,10 @@ from pydantic import Field, StrictBool
 from sagestep.pipeline.blocks import Block, Job
 
 
+RETRAIN = ("Pipeline to start when this check finds violations (needs on_violation: fail); "
+           "the breaching run is its trigger, and each breach starts it once.")
+
+
 class Dataset(Block):
     """Data a monitoring job reads: an S3 prefix and its format."""
 
@@ -56,6 +60,7 @@ class DataQuality(Monitor):
         "fail", description="fail: the stage fails (notify, retraining rules); continue: "
         "violations are reported and the run goes on.")
     categorical_drift_method: Literal["LInfinity", "ChiSquared"] | None = None
+    retrain: str | None = Field(None, description=RETRAIN)
 
 
 class ModelQuality(Monitor):
@@ -74,3 +79,4 @@ class ModelQuality(Monitor):
         "not exceed it, scores may not fall below it.")
     constraints: str | None = Field(None, description="S3 URI of a model-quality constraints.json.")
     on_violation: Literal["fail", "continue"] = "fail"
+    retrain: str | None = Field(None, description=RETRAIN)

@@ -141,6 +141,11 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
         out["request"] = raw if raw is not None else build.transform(block, ctx, loc)
     elif stage in MONITOR_STAGES:
         out["request"] = raw if raw is not None else monitoring.request(stage, block, ctx, loc)
+        if getattr(block, "retrain", None):
+            if block.on_violation != "fail":
+                ctx.problems.add((*loc, "retrain"), "retrain starts on a breach that fails the "
+                                 "stage: set on_violation: fail (or remove retrain)")
+            out["retrain"] = block.retrain
     elif stage == "register":
         out["request"] = raw if raw is not None else build.register(
             block, block.image or _serving_image(done) or _training_image(config, ctx), None,

@@ -18,12 +18,14 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from sagestep.errors import RouterError
+from sagestep.triggers import breach
 
 SHAPES = (
     "EventBridge S3 'Object Created' ({source: aws.s3, detail: {bucket, object}})",
     "S3 notification ({Records: [{s3: {bucket, object}}]})",
     "SQS/SNS records wrapping any accepted shape ({Records: [{body: ...}]})",
     "EventBridge 'Scheduled Event' ({detail-type: Scheduled Event, resources: [rule ARN]})",
+    "EventBridge 'Step Functions Execution Status Change' (a monitoring breach: retraining)",
     "seed 002 {config: {bucket, prefix}}",
     "seed 000 {consumption_pipeline_name, dataset_date}",
     "manual {pipeline: NAME, dataset_date?, params?, run_key?, object?: s3://bucket/key}",
@@ -76,6 +78,8 @@ def _parse(event: Any, request_id: str, depth: int) -> list[Trigger | Ignored]:
         return [_eventbridge_s3(event)]
     if event.get("detail-type") == "Scheduled Event":
         return [_scheduled(event)]
+    if event.get("detail-type") == breach.DETAIL_TYPE:
+        return [_breach(event)]
     if event.get("Event") == "s3:TestEvent":
         return [Ignored("S3 test event")]
     if isinstance(event.get("config"), Mapping):
@@ -202,6 +206,16 @@ def _manual(event: Mapping[str, Any], request_id: str) -> Trigger:
         dataset_date=str(event.get("dataset_date") or "")[:10], time=str(event.get("time") or ""),
         params=params, bucket=bucket, key=key,
     )
+
+
+def _breach(event: Mapping[str, Any]) -> Trigger | Ignored:
+    detail = event.get("detail")
+    found = breach.breach(detail if isinstance(detail, Mapping) else {})
+    if isinstance(found, str):
+        return Ignored(found)
+    pipeline, identity, params = found
+    return Trigger("breach", identity, time=str(event.get("time") or ""), pipeline=pipeline,
+                   params=params)
 
 
 def _object(uri: Any) -> tuple[str, str]:

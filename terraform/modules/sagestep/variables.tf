@@ -217,3 +217,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "retrain_on_breach" {
+  description = "Route failed runs whose monitoring check found violations to the router, which starts the stage's retrain pipeline (once per breach)."
+  type        = bool
+  default     = true
+}
