@@ -12,7 +12,6 @@ from pydantic import Field, StrictBool
 
 from sagestep.pipeline.blocks import Block, Job
 
-
 RETRAIN = ("Pipeline to start when this check finds violations (needs on_violation: fail); "
            "the breaching run is its trigger, and each breach starts it once.")
 
