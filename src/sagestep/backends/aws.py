@@ -98,7 +98,8 @@ class AwsBackend(BackendBase):
 
         sfn = self.client("stepfunctions")
         return Router(
-            RegistrySource(self.registry), sfn, self.settings.state_machine_arn, time.time
+            RegistrySource(self.registry), sfn, self.settings.state_machine_arn, time.time,
+            sagemaker=lambda: self.client("sagemaker"),
         )
 
     @cached_property

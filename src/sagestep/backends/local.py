@@ -112,7 +112,8 @@ class LocalBackend(BackendBase):
     def router(self) -> Router:
         clock = self._parts.get("clock") or self.runtime.clock
         return Router(RegistrySource(self.registry), self.sfn, self.state_machine_arn, clock.now,
-                      adjust=local_adjustments)
+                      adjust=local_adjustments,
+                      sagemaker=lambda: self.runtime.client("sagemaker"))
 
     @cached_property
     def runs(self) -> Runs:

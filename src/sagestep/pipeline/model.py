@@ -106,6 +106,15 @@ class Stages(Block):
     notify: Notify | None = doc(None, "SNS messages on success, failure and approval.", {})
 
 
+class ModelSource(Block):
+    """The model a run uses when it trains none: the latest Approved package of a group."""
+
+    model_package_group: str = doc(
+        ..., "The router looks up the newest Approved package when a run starts; stages read "
+        "it as {{ model_package.model_data }}, .image, .baseline, .arn.", "churn",
+        min_length=1)
+
+
 class PipelineConfig(Block):
     """One pipeline (use case): which stages run and with what parameters."""
 
@@ -120,3 +129,6 @@ class PipelineConfig(Block):
     stages: Stages = doc(lambda: Stages.model_validate({}),
                          "The stages; an absent stage does not run.",
                          {"training": {"algorithm": "xgboost"}})
+    model_source: ModelSource | None = doc(
+        None, "The model a run uses when it trains none: the newest Approved package of a "
+        "group, looked up when the run starts.", {"model_package_group": "churn"})

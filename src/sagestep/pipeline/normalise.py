@@ -73,6 +73,8 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
         "defaults": d.model_dump(exclude_none=True),
         "stages": stages,
     }
+    if config.model_source is not None:
+        item["model_source"] = config.model_source.model_dump()
     return Normalised(item, tuple(ctx.uploads))
 
 

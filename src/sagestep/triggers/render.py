@@ -37,7 +37,8 @@ class Run:
     input: dict[str, Any]
 
 
-def render_run(item: Mapping[str, Any], trigger: Trigger, now: float) -> Run:
+def render_run(item: Mapping[str, Any], trigger: Trigger, now: float,
+               extra: Mapping[str, Any] | None = None) -> Run:
     """The execution input of ``item`` run by ``trigger`` (``now`` only fills missing dates)."""
     pipeline = str(item["name"])
     when = _event_time(trigger.time) or datetime.fromtimestamp(now, tz=UTC)
@@ -60,6 +61,7 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float) -> Run:
         },
         "params": dict(trigger.params),
         "names": run_names,
+        **(extra or {}),  # looked up by the router: model_package
     }
     stages = substitute(item.get("stages") or {}, values)
     payload = {
@@ -68,6 +70,7 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float) -> Run:
         "run": {**values["run"], "trigger": values["trigger"], "params": values["params"]},
         "names": run_names,
         "stages": stages,
+        **(extra or {}),
     }
     for key, value in item.items():  # pass other top-level settings through, rendered
         if key not in payload and key not in ("name", "version", "triggers", "created"):
@@ -114,7 +117,7 @@ def lookup(values: Mapping[str, Any], dotted: str) -> Any:
 def is_known(dotted: str) -> bool:
     """True when ``dotted`` names a run value the router fills in (for config validation)."""
     head = dotted.split(".", 1)[0]
-    if head in ("params", "names"):
+    if head in ("params", "names", "model_package"):
         return "." in dotted
     return dotted in KNOWN
 

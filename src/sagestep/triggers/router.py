@@ -69,12 +69,14 @@ class Router:
         self, configs: ConfigSource, sfn: Starter, state_machine_arn: str,
         clock: Callable[[], float] = time.time,
         adjust: Callable[[dict[str, Any]], None] | None = None,
+        sagemaker: Callable[[], Any] | None = None,
     ) -> None:
         self.configs = configs
         self.sfn = sfn
         self.state_machine_arn = state_machine_arn
         self.clock = clock
         self.adjust = adjust  # a backend's last word on the input (e.g. local poll intervals)
+        self.sagemaker = sagemaker  # a client factory, used only by configs with model_source
 
     def route(self, event: Any, request_id: str = "") -> dict[str, Any]:
         """Start the executions ``event`` asks for; RouterError if any part is unroutable."""
@@ -128,7 +130,7 @@ class Router:
 
     def start(self, item: Mapping[str, Any], trigger: Trigger) -> Started:
         """Render and start one run of ``item``; an already-started duplicate is success."""
-        run = render_run(item, trigger, self.clock())
+        run = render_run(item, trigger, self.clock(), self._model_values(item))
         if self.adjust is not None:
             self.adjust(run.input)
         arn = self._state_machine(item)
@@ -145,6 +147,17 @@ class Router:
                 ) from exc
             return Started(run.pipeline, run.execution_name, _execution_arn(arn, run), True)
         return Started(run.pipeline, run.execution_name, str(response["executionArn"]), False)
+
+    def _model_values(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        source = item.get("model_source")
+        if not isinstance(source, Mapping) or not source.get("model_package_group"):
+            return {}
+        if self.sagemaker is None:
+            raise RouterError("model_source needs a SageMaker client, which this router lacks")
+        from sagestep.triggers.model_source import latest_approved
+
+        group = str(source["model_package_group"])
+        return {"model_package": latest_approved(self.sagemaker(), group)}
 
     def _state_machine(self, item: Mapping[str, Any]) -> str:
         configured = str(item.get("state_machine") or "")
@@ -323,7 +336,7 @@ def handle(event: Any, context: Any = None) -> dict[str, Any]:
     arn = next((env[k] for k in STATE_MACHINE_ENV if env.get(k)), "")
     router = Router(
         DynamoDBConfigSource(_boto("dynamodb", region).Table(table)),
-        _boto("stepfunctions", region), arn,
+        _boto("stepfunctions", region), arn, sagemaker=lambda: _boto("sagemaker", region),
     )
     return router.route(event, request_id=str(getattr(context, "aws_request_id", "") or ""))
 
