@@ -211,6 +211,12 @@ data "aws_iam_policy_document" "router" {
     actions   = ["states:StartExecution"]
     resources = [local.state_machine_arn]
   }
+  # model_source: the latest Approved package of a group, looked up when a run starts.
+  statement {
+    sid       = "ReadModelPackages"
+    actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"]
+    resources = ["arn:${local.partition}:sagemaker:${local.region}:${local.account}:model-package/*"]
+  }
   statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
