@@ -67,7 +67,7 @@ def test_config_builds_processing_jobs_and_attaches_the_baseline(tmp_path: Path)
     inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in dq["ProcessingInputs"]}
     assert inputs == {"code": "s3://mon/m/code/monitor", "dataset": "s3://mon/data/new/",
                       "baseline": "s3://mon/m/{{ run.id }}/baseline"}
-    assert dq["Environment"]["fail_on_violation"] == "true"
+    assert stages["data_quality"]["on_violation"] == "fail"
     assert json.loads(dq["Environment"]["dataset_format"]) == {
         "csv": {"header": False, "output_columns_position": "START"}}
     metrics = stages["register"]["request"]["ModelMetrics"]["ModelDataQuality"]
@@ -100,11 +100,15 @@ def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_p
     found = [o["Key"] for o in s3.list_objects_v2(Bucket="mon", Prefix="clean/")["Contents"]]
     assert any(k.endswith("data_quality/constraint_violations.json") for k in found)
     assert any(k.endswith("baseline/constraints.json") for k in found)
+    kept = [o["Key"] for o in s3.list_objects_v2(Bucket="mon", Prefix="drift/")["Contents"]]
+    assert any(k.endswith("data_quality/constraint_violations.json") for k in kept)  # breached
     # the breach, delivered twice as EventBridge would, starts the retraining pipeline once
     (tmp_path / "retrain.yaml").write_text(RETRAIN.format(name="drift"))
     backend.register(tmp_path / "retrain.yaml")
     failed = backend.runtime.client("stepfunctions").describe_execution(executionArn=drift.arn)
-    assert "CompletedWithViolations: 1 violation(s): _c1: baseline_drift_check" in failed["cause"]
+    assert failed["error"] == "Sagestep.MonitoringViolations"
+    assert failed["cause"] == "data_quality: CompletedWithViolations: 1 violation(s): _c1: " \
+        "baseline_drift_check"
     event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
              "detail": {k: failed.get(k) for k in ("executionArn", "stateMachineArn", "name",
                                                    "status", "input", "error", "cause")}}
@@ -113,5 +117,6 @@ def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_p
     (retraining,) = backend.list_runs("drift-retrain")
     backend.runtime.engine.wait(retraining.arn, timeout=180)
     assert backend.describe_run(retraining.arn).status == "SUCCEEDED"
-    clean_failed = {**event, "detail": {**event["detail"], "cause": "OutOfMemory"}}
+    clean_failed = {**event, "detail": {**event["detail"], "error": "States.TaskFailed",
+                                        "cause": "OutOfMemory"}}
     assert backend.send_event(clean_failed) == []  # not a breach: no retraining

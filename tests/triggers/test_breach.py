@@ -6,19 +6,18 @@ import json
 
 from sagestep.triggers.events import Ignored, Trigger, parse
 
-CAUSE = json.dumps({"ProcessingJobName": "dq-job-0", "ProcessingJobStatus": "Failed",
-                    "ExitMessage": "CompletedWithViolations: 1 violation(s): x: "
-                                   "baseline_drift_check"})
+CAUSE = "data_quality: CompletedWithViolations: 1 violation(s): x: baseline_drift_check"
 
 
-def event(status="FAILED", cause=CAUSE, retrain="train-hpo", arn="arn:aws:states:r:1:execution:m:e1"):
+def event(status="FAILED", cause=CAUSE, retrain="train-hpo", arn="arn:aws:states:r:1:execution:m:e1",
+          error="Sagestep.MonitoringViolations"):
     run_input = {"pipeline": "inference", "names": {"data_quality": "dq-job"},
                  "stages": {"data_quality": {"run": True, "retrain": retrain},
                             "model_quality": {"run": False}}}
     return {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
             "time": "2026-01-01T00:00:00Z",
             "detail": {"executionArn": arn, "name": "e1", "status": status,
-                       "input": json.dumps(run_input), "error": "States.TaskFailed",
+                       "input": json.dumps(run_input), "error": error,
                        "cause": cause}}
 
 
@@ -36,5 +35,6 @@ def test_breach_names_the_retraining_pipeline_with_the_run_as_trigger():
 
 def test_other_failures_and_statuses_start_nothing():
     assert isinstance(parse(event(status="SUCCEEDED"))[0], Ignored)
-    assert isinstance(parse(event(cause='{"FailureReason": "OOM"}'))[0], Ignored)
+    assert isinstance(parse(event(error="States.TaskFailed", cause="OOM"))[0], Ignored)
+    assert isinstance(parse(event(cause="training: CompletedWithViolations"))[0], Ignored)
     assert isinstance(parse(event(retrain=None))[0], Ignored)

@@ -26,11 +26,15 @@ def summary(violations: list[dict[str, str]]) -> str:
 
 def _fail(settings: Settings | None, message: str, code: int) -> int:
     print(message, file=sys.stderr)
+    _message(settings, message)
+    return code
+
+
+def _message(settings: Settings | None, message: str) -> None:
     where = settings.get("failure_path") if settings is not None else None
     path = local_path(where or "/opt/ml/output/message")
     if path.parent.is_dir():  # outside a job (run by hand) there is no /opt/ml: stderr is enough
         path.write_text(message[:MESSAGE_LIMIT])
-    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{v['description']}")
     if violations and settings.flag("fail_on_violation"):
         return _fail(settings, summary(violations), 1)
+    # The exit message is the verdict a pipeline reads (DescribeProcessingJob.ExitMessage).
+    _message(settings, summary(violations) if violations else "Completed: no violations")
     return 0
 
 

@@ -34,6 +34,7 @@ from sagestep.pipeline.generic import (
     failure_path,
     job_stage,
 )
+from sagestep.pipeline.monitor_stages import monitor_stage
 from sagestep.pipeline.stages import JOB_STAGES, STAGES
 
 DEFAULT_HELPER = "sagestep-helper"
@@ -69,8 +70,9 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
         s: entries[ORDER[i + 1]] if i + 1 < len(ORDER) else SUCCEEDED for i, s in enumerate(ORDER)
     }
     states: list[State] = []
-    for stage in ("preprocessing", "baseline", "training"):
-        states += job_stage(stage, _ACTIONS[stage], policy, nxt[stage])
+    states += job_stage("preprocessing", _ACTIONS["preprocessing"], policy, nxt["preprocessing"])
+    states += monitor_stage("baseline", policy, nxt["baseline"])
+    states += job_stage("training", _ACTIONS["training"], policy, nxt["training"])
     states += tuning_stage(policy, nxt["tuning"])
     states += job_stage("evaluation", _ACTIONS["evaluation"], policy, nxt["evaluation"])
     states += gate_stage(policy, nxt["gate"])
@@ -78,8 +80,11 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
     states += register_stage(policy, nxt["register"])
     states += create_model_stage(policy, nxt["create_model"])
     states += deploy_stage(policy, nxt["deploy"])
-    for stage in ("batch_transform", "data_quality", "model_quality", "postprocessing"):
-        states += job_stage(stage, _ACTIONS[stage], policy, nxt[stage])
+    states += job_stage("batch_transform", _ACTIONS["batch_transform"], policy,
+                        nxt["batch_transform"])
+    for stage in ("data_quality", "model_quality"):
+        states += monitor_stage(stage, policy, nxt[stage])
+    states += job_stage("postprocessing", _ACTIONS["postprocessing"], policy, nxt["postprocessing"])
     states += notify_stage(policy)
     states += failure_path(policy)
     machine = StateMachine(

@@ -4,6 +4,8 @@ The job runs ``python3 <code>/sagestep/monitor/entry.py <job>`` in the scikit-le
 processing image (pandas, numpy and scipy are there), with sagestep's own package uploaded as
 the code input, so the same stage runs locally and on AWS with no custom image. Settings are
 Model Monitor's environment variables (``dataset_format``, ``baseline_constraints``, ...).
+The job itself always completes (its files are uploaded); the compiled verdict after it fails
+the stage on violations when the stage says ``on_violation: fail`` (see monitor_stages).
 """
 
 from __future__ import annotations
@@ -64,8 +66,7 @@ def request(stage: str, block: Monitor, ctx: Context, loc: Loc) -> dict[str, Any
         baseline = block.baseline or "{{ stages.baseline.outputs.result }}"
         inputs.append(_input("baseline", baseline))
         env.update({"baseline_constraints": f"{BASE}/input/baseline/constraints.json",
-                    "baseline_statistics": f"{BASE}/input/baseline/statistics.json",
-                    "fail_on_violation": str(block.on_violation == "fail").lower()})
+                    "baseline_statistics": f"{BASE}/input/baseline/statistics.json"})
         if block.categorical_drift_method:
             env["categorical_drift_method"] = block.categorical_drift_method
     elif isinstance(block, ModelQuality):
@@ -107,8 +108,7 @@ def _model_quality_env(block: ModelQuality, inputs: list[dict[str, Any]], ctx: C
                 "problem_type": block.problem_type,
                 "inference_attribute": block.inference_attribute,
                 "ground_truth_attribute": block.ground_truth_attribute,
-                "probability_threshold_attribute": str(block.probability_threshold),
-                "fail_on_violation": str(block.on_violation == "fail").lower()})
+                "probability_threshold_attribute": str(block.probability_threshold)})
     if block.probability_attribute:
         env["probability_attribute"] = block.probability_attribute
     if block.join_column:

@@ -143,6 +143,8 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
         out["request"] = raw if raw is not None else build.transform(block, ctx, loc)
     elif stage in MONITOR_STAGES:
         out["request"] = raw if raw is not None else monitoring.request(stage, block, ctx, loc)
+        if stage != "baseline":
+            out["on_violation"] = block.on_violation
         if getattr(block, "retrain", None):
             if block.on_violation != "fail":
                 ctx.problems.add((*loc, "retrain"), "retrain starts on a breach that fails the "

@@ -2,9 +2,9 @@
 
 Event: EventBridge "Step Functions Execution Status Change" of the generic state machine with
 status FAILED (on AWS a rule of the Terraform module sends it to the router; locally
-``Backend.send_event`` does). The run retrains only when it failed in a monitoring stage
-whose job found violations (its cause carries the ``CompletedWithViolations`` exit message of
-``sagestep.monitor``) and that stage names a ``retrain`` pipeline; any other failure (bad
+``Backend.send_event`` does). The run retrains only when a monitoring stage failed it
+on violations (error ``Sagestep.MonitoringViolations``, cause ``<stage>:
+CompletedWithViolations: ...``) and that stage names a ``retrain`` pipeline; any other failure (bad
 input, out of memory) starts nothing, unlike seed 001's rule that retrains on every failure
 of its step.
 
@@ -23,6 +23,7 @@ from typing import Any
 
 MONITOR_STAGES = ("data_quality", "model_quality")
 BREACH = "CompletedWithViolations"
+ERROR = "Sagestep.MonitoringViolations"  # pipeline.monitor_stages.BREACH_ERROR
 DETAIL_TYPE = "Step Functions Execution Status Change"
 
 
@@ -30,34 +31,21 @@ def breach(detail: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]] | str:
     """(retrain pipeline, identity, params) of a breaching run, or why it starts nothing."""
     if detail.get("status") != "FAILED":
         return f"execution status {detail.get('status')}: only a FAILED run can breach"
+    if detail.get("error") != ERROR:
+        return "the run failed, but not because a monitoring check found violations"
+    stage, _, summary = str(detail.get("cause") or "").partition(": ")
+    if stage not in MONITOR_STAGES or not summary.startswith(BREACH):
+        return f"cause {str(detail.get('cause'))[:80]!r} names no monitoring stage"
     try:
         run_input = json.loads(str(detail.get("input") or "{}"))
     except ValueError:
         return "the execution input is not JSON"
-    cause = str(detail.get("cause") or "")
-    if BREACH not in cause:
-        return "the run failed, but not because a monitoring check found violations"
-    stages = run_input.get("stages") or {}
-    names = run_input.get("names") or {}
-    for stage in MONITOR_STAGES:
-        config = stages.get(stage) or {}
-        job = str(names.get(stage) or "")
-        if not config.get("run") or not job or job not in cause:
-            continue
-        target = config.get("retrain")
-        if not target:
-            return f"stage {stage} breached but names no retrain pipeline"
-        arn = str(detail.get("executionArn") or "")
-        params = {"breached_pipeline": str(run_input.get("pipeline", "")),
-                  "breached_execution": str(detail.get("name", "")),
-                  "breached_execution_arn": arn, "breached_stage": stage,
-                  "violations": _summary(cause)}
-        return str(target), f"breach:{arn}", params
-    return "no monitoring stage of the run matches the failure"
-
-
-def _summary(cause: str) -> str:
-    start = cause.find(BREACH)
-    text = cause[start:]
-    end = text.find('"')  # the summary sits inside the DescribeProcessingJob JSON of the cause
-    return (text if end < 0 else text[:end]).replace("\\n", " ")[:500]
+    target = ((run_input.get("stages") or {}).get(stage) or {}).get("retrain")
+    if not target:
+        return f"stage {stage} breached but names no retrain pipeline"
+    arn = str(detail.get("executionArn") or "")
+    params = {"breached_pipeline": str(run_input.get("pipeline", "")),
+              "breached_execution": str(detail.get("name", "")),
+              "breached_execution_arn": arn, "breached_stage": stage,
+              "violations": summary[:500]}
+    return str(target), f"breach:{arn}", params

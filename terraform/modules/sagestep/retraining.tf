@@ -1,6 +1,6 @@
-# Monitoring breaches start retraining (seed 001's loop). A data_quality or model_quality job
-# that finds violations exits with "CompletedWithViolations", which the failed run's cause
-# carries; only those failures reach the router, which starts the stage's `retrain` pipeline
+# Monitoring breaches start retraining (seed 001's loop). A data_quality or model_quality stage
+# with on_violation = fail ends the run with error Sagestep.MonitoringViolations; only those
+# failures reach the router, which starts the stage's `retrain` pipeline
 # with the failed execution as its trigger (the same event twice starts one run).
 resource "aws_cloudwatch_event_rule" "breach" {
   count       = var.retrain_on_breach ? 1 : 0
@@ -12,7 +12,7 @@ resource "aws_cloudwatch_event_rule" "breach" {
     detail = {
       stateMachineArn = [aws_sfn_state_machine.pipeline.arn]
       status          = ["FAILED"]
-      cause           = [{ wildcard = "*CompletedWithViolations*" }]
+      error           = ["Sagestep.MonitoringViolations"]
     }
   })
   tags = local.tags
