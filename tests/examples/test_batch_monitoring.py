@@ -35,7 +35,17 @@ def _finish(backend, arn):
     return backend.describe_run(arn)
 
 
-def test_train_score_drift_breach_retrain_once(backend, tmp_path):
+def _cli(capsys, *args):
+    from sagestep.cli.main import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr()
+    return capsys.readouterr().out
+
+
+def test_train_score_drift_breach_retrain_once(backend, tmp_path, capsys):
     data = tmp_path / "data"
     subprocess.run([sys.executable, str(EXAMPLE / "data.py"), str(data)], check=True)
     s3 = backend.runtime.client("s3")
@@ -74,6 +84,13 @@ def test_train_score_drift_breach_retrain_once(backend, tmp_path):
     model_stats = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/model_quality/"
                                            "statistics.json")["Body"].read())
     assert model_stats["regression_metrics"]["mse"]["value"] > 6000
+    home = str(tmp_path / "ws")
+    status = _cli(capsys, "status", scored.arn, "--home", home)
+    assert "  data_quality check: " in status and "bmi: baseline_drift_check" in status
+    assert "  model_quality check: 1 violation(s) - mse: GreaterThanThreshold" in status
+    report = _cli(capsys, "monitor", "report", scored.arn, "--home", home)
+    assert "model_quality: 1 violation(s)" in report and "GreaterThanThreshold" in report
+    assert "Baseline drift distance:" in report and "│ bmi" in report
 
     failed = backend.runtime.client("stepfunctions").describe_execution(executionArn=scored.arn)
     event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",

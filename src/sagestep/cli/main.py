@@ -34,6 +34,7 @@ _GROUPS = (
     "sagestep.cli.sagemaker",
     "sagestep.cli.server",
     "sagestep.cli.aws",
+    "sagestep.cli.monitor",
 )
 
 

@@ -43,8 +43,21 @@ def status(
         if stage.status == "WAITING":
             console.print(f"  answer with: sagestep approve {info.name}  |  sagestep reject {info.name}",
                           markup=False)
+    _monitoring(chosen, info, console)
     if info.error or info.cause:
         console.print(f"  error: {info.error}: {shorten(info.cause, 2000)}", markup=False)
+
+
+def _monitoring(backend: Any, info: Any, console: Any) -> None:
+    # The monitoring checks' verdicts and their first violations (sagestep monitor report
+    # prints them in full).
+    from sagestep.backends.monitoring import reports, top
+
+    for item in reports(backend, info):
+        line = f"  {item.stage} check: {item.verdict}"
+        if item.violations:
+            line += " - " + "; ".join(top(v) for v in item.violations[:3])
+        console.print(line, markup=False)
 
 
 def history(
