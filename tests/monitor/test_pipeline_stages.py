@@ -120,3 +120,61 @@ def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_p
     clean_failed = {**event, "detail": {**event["detail"], "error": "States.TaskFailed",
                                         "cause": "OutOfMemory"}}
     assert backend.send_event(clean_failed) == []  # not a breach: no retraining
+
+
+SCHEDULED = """\
+name: sched
+defaults: {bucket: mon}
+triggers:
+  schedules: ["rate(1 hour)"]
+stages:
+  data_quality:
+    dataset:
+      source: s3://mon/capture/ep/AllTraffic/
+      format: capture
+      start_time: "-PT1H"          # the hour before the scheduled time
+      end_time: "{{ run.time }}"
+    baseline: s3://mon/baseline/
+    on_violation: continue
+"""
+
+
+def test_a_monitoring_only_pipeline_on_a_schedule_checks_the_last_hour(backend, tmp_path):
+    from sagestep.monitor.statistics import constraints_json, statistics_json
+    from sagestep.triggers.names import schedule_rule_name
+    from tests.monitor.helpers import profile
+
+    rng = np.random.default_rng(3)
+    base = pd.DataFrame({"_c0": rng.normal(size=500), "_c1": rng.normal(size=500)})
+    made = profile(base)
+    s3 = backend.runtime.client("s3")
+    s3.create_bucket(Bucket="mon")
+    for name, doc in (("statistics", statistics_json(made)), ("constraints", constraints_json(made))):
+        s3.put_object(Bucket="mon", Key=f"baseline/{name}.json", Body=json.dumps(doc).encode())
+    for hour, count in (("02", 40), ("03", 60)):  # only 03:xx is in the checked window
+        lines = []
+        for i in range(count):
+            record = {"captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                  "data": f"{rng.normal():.4f}", "encoding": "CSV"},
+                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                                   "data": f"{rng.normal():.4f}", "encoding": "CSV"}},
+                "eventMetadata": {"eventId": f"{hour}-{i}",
+                                  "inferenceTime": f"2026-01-02T{hour}:{i % 60:02d}:00Z"},
+                "eventVersion": "0"}
+            lines.append(json.dumps(record))
+        s3.put_object(Bucket="mon", Key=f"capture/ep/AllTraffic/2026/01/02/{hour}/x.jsonl",
+                      Body=("\n".join(lines) + "\n").encode())
+    (tmp_path / "sched.yaml").write_text(SCHEDULED)
+    backend.register(tmp_path / "sched.yaml")
+    (ref,) = backend.send_event({
+        "version": "0", "id": "tick-1", "detail-type": "Scheduled Event", "source": "aws.events",
+        "time": "2026-01-02T04:00:00Z",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{schedule_rule_name('sched', 0)}"],
+        "detail": {}})
+    backend.runtime.engine.wait(ref.arn, timeout=180)
+    assert backend.describe_run(ref.arn).status == "SUCCEEDED"
+    found = [o["Key"] for o in s3.list_objects_v2(Bucket="mon", Prefix="sched/")["Contents"]]
+    (stats_key,) = [k for k in found if k.endswith("data_quality/statistics.json")]
+    stats = json.loads(s3.get_object(Bucket="mon", Key=stats_key)["Body"].read())
+    assert stats["dataset"]["item_count"] == 60

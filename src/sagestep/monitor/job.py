@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +68,35 @@ class Settings:
         return str(self._values.get(key, "false")).lower() in ("true", "1", "yes", "enabled")
 
     def when(self, key: str) -> datetime | None:
-        """An ISO-8601 UTC time setting."""
+        """An ISO-8601 UTC time, or a negative duration (``-PT1H``) before end_time or now.
+
+        Offsets are Model Monitor's StartTimeOffset/EndTimeOffset form, so a scheduled check
+        can say "the hour before this run": start_time=-PT1H, end_time={{ run.time }}.
+        """
         value = self._values.get(key)
         if not value:
             return None
+        if value.startswith("-P"):
+            anchor = self.when("end_time") if key == "start_time" else None
+            return (anchor or datetime.now(UTC)) - duration(value[1:], key)
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
             raise MonitorError(f"{key}={value!r} is not an ISO-8601 time such as "
-                               "2026-01-01T00:00:00Z") from exc
+                               "2026-01-01T00:00:00Z or an offset such as -PT1H") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def duration(text: str, key: str) -> timedelta:
+    """An ISO-8601 duration of days, hours, minutes and seconds (``P1D``, ``PT1H30M``)."""
+    match = _DURATION.fullmatch(text)
+    if not match or text in ("P", "PT"):
+        raise MonitorError(f"{key}=-{text!r} is not an ISO-8601 duration such as -PT1H or -P1D")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def local_path(value: str) -> Path:
