@@ -16,11 +16,14 @@ Item (``item_version`` 1)::
       "triggers": {"s3": [{"bucket": "b", "prefix": "input/", "suffix": ".csv"}],
                    "schedules": [{"expression": "cron(0 14 ? * SAT *)"}]},
       "defaults": {"region": "us-east-1", "role_arn": "...", "bucket": "..."},
-      "stages": {<all 12 stages, always present, canonical order>}
+      "stages": {<all 15 stages, always present, canonical order>},
+      "model_source": {"model_package_group": "g"}   # optional: the router looks up the
+                                                     # newest Approved package per run
     }
 
-Stages, canonical order: preprocessing, training, tuning, evaluation, gate, approval,
-register, create_model, deploy, batch_transform, postprocessing, notify. Every stage has
+Stages, canonical order: preprocessing, baseline, training, tuning, evaluation, gate,
+approval, register, create_model, deploy, batch_transform, data_quality, model_quality,
+postprocessing, notify. Every stage has
 ``"run": true|false`` (a real bool; the state machine's Choice reads ``$.stages.<s>.run``).
 A stage absent from the config is just ``{"run": false}``; a stage present with
 ``run: false`` keeps its fields (turn it on again, or resume a pipeline from a later stage).
@@ -53,6 +56,10 @@ Fields of a stage:
   ``endpoint_config`` = CreateEndpointConfig body without ``EndpointConfigName``;
   ``wait_seconds`` (endpoint status polling interval).
 - batch_transform: ``request`` = CreateTransformJob body without ``TransformJobName``.
+- baseline / data_quality / model_quality: ``request`` = CreateProcessingJob body running
+  ``sagestep.monitor``; ``outputs`` = {"result": S3 URI of its files}; the checks also have
+  ``on_violation`` "fail" | "continue" and optional ``retrain`` (a pipeline name the router
+  starts when the check fails the run).
 - notify: ``topic_arn``; ``messages`` = {"success": str, "approval": str,
   "failure": {<every stage>: str}} (seed 001's custom_notification_config lands here).
 
@@ -63,7 +70,9 @@ Placeholders (``{{ name }}``, spaces optional; the router's ``sagestep.triggers.
 
 - rendered by the ROUTER into every string of ``stages``: ``pipeline``, ``config_version``,
   ``run.id``, ``run.execution_name``, ``run.dataset_date``, ``run.date``, ``run.time``,
-  ``trigger.type|bucket|key|uri|prefix|filename|rule``, ``params.<x>``, ``names.<key>``;
+  ``trigger.type|bucket|key|uri|prefix|filename|rule``, ``params.<x>``, ``names.<key>``,
+  ``model_package.arn|version|model_data|image|baseline|statistics|constraints`` (with
+  ``model_source``);
   seed 002's bare ``SFN_EXECUTION_ID`` -> execution name.
 - resolved by the STATE MACHINE while the run executes (the helper Lambda's ``render``
   action; left untouched by the router): ``{{ state.model_data }}`` (S3 URI of the model
