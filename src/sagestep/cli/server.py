@@ -43,8 +43,10 @@ def serve(
         if watch:
             watcher = Watcher(runtime.object_store, db_path, backend.send_event)
             console.print(f"watching {runtime.workspace.s3_root}")
+        breaches = _breaches(backend)
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
+            _retrain(breaches, console)
             stop.wait(poll)
     finally:
         for part in (scheduler, watcher):
@@ -69,6 +71,26 @@ def _cycle(scheduler: Any, watcher: Any, console: Console, now: float) -> None:
         for refs in results:
             for ref in refs or []:
                 console.print(f"started {ref.name} ({ref.pipeline})")
+
+
+def _breaches(backend: Any) -> Any:
+    # Monitoring breaches start retraining through the router (AWS: an EventBridge rule).
+    from sagestep.backends.breaches import BreachSweep
+
+    sfn = backend.runtime.client("stepfunctions")
+    return BreachSweep(sfn, backend.state_machine_arn, backend.send_event)
+
+
+def _retrain(breaches: Any, console: Console) -> None:
+    from sagestep.errors import SagestepError
+
+    try:
+        started = breaches.scan()
+    except SagestepError as exc:  # a retrain pipeline that is not registered, for example
+        console.print(f"breach: {exc}", markup=False)
+        return
+    for ref in started:
+        console.print(f"retraining {ref.name} ({ref.pipeline}) started by a monitoring breach")
 
 
 def _restore_endpoints(runtime: Any) -> int | None:
