@@ -65,7 +65,7 @@ def test_config_builds_processing_jobs_and_attaches_the_baseline(tmp_path: Path)
     assert dq["AppSpecification"]["ContainerEntrypoint"] == [
         "python3", "/opt/ml/processing/input/code/sagestep/monitor/entry.py", "data-quality"]
     inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in dq["ProcessingInputs"]}
-    assert inputs == {"code": "s3://mon/m/code/monitor", "dataset": "s3://mon/data/new/",
+    assert inputs == {"code": "s3://mon/m/code/monitor/sagestep", "dataset": "s3://mon/data/new/",
                       "baseline": "s3://mon/m/{{ run.id }}/baseline"}
     assert stages["data_quality"]["on_violation"] == "fail"
     assert json.loads(dq["Environment"]["dataset_format"]) == {

@@ -39,9 +39,9 @@ def dataset_format(data: Dataset) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _input(name: str, uri: str) -> dict[str, Any]:
+def _input(name: str, uri: str, local: str | None = None) -> dict[str, Any]:
     return {"InputName": name, "S3Input": {
-        "S3Uri": uri, "LocalPath": f"{BASE}/input/{name}", "S3DataType": "S3Prefix",
+        "S3Uri": uri, "LocalPath": local or f"{BASE}/input/{name}", "S3DataType": "S3Prefix",
         "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
 
 
@@ -50,13 +50,14 @@ def code_uri(ctx: Context) -> str:
     target = f"s3://{ctx.bucket}/{ctx.pipeline}/code/monitor/sagestep"
     if not any(u.s3_uri == target for u in ctx.uploads):
         ctx.uploads.append(Upload(str(PACKAGE), target, False))
-    return target.rsplit("/", 1)[0]
+    # The request names the upload's own URI, so a draft run (which moves uploads) finds it.
+    return target
 
 
 def request(stage: str, block: Monitor, ctx: Context, loc: Loc) -> dict[str, Any]:
     """The CreateProcessingJob body (no name) of one monitoring stage."""
     env: dict[str, str] = {"chunk_rows": str(block.chunk_rows), "output_path": f"{BASE}/output"}
-    inputs = [_input("code", code_uri(ctx))]
+    inputs = [_input("code", code_uri(ctx), f"{CODE}/sagestep")]
     if isinstance(block, Baseline):
         inputs.append(_input("dataset", block.dataset.source))
         env.update(_dataset_env(block.dataset, "dataset"))
