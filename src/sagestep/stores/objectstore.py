@@ -3,18 +3,25 @@
 Writes are atomic (temp file in <root>/.tmp, then rename), keys that would escape the store
 (``..`` segments, absolute paths, NUL) are refused, and listeners hear about every created
 object (the local watcher and ``sagestep upload`` turn them into S3 Object Created events).
+
+What S3 keeps beside the bytes (ETag, Content-Type, user metadata, the other standard headers
+and the checksums the writer sent) lives in a hidden JSON sidecar ``.<name>.sagestep-etag`` next
+to the file, so the tree stays a plain ``<bucket>/<key>`` layout that jobs read directly. The
+sidecar records the file's mtime and size: a file rewritten behind the store's back (a job
+writing into the tree) loses its stale metadata and gets a recomputed MD5 ETag.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,15 +31,42 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _CHUNK = 1 << 20
 
 
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 answers when the writer sent none
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    """What S3 stores with an object besides its bytes.
+
+    ``headers`` holds the other standard headers by their boto3 names (CacheControl,
+    ContentDisposition, ContentEncoding, ContentLanguage, Expires); ``checksums`` maps an
+    algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) to the base64 value the writer sent.
+    """
+
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
-    """One stored object: key, size in bytes, modification time (epoch s) and ETag."""
+    """One stored object: key, size in bytes, modification time (epoch s), ETag and metadata."""
 
     bucket: str
     key: str
     size: int
     mtime: float
     etag: str
+    meta: ObjectMeta = field(default_factory=ObjectMeta)
+
+    @property
+    def content_type(self) -> str:
+        return self.meta.content_type
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return self.meta.metadata
 
 
 Listener = Callable[[ObjectInfo], None]
@@ -100,18 +134,19 @@ class LocalObjectStore:
         with self._lock:
             self._listeners.append(fn)
 
-    def put_bytes(self, bucket: str, key: str, data: bytes) -> ObjectInfo:
-        return self.put_stream(bucket, key, _BytesReader(data))
+    def put_bytes(self, bucket: str, key: str, data: bytes, meta: ObjectMeta | None = None) -> ObjectInfo:
+        return self.put_stream(bucket, key, _BytesReader(data), meta)
 
-    def put_file(self, bucket: str, key: str, source: Path | str) -> ObjectInfo:
+    def put_file(self, bucket: str, key: str, source: Path | str, meta: ObjectMeta | None = None) -> ObjectInfo:
         with open(source, "rb") as fh:
-            return self.put_stream(bucket, key, fh)
+            return self.put_stream(bucket, key, fh, meta)
 
-    def put_stream(self, bucket: str, key: str, stream: BinaryIO | _BytesReader) -> ObjectInfo:
+    def put_stream(
+        self, bucket: str, key: str, stream: BinaryIO | _BytesReader, meta: ObjectMeta | None = None,
+    ) -> ObjectInfo:
         """Write an object atomically from a readable binary stream."""
         target = self.path(bucket, key)
-        tmp_dir = self.root / ".tmp"
-        tmp_dir.mkdir(exist_ok=True)
+        tmp_dir = self.tmp_dir()
         digest = hashlib.md5(usedforsecurity=False)
         fd, tmp = tempfile.mkstemp(dir=tmp_dir)
         try:
@@ -124,7 +159,10 @@ class LocalObjectStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _etag_cache_write(target, digest.hexdigest())
+        _sidecar_write(target, f'"{digest.hexdigest()}"', meta)
+        return self._created(bucket, key)
+
+    def _created(self, bucket: str, key: str) -> ObjectInfo:
         info = self.head(bucket, key)
         with self._lock:
             listeners = list(self._listeners)
@@ -143,21 +181,32 @@ class LocalObjectStore:
         if target.is_dir():
             raise StoreError(f"cannot store s3://{bucket}/{key}: objects exist under {key}/")
 
-    def adopt_file(self, bucket: str, key: str, source: Path | str) -> ObjectInfo:
-        """Move a local file into the store by rename (no copy; same filesystem), else copy it."""
+    def adopt_file(
+        self, bucket: str, key: str, source: Path | str, meta: ObjectMeta | None = None,
+        etag: str | None = None,
+    ) -> ObjectInfo:
+        """Move a local file into the store by rename (no copy; same filesystem), else copy it.
+
+        ``etag`` (quoted, as S3 spells it) is stored when the caller already computed it (the
+        HTTP API hashes bodies while receiving them, and multipart ETags are not an MD5).
+        """
         target = self.path(bucket, key)
         self._make_parent(target, bucket, key)
         try:
             os.replace(source, target)
         except OSError:
-            return self.put_file(bucket, key, source)
-        _etag_cache_path(target).unlink(missing_ok=True)
-        info = self.head(bucket, key)
-        with self._lock:
-            listeners = list(self._listeners)
-        for fn in listeners:
-            fn(info)
-        return info
+            return self.put_file(bucket, key, source, meta)
+        if etag is None and meta is None:
+            _etag_cache_path(target).unlink(missing_ok=True)
+        else:
+            _sidecar_write(target, etag or _md5_etag(target), meta)
+        return self._created(bucket, key)
+
+    def tmp_dir(self) -> Path:
+        """A scratch dir on the store's filesystem: files made there can be adopted by rename."""
+        path = self.root / ".tmp"
+        path.mkdir(exist_ok=True)
+        return path
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         """A binary file object reading the object (StoreError if it does not exist)."""
@@ -178,12 +227,34 @@ class LocalObjectStore:
         if not path.is_file():
             raise StoreError(f"s3://{bucket}/{key} does not exist")
         st = path.stat()
-        return ObjectInfo(bucket, key, st.st_size, st.st_mtime, _etag(path, st))
+        etag, meta = _sidecar_read(path, st)
+        return ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag, meta)
 
     def delete(self, bucket: str, key: str) -> None:
         path = self.path(bucket, key)
+        if path.is_dir():  # "a/" names a folder here, not an object: nothing to delete
+            return
         path.unlink(missing_ok=True)
         _etag_cache_path(path).unlink(missing_ok=True)
+        # Drop folders the delete left empty, so the key's prefix can become an object again.
+        base = self.bucket_path(bucket)
+        parent = path.parent
+        while parent != base and base in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an empty bucket (StoreError if it holds objects)."""
+        base = self.bucket_path(bucket)
+        if next(self.list(bucket), None) is not None:
+            raise StoreError(f"bucket {bucket} is not empty")
+        for dirpath, _dirs, files in sorted(os.walk(base), key=lambda w: -len(w[0])):
+            for fname in files:  # only stale sidecars remain once no object is listed
+                Path(dirpath, fname).unlink(missing_ok=True)
+            Path(dirpath).rmdir()
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         """Objects whose key starts with ``prefix``, in key order (as S3 lists them)."""
@@ -257,18 +328,39 @@ def _etag_cache_path(path: Path) -> Path:
     return path.parent / f".{path.name}{_ETAG_SUFFIX}"
 
 
-def _etag_cache_write(path: Path, md5: str) -> None:
+def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> None:
     st = path.stat()
-    _etag_cache_path(path).write_text(f"{st.st_mtime_ns} {st.st_size} {md5}")
+    meta = meta or ObjectMeta()
+    record = {
+        "mtime_ns": st.st_mtime_ns, "size": st.st_size, "etag": etag,
+        "content_type": meta.content_type, "metadata": meta.metadata,
+        "headers": meta.headers, "checksums": meta.checksums,
+    }
+    _etag_cache_path(path).write_text(json.dumps(record))
 
 
-def _etag(path: Path, st: os.stat_result) -> str:
+def _sidecar_read(path: Path, st: os.stat_result) -> tuple[str, ObjectMeta]:
+    """(ETag, metadata) from the sidecar if it still describes this file, else MD5 and defaults."""
     try:
-        mtime, size, md5 = _etag_cache_path(path).read_text().split()
-        if int(mtime) == st.st_mtime_ns and int(size) == st.st_size:
-            return f'"{md5}"'
-    except (OSError, ValueError):
+        text = _etag_cache_path(path).read_text()
+    except OSError:
+        return _md5_etag(path), ObjectMeta()
+    try:
+        if text.startswith("{"):
+            rec = json.loads(text)
+            if rec["mtime_ns"] == st.st_mtime_ns and rec["size"] == st.st_size:
+                return rec["etag"], ObjectMeta(
+                    rec["content_type"], rec["metadata"], rec["headers"], rec["checksums"])
+        else:  # the earlier "mtime size md5" cache, still found in older workspaces
+            mtime, size, md5 = text.split()
+            if int(mtime) == st.st_mtime_ns and int(size) == st.st_size:
+                return f'"{md5}"', ObjectMeta()
+    except (ValueError, KeyError, TypeError):
         pass
+    return _md5_etag(path), ObjectMeta()
+
+
+def _md5_etag(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):

@@ -16,7 +16,12 @@ from botocore.response import StreamingBody
 
 from sagestep.clock import utc
 from sagestep.errors import StoreError, client_error
-from sagestep.stores.objectstore import LocalObjectStore, ObjectInfo
+from sagestep.stores.objectstore import (
+    DEFAULT_CONTENT_TYPE,
+    LocalObjectStore,
+    ObjectInfo,
+    ObjectMeta,
+)
 
 
 def _meta(status: int = 200) -> dict[str, Any]:
@@ -49,12 +54,17 @@ class LocalS3Client:
 
     # --- objects ----------------------------------------------------------------------------
 
-    def put_object(self, Bucket: str, Key: str, Body: Any = b"", **_: Any) -> dict[str, Any]:  # noqa: N803
+    def put_object(
+        self, Bucket: str, Key: str, Body: Any = b"", ContentType: str | None = None,  # noqa: N803
+        Metadata: dict[str, str] | None = None, **_: Any,  # noqa: N803
+    ) -> dict[str, Any]:
         if isinstance(Body, str):
             Body = Body.encode()
         if isinstance(Body, bytes | bytearray):
             Body = io.BytesIO(bytes(Body))
-        info = self._guard("PutObject", lambda: self._store.put_stream(Bucket, Key, Body))
+        meta = ObjectMeta(ContentType or DEFAULT_CONTENT_TYPE,
+                          {k.lower(): v for k, v in (Metadata or {}).items()})
+        info = self._guard("PutObject", lambda: self._store.put_stream(Bucket, Key, Body, meta))
         return {"ETag": info.etag, **_meta()}
 
     def get_object(self, Bucket: str, Key: str, Range: str | None = None, **_: Any) -> dict[str, Any]:  # noqa: N803
@@ -160,7 +170,8 @@ class LocalS3Client:
     @staticmethod
     def _head_fields(info: ObjectInfo) -> dict[str, Any]:
         return {"ETag": info.etag, "LastModified": utc(info.mtime),
-                "ContentType": "binary/octet-stream", "Metadata": {}}
+                "ContentType": info.content_type, "Metadata": dict(info.metadata),
+                **info.meta.headers}
 
 
 def _common_prefix(key: str, prefix: str, delimiter: str) -> str:
