@@ -9,11 +9,16 @@ Layout::
     s3/<bucket>/<key>    the local object store
     jobs/<kind>/<name>/  job working dirs (the container's /opt/ml) and logs
     endpoints/<name>/    unpacked models of local endpoints
+    api-keys.json        the workspace's AWS access key pair (mode 0600) for the local AWS API
+    api.json             url and pid of the running local AWS API (while one runs)
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +42,23 @@ class Workspace:
     def ensure(self) -> None:
         for path in (self.root, self.s3_root, self.jobs_root, self.endpoints_root):
             path.mkdir(parents=True, exist_ok=True)
+        if not self.api_keys_path.exists():
+            _create_keys(self.api_keys_path)
+
+    @property
+    def api_keys_path(self) -> Path:
+        return self.root / "api-keys.json"
+
+    @property
+    def api_info_path(self) -> Path:
+        return self.root / "api.json"
+
+    def api_keys(self) -> tuple[str, str]:
+        """(access key id, secret access key) that the local AWS API accepts."""
+        if not self.api_keys_path.exists():
+            _create_keys(self.api_keys_path)
+        data = json.loads(self.api_keys_path.read_text())
+        return str(data["access_key_id"]), str(data["secret_access_key"])
 
     @property
     def db_path(self) -> Path:
@@ -78,3 +100,23 @@ def discover(
     if env:
         return Workspace(Path(env).expanduser().resolve()), FROM_ENV
     return Workspace(here / DEFAULT_HOME), NEW
+
+
+def _create_keys(path: Path) -> None:
+    """Write a fresh key pair, readable by the owner only; a concurrent creator's pair wins."""
+    alphabet = string.ascii_uppercase + string.digits
+    record = {
+        # "ASIA"/"AKIA" are AWS's prefixes; "SSLK" marks a sagestep-local key in logs.
+        "access_key_id": "SSLK" + "".join(secrets.choice(alphabet) for _ in range(16)),
+        "secret_access_key": secrets.token_urlsafe(30)[:40],
+    }
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh)
+    try:
+        os.link(tmp, path)  # fails if another process created the pair first: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,184 @@
+"""Receiving an S3 upload body into a scratch file: aws-chunked decoding and integrity checks.
+
+Recent botocore (1.36+) sends PutObject/UploadPart bodies as ``Content-Encoding: aws-chunked``
+with ``x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER`` and the CRC32 in a trailer
+(https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html). The body is decoded
+as it arrives and written straight to disk, so memory stays at one network chunk whatever
+the object size; MD5 (the ETag), the SHA-256 a signed payload claims, and the checksum the
+writer sent are computed on the way and checked once the body is complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sagestep.api.errors import ApiError
+
+CHECKSUMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def b64(self) -> str:
+        return base64.b64encode(self.value.to_bytes(4, "big")).decode()
+
+
+class _Hash:
+    def __init__(self, name: str) -> None:
+        self.h = hashlib.new(name)
+
+    def update(self, data: bytes) -> None:
+        self.h.update(data)
+
+    def b64(self) -> str:
+        return base64.b64encode(self.h.digest()).decode()
+
+
+def _hasher(algorithm: str) -> Any:
+    # CRC32C and CRC64NVME need awscrt, which is not a dependency: their values are stored
+    # as the writer sent them, unchecked.
+    return {"CRC32": _Crc32, "SHA1": lambda: _Hash("sha1"), "SHA256": lambda: _Hash("sha256")}.get(
+        algorithm, lambda: None)()
+
+
+@dataclass
+class Received:
+    """A body on disk with what was learnt while receiving it."""
+
+    path: Path
+    size: int
+    md5: str  # hex
+    checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64, as sent
+
+
+class _Dechunker:
+    """Incremental aws-chunked decoder: feed raw bytes, get payload bytes; trailers at the end."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.remaining = 0  # payload bytes left in the current chunk
+        self.state = "size"
+        self.trailers: dict[str, str] = {}
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self.buf += data
+        out: list[bytes] = []
+        while True:
+            if self.state == "data":
+                if not self.buf:
+                    return out
+                take = min(self.remaining, len(self.buf))
+                out.append(bytes(self.buf[:take]))
+                del self.buf[:take]
+                self.remaining -= take
+                if self.remaining == 0:
+                    self.state = "crlf"
+            elif self.state == "crlf":
+                if len(self.buf) < 2:
+                    return out
+                del self.buf[:2]
+                self.state = "size"
+            elif self.state == "size":
+                end = self.buf.find(b"\r\n")
+                if end < 0:
+                    if len(self.buf) > 4096:
+                        raise ApiError("IncompleteBody", "aws-chunked chunk header too long")
+                    return out
+                line = bytes(self.buf[:end]).split(b";", 1)[0]
+                del self.buf[: end + 2]
+                try:
+                    self.remaining = int(line, 16)
+                except ValueError as exc:
+                    raise ApiError("IncompleteBody", f"bad aws-chunked size {line!r}") from exc
+                self.state = "data" if self.remaining else "trailer"
+            else:  # trailer lines until the body ends
+                return out
+
+    def finish(self) -> None:
+        if self.state != "trailer":
+            raise ApiError("IncompleteBody", "the aws-chunked body ended before its last chunk")
+        for line in bytes(self.buf).decode("latin-1").split("\r\n"):
+            name, sep, value = line.partition(":")
+            if sep:
+                self.trailers[name.strip().lower()] = value.strip()
+
+
+async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any) -> Received:
+    """Write the request body to a file in ``tmp_dir`` and check it against what was sent."""
+    sha_claim = headers.get("x-amz-content-sha256", "")
+    chunked = "aws-chunked" in headers.get("content-encoding", "") or sha_claim.startswith("STREAMING-")
+    dechunker = _Dechunker() if chunked else None
+    algorithm = _algorithm(headers)
+    checker = _hasher(algorithm) if algorithm else None
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha = hashlib.sha256() if len(sha_claim) == 64 else None
+    fd, name = tempfile.mkstemp(dir=tmp_dir)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as out:
+            async for raw in stream:
+                for piece in dechunker.feed(raw) if dechunker else [raw]:
+                    md5.update(piece)
+                    if sha is not None:
+                        sha.update(piece)
+                    if checker is not None:
+                        checker.update(piece)
+                    out.write(piece)
+                    size += len(piece)
+        sent = {}
+        if dechunker is not None:
+            dechunker.finish()
+            sent.update(dechunker.trailers)
+        _check(headers, size, md5, sha, sha_claim)
+        checksums = _checksums(headers, sent, algorithm, checker)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Received(Path(name), size, md5.hexdigest(), checksums)
+
+
+def _algorithm(headers: Any) -> str | None:
+    trailer = headers.get("x-amz-trailer", "").lower()
+    for algo in CHECKSUMS:
+        if trailer == f"x-amz-checksum-{algo.lower()}" or f"x-amz-checksum-{algo.lower()}" in headers:
+            return algo
+    named = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
+    return named if named in CHECKSUMS else None
+
+
+def _check(headers: Any, size: int, md5: Any, sha: Any, sha_claim: str) -> None:
+    declared = headers.get("x-amz-decoded-content-length")
+    if declared is not None and int(declared) != size:
+        raise ApiError("IncompleteBody", f"received {size} bytes, x-amz-decoded-content-length says {declared}")
+    content_md5 = headers.get("content-md5")
+    if content_md5 and content_md5 != base64.b64encode(md5.digest()).decode():
+        raise ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+    if sha is not None and sha.hexdigest() != sha_claim:
+        raise ApiError("XAmzContentSHA256Mismatch",
+                       "The provided 'x-amz-content-sha256' header does not match what was computed.")
+
+
+def _checksums(headers: Any, trailers: dict[str, str], algorithm: str | None, checker: Any) -> dict[str, str]:
+    if algorithm is None:
+        return {}
+    name = f"x-amz-checksum-{algorithm.lower()}"
+    sent = trailers.get(name) or headers.get(name)
+    if checker is not None:
+        computed = checker.b64()
+        if sent and sent != computed:
+            raise ApiError("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.")
+        return {algorithm: computed}
+    return {algorithm: sent} if sent else {}

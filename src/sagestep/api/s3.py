@@ -1,0 +1,86 @@
+"""S3 over HTTP: route by the model, parse, run the handler, serialize (REST-XML).
+
+Handlers run in a worker thread (anyio's pool) because they touch the disk; upload bodies
+are received on the event loop straight into a scratch file, and GetObject bodies are sent
+from the file in 1 MiB reads, so memory per request stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import botocore.session
+from starlette.concurrency import run_in_threadpool
+
+from sagestep.api import body as bodies
+from sagestep.api import rest
+from sagestep.api import s3_buckets as buckets
+from sagestep.api import s3_multipart as multipart
+from sagestep.api import s3_objects as objects
+from sagestep.api.errors import ApiError
+from sagestep.api.wire import Wire
+from sagestep.stores.objectstore import LocalObjectStore
+
+MAX_XML_BODY = 16 << 20  # DeleteObjects with 1000 keys is well below this
+
+
+class S3Api:
+    """The S3 operations sagestep serves; any other answers NotImplemented (501)."""
+
+    def __init__(self, store: LocalObjectStore, region: str) -> None:
+        self.store = store
+        self.region = region
+        self.model = botocore.session.get_session().get_service_model("s3")
+        self.table = rest.routes(self.model)
+        region_ops: dict[str, Callable[..., dict[str, Any]]] = {
+            "ListBuckets": buckets.list_buckets, "CreateBucket": buckets.create_bucket,
+            "HeadBucket": buckets.head_bucket, "DeleteBucket": buckets.delete_bucket,
+            "ListObjectsV2": buckets.list_objects_v2, "ListObjects": buckets.list_objects,
+            "GetBucketLocation": buckets.get_bucket_location,
+        }
+        self.ops: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            name: partial(fn, store, region=region) for name, fn in region_ops.items()
+        }
+        self.ops.update({
+            "HeadObject": partial(objects.head_object, store),
+            "DeleteObject": partial(objects.delete_object, store),
+            "DeleteObjects": partial(objects.delete_objects, store),
+            "CopyObject": partial(objects.copy_object, store),
+            "CreateMultipartUpload": partial(multipart.create, store),
+            "CompleteMultipartUpload": partial(multipart.complete, store),
+            "AbortMultipartUpload": partial(multipart.abort, store),
+            "ListParts": partial(multipart.list_parts, store),
+        })
+        self.uploads = {"PutObject": objects.put_object, "UploadPart": multipart.upload_part}
+
+    async def __call__(self, wire: Wire, parts: list[str]) -> Any:
+        """(status, headers, body) for a request; ``parts`` is [bucket, *key segments] raw."""
+        route, labels = rest.match(self.table, wire.method, parts, wire.query, wire.headers)
+        op = route.op
+        if op.name not in self.ops and op.name not in self.uploads and op.name != "GetObject":
+            raise ApiError("NotImplemented", f"sagestep's local S3 does not implement {op.name}", 501)
+        if op.name in self.uploads:
+            params = rest.parse_input(op, labels, wire.query, wire.headers, None, xml=True)
+            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
+            result = await run_in_threadpool(self.uploads[op.name], self.store, params, received)
+        else:
+            raw = await wire.read_body(MAX_XML_BODY)
+            params = rest.parse_input(op, labels, wire.query, wire.headers, raw, xml=True)
+            if op.name == "GetObject":
+                fn = partial(objects.get_object, self.store, params, wire.headers.get("range"))
+                result = await run_in_threadpool(fn)
+            else:
+                result = await run_in_threadpool(self.ops[op.name], params)
+        status = result.pop("_status", None)
+        code, headers, payload = rest.serialize_output(op, result, xml=True)
+        if op.name == "GetBucketLocation":
+            payload = _location_body(result.get("LocationConstraint"))
+        return status or code, headers, payload
+
+
+def _location_body(region: str | None) -> bytes:
+    # The one S3 response whose root element holds text, not members.
+    return (f'{rest.XML_DECL}<LocationConstraint xmlns="{rest.S3_XMLNS}">{region or ""}'
+            "</LocationConstraint>").encode()

@@ -1,0 +1,178 @@
+"""S3 multipart uploads: parts are files under ``<s3 root>/.uploads/<upload id>/``.
+
+Complete concatenates the listed parts into one scratch file with ``os.copy_file_range``
+(in-kernel, no user-space buffer) and adopts it into the tree by rename. The ETag is S3's
+"MD5 of the parts' MD5s, dash, part count"; a CRC32 composite checksum is built the same way
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+from sagestep.api.body import Received
+from sagestep.api.errors import ApiError
+from sagestep.api.s3_buckets import OWNER, bucket_exists
+from sagestep.api.s3_objects import meta_from
+from sagestep.clock import utc
+from sagestep.errors import StoreError
+from sagestep.stores.objectstore import LocalObjectStore, ObjectMeta
+
+MIN_PART = 5 * 1024 * 1024  # every part but the last, as S3 enforces (EntityTooSmall)
+MAX_PARTS = 10_000
+
+
+def _root(store: LocalObjectStore) -> Path:
+    return store.root / ".uploads"
+
+
+def _upload(store: LocalObjectStore, p: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    upload_id = p["UploadId"]
+    path = _root(store) / upload_id
+    if "/" in upload_id or upload_id.startswith(".") or not (path / "upload.json").is_file():
+        raise ApiError("NoSuchUpload", "The specified multipart upload does not exist.", 404, UploadId=upload_id)
+    record = json.loads((path / "upload.json").read_text())
+    if record["Bucket"] != p["Bucket"] or record["Key"] != p["Key"]:
+        raise ApiError("NoSuchUpload", "The upload belongs to another object.", 404, UploadId=upload_id)
+    return path, record
+
+
+def create(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    bucket_exists(store, p["Bucket"])
+    try:
+        store.path(p["Bucket"], p["Key"])
+    except StoreError as exc:
+        raise ApiError("InvalidArgument", str(exc), Key=p["Key"]) from exc
+    upload_id = secrets.token_urlsafe(24)
+    path = _root(store) / upload_id
+    path.mkdir(parents=True)
+    meta = meta_from(p)
+    record = {"Bucket": p["Bucket"], "Key": p["Key"], "Initiated": time.time(),
+              "ContentType": meta.content_type, "Metadata": meta.metadata, "Headers": meta.headers,
+              "ChecksumAlgorithm": p.get("ChecksumAlgorithm")}
+    (path / "upload.json").write_text(json.dumps(record))
+    return {"Bucket": p["Bucket"], "Key": p["Key"], "UploadId": upload_id,
+            "ChecksumAlgorithm": p.get("ChecksumAlgorithm")}
+
+
+def upload_part(store: LocalObjectStore, p: dict[str, Any], body: Received) -> dict[str, Any]:
+    try:
+        path, _record = _upload(store, p)
+        number = p["PartNumber"]
+        if not 1 <= number <= MAX_PARTS:
+            raise ApiError("InvalidArgument", f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive")
+        part = {"ETag": f'"{body.md5}"', "Size": body.size, "Checksums": body.checksums,
+                "LastModified": time.time()}
+        os.replace(body.path, path / f"{number:05d}")
+    except BaseException:
+        body.path.unlink(missing_ok=True)
+        raise
+    (path / f"{number:05d}.json").write_text(json.dumps(part))
+    return {"ETag": part["ETag"], **{f"Checksum{a}": v for a, v in body.checksums.items()}}
+
+
+def _parts(path: Path) -> dict[int, dict[str, Any]]:
+    out = {}
+    for f in path.glob("*.json"):
+        if f.name != "upload.json":
+            try:
+                out[int(f.stem)] = json.loads(f.read_text())
+            except (ValueError, OSError):
+                continue  # a part being replaced right now
+    return out
+
+
+def list_parts(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    path, record = _upload(store, p)
+    marker, max_parts = int(p.get("PartNumberMarker") or 0), p.get("MaxParts", 1000)
+    numbers = sorted(n for n in _parts(path) if n > marker)
+    page, truncated = numbers[:max_parts], len(numbers) > max_parts
+    parts = _parts(path)
+    return {
+        "Bucket": p["Bucket"], "Key": p["Key"], "UploadId": p["UploadId"],
+        "PartNumberMarker": marker, "NextPartNumberMarker": page[-1] if page else None,
+        "MaxParts": max_parts, "IsTruncated": truncated, "StorageClass": "STANDARD",
+        "Initiator": OWNER, "Owner": OWNER, "ChecksumAlgorithm": record.get("ChecksumAlgorithm"),
+        "Parts": [{"PartNumber": n, "ETag": parts[n]["ETag"], "Size": parts[n]["Size"],
+                   "LastModified": utc(parts[n]["LastModified"]),
+                   **{f"Checksum{a}": v for a, v in parts[n]["Checksums"].items()}} for n in page],
+    }
+
+
+def abort(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    path, _ = _upload(store, p)
+    shutil.rmtree(path, ignore_errors=True)
+    return {"_status": 204}
+
+
+def complete(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    path, record = _upload(store, p)
+    wanted = (p.get("MultipartUpload") or {}).get("Parts") or []
+    if not wanted:
+        raise ApiError("MalformedXML", "You must specify at least one part")
+    have = _parts(path)
+    numbers = [w["PartNumber"] for w in wanted]
+    if numbers != sorted(set(numbers)):
+        raise ApiError("InvalidPartOrder", "The list of parts was not in ascending order.")
+    for i, w in enumerate(wanted):
+        part = have.get(w["PartNumber"])
+        if part is None or w.get("ETag", "").strip('"') != part["ETag"].strip('"'):
+            raise ApiError("InvalidPart", "One or more of the specified parts could not be found.", PartNumber=w["PartNumber"])
+        if i < len(wanted) - 1 and part["Size"] < MIN_PART:
+            raise ApiError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", PartNumber=w["PartNumber"])
+    tmp = _concat(store, path, numbers)
+    md5s = b"".join(bytes.fromhex(have[n]["ETag"].strip('"')) for n in numbers)
+    etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(numbers)}"'
+    meta = ObjectMeta(record["ContentType"], record["Metadata"], record["Headers"],
+                      _composite([have[n] for n in numbers]))
+    try:
+        store.adopt_file(p["Bucket"], p["Key"], tmp, meta, etag)
+    except StoreError as exc:
+        raise ApiError("InvalidArgument", str(exc), Key=p["Key"]) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    shutil.rmtree(path, ignore_errors=True)
+    return {"Location": f"/{p['Bucket']}/{p['Key']}", "Bucket": p["Bucket"], "Key": p["Key"],
+            "ETag": etag, **{f"Checksum{a}": v for a, v in meta.checksums.items()},
+            **({"ChecksumType": "COMPOSITE"} if meta.checksums else {})}
+
+
+def _concat(store: LocalObjectStore, path: Path, numbers: list[int]) -> Path:
+    fd, name = tempfile.mkstemp(dir=store.tmp_dir())
+    try:
+        for n in numbers:
+            with open(path / f"{n:05d}", "rb") as src:
+                size = os.fstat(src.fileno()).st_size
+                copied = 0
+                while copied < size:
+                    done = os.copy_file_range(src.fileno(), fd, size - copied)
+                    if done == 0:
+                        break
+                    copied += done
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
+    return Path(name)
+
+
+def _composite(parts: list[dict[str, Any]]) -> dict[str, str]:
+    """CRC32 of the parts' CRC32s, "-N" (other algorithms need awscrt; left out)."""
+    values = [part["Checksums"].get("CRC32") for part in parts]
+    if not values or any(v is None for v in values):
+        return {}
+    crc = 0
+    for v in values:
+        crc = zlib.crc32(base64.b64decode(v), crc)
+    return {"CRC32": f"{base64.b64encode(crc.to_bytes(4, 'big')).decode()}-{len(values)}"}
