@@ -54,6 +54,16 @@ class LocalRuntime:
 
         return EngineService(self.workspace, local_integrations(self), self.clock)
 
+    def api_endpoint(self) -> Any:
+        """This workspace's live local AWS API (an ApiEndpoint), started here if none answers.
+
+        The local SageMaker takes this as its ``api_endpoint`` callable, so jobs reach S3
+        over HTTP whether or not `sagestep server` runs.
+        """
+        from sagestep.api.server import ensure_api
+
+        return ensure_api(self)
+
     def client(self, service: str) -> Any:
         """A boto3-shaped client for ``service`` over this runtime."""
         if service == "stepfunctions":

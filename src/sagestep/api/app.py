@@ -48,19 +48,20 @@ class ApiApp:
             return
         wire = Wire(scope, receive)
         if wire.raw_path == HEALTH_PATH:
-            body = json.dumps({"workspace": str(self.runtime.workspace.root), "pid": os.getpid()})
-            await send(send_fn, 200, {"Content-Type": "application/json"}, body)
+            health = json.dumps({"workspace": str(self.runtime.workspace.root), "pid": os.getpid()})
+            await send(send_fn, 200, {"Content-Type": "application/json"}, health)
             return
         kind = self._kind(wire)
         request_id = uuid.uuid4().hex
+        body: Any
         try:
             status, headers, body = await self._handle(wire, kind)
         except ApiError as err:
             status, headers, body = self._error(err, kind, wire, request_id)
         except Exception as exc:  # a bug must still answer in the protocol's form
             log.exception("local AWS API: %s %s failed", wire.method, wire.raw_path)
-            err = ApiError("InternalError", f"{type(exc).__name__}: {exc}", 500)
-            status, headers, body = self._error(err, kind, wire, request_id)
+            failure = ApiError("InternalError", f"{type(exc).__name__}: {exc}", 500)
+            status, headers, body = self._error(failure, kind, wire, request_id)
         headers.setdefault("x-amz-request-id" if kind == "s3" else "x-amzn-RequestId", request_id)
         await send(send_fn, status, headers, body, head=wire.method == "HEAD")
 
@@ -77,7 +78,8 @@ class ApiApp:
     async def _handle(self, wire: Wire, kind: str) -> tuple[int, dict[str, str], Any]:
         if kind == "s3":
             self._authenticate(wire, kind, wire.headers.get("x-amz-content-sha256"))
-            return await self.s3(wire, self._s3_parts(wire))
+            reply: tuple[int, dict[str, str], Any] = await self.s3(wire, self._s3_parts(wire))
+            return reply
         raw = await wire.read_body(64 << 20)
         claimed = wire.headers.get("x-amz-content-sha256")
         self._authenticate(wire, kind, claimed or hashlib.sha256(raw).hexdigest())
@@ -101,6 +103,10 @@ class ApiApp:
 
     def _authenticate(self, wire: Wire, kind: str, payload_hash: str | None) -> None:
         claims = auth.parse(wire.headers, wire.query)
+        if claims is None and kind == "s3" and "AWSAccessKeyId" in wire.query:
+            auth.verify_v2_query(self.secret_key, self.access_key, wire.method, wire.raw_path,
+                                 wire.query, wire.headers)
+            return
         if claims is None:
             raise _auth_error(kind, "missing")
         if claims.access_key != self.access_key:

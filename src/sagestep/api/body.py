@@ -50,8 +50,11 @@ class _Hash:
 def _hasher(algorithm: str) -> Any:
     # CRC32C and CRC64NVME need awscrt, which is not a dependency: their values are stored
     # as the writer sent them, unchecked.
-    return {"CRC32": _Crc32, "SHA1": lambda: _Hash("sha1"), "SHA256": lambda: _Hash("sha256")}.get(
-        algorithm, lambda: None)()
+    if algorithm == "CRC32":
+        return _Crc32()
+    if algorithm in ("SHA1", "SHA256"):
+        return _Hash(algorithm.lower())
+    return None
 
 
 @dataclass

@@ -101,7 +101,7 @@ def _encoder(p: dict[str, Any]) -> Any:
 
 
 def _max_keys(p: dict[str, Any]) -> int:
-    n = p.get("MaxKeys", 1000)
+    n = int(p.get("MaxKeys", 1000))
     if n < 0:
         raise ApiError("InvalidArgument", "MaxKeys must be between 0 and 1000")
     return min(n, 1000)

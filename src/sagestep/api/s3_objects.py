@@ -17,7 +17,12 @@ from sagestep.api.errors import ApiError
 from sagestep.api.s3_buckets import bucket_exists
 from sagestep.clock import utc
 from sagestep.errors import StoreError
-from sagestep.stores.objectstore import DEFAULT_CONTENT_TYPE, LocalObjectStore, ObjectInfo, ObjectMeta
+from sagestep.stores.objectstore import (
+    DEFAULT_CONTENT_TYPE,
+    LocalObjectStore,
+    ObjectInfo,
+    ObjectMeta,
+)
 
 HEADER_FIELDS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires")
 
@@ -122,7 +127,7 @@ def _checksum_fields(checksums: dict[str, str]) -> dict[str, Any]:
 
 
 def head_fields(info: ObjectInfo, with_checksums: bool) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "ETag": info.etag, "LastModified": utc(info.mtime), "ContentType": info.content_type,
         "Metadata": info.metadata or None, "AcceptRanges": "bytes", **info.meta.headers,
     }

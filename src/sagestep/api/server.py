@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sagestep.errors import SagestepError
 from sagestep.workspace import Workspace
@@ -151,8 +151,8 @@ def ensure_api(workspace: Workspace | Any) -> ApiEndpoint:
 
     ``workspace`` is a Workspace or a LocalRuntime (whose runtime then serves the API).
     """
-    runtime = workspace if hasattr(workspace, "object_store") else None
-    ws: Workspace = runtime.workspace if runtime is not None else workspace
+    runtime: Any = workspace if hasattr(workspace, "object_store") else None
+    ws = cast(Workspace, runtime.workspace if runtime is not None else workspace)
     with _lock:
         mine = _started.get(str(ws.root))
         if mine is not None:

@@ -14,9 +14,9 @@ import uuid
 from typing import Any
 
 import botocore.session
+from botocore import xform_name
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.model import OperationModel, ServiceModel
-from botocore import xform_name
 from starlette.concurrency import run_in_threadpool
 
 from sagestep.api import rest, shapes

@@ -1,7 +1,8 @@
 """`sagestep server`: the long-running local worker.
 
-It advances executions (the engine worker), restores endpoints, fires schedules and watches
-the local object store for uploads. Everything it does is durable in the workspace, so it
+It advances executions (the engine worker), restores endpoints, fires schedules, watches
+the local object store for uploads and serves the local AWS API (S3, SageMaker, Step
+Functions) on loopback. Everything it does is durable in the workspace, so it
 can be stopped (Ctrl-C) and restarted at any time.
 """
 
@@ -23,20 +24,28 @@ POLL_SECONDS = 1.0
 def serve(
     backend: Any, stop: threading.Event, console: Console, *, poll: float = POLL_SECONDS,
     watch: bool = True, schedules: bool = True, now: Callable[[], float] = time.time,
+    api: tuple[str, int] | None = None,
 ) -> None:
-    """Run engine, endpoints, schedules and watcher until ``stop`` is set."""
+    """Run engine, endpoints, schedules, watcher and (``api`` = host, port) the AWS API
+    until ``stop`` is set."""
     from sagestep.triggers.scheduler import Scheduler
     from sagestep.triggers.watcher import Watcher
 
     runtime = backend.runtime
     engine = runtime.engine
-    scheduler = watcher = None
+    scheduler = watcher = api_server = None
     try:  # everything inside: Ctrl-C at any point still closes what was opened
         backend.state_machine_arn  # noqa: B018 - create/update the generic machine first
         engine.worker.start()
         console.print(f"workspace {runtime.workspace.root}")
         console.print("engine worker started")
         console.print(f"endpoints restored: {_restore_endpoints(runtime)}")
+        if api is not None:
+            from sagestep.api.server import ApiServer
+
+            api_server = ApiServer(runtime, *api)
+            url = api_server.start().url
+            console.print(f"AWS API on {url} (eval \"$(sagestep api env)\" points boto3 and the AWS CLI at it)")
         db_path = runtime.workspace.db_path
         if schedules:
             scheduler = Scheduler(db_path, backend.configs, backend.send_event)
@@ -52,6 +61,8 @@ def serve(
         for part in (scheduler, watcher):
             if part is not None:
                 part.close()
+        if api_server is not None:
+            api_server.stop()
         engine.close()
         console.print("server stopped")
 
@@ -107,13 +118,19 @@ def server(
     poll: float = typer.Option(POLL_SECONDS, "--poll", help="Seconds between watcher/schedule checks."),
     watch: bool = typer.Option(True, "--watch/--no-watch", help="Watch the local object store."),
     schedules: bool = typer.Option(True, "--schedules/--no-schedules", help="Fire cron/rate schedules."),
+    api: bool = typer.Option(True, "--api/--no-api", help="Serve the local AWS API."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the AWS API listens on "
+                             "(loopback only by default; anyone who can reach it still needs the keys)."),
+    api_port: int = typer.Option(0, "--api-port", help="Port of the AWS API (0: any free port, "
+                                 "printed and written to <workspace>/api.json)."),
 ) -> None:
     """Run the local worker: engine, endpoints, schedules, object-store watcher (Ctrl-C stops)."""
     backend = options.backend_from_options("local", home)
     stop = threading.Event()
     console = Console(highlight=False, soft_wrap=True, markup=False)
     try:
-        serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules)
+        serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules,
+              api=(host, api_port) if api else None)
     except KeyboardInterrupt:
         stop.set()
 
