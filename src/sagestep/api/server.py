@@ -61,8 +61,12 @@ class ApiServer:
         ws: Workspace = self.runtime.workspace
         app = ApiApp(self.runtime, ws.api_keys(), DEFAULT_REGION, ACCOUNT)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # protocol says TCP; without it a response's header and body writes meet Nagle's
+        # algorithm and the client's delayed ACK (40 ms per small GET).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self.port))
         except OSError as exc:

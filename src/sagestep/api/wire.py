@@ -75,6 +75,8 @@ async def send(
     """Send a reply; ``body`` is bytes, str or a FileSlice streamed from disk."""
     if isinstance(body, str):
         body = body.encode()
+    if isinstance(body, FileSlice) and body.length <= SEND_CHUNK and not head:
+        body = _read_slice(body)  # one message: headers and a small body leave together
     if isinstance(body, FileSlice):
         headers.setdefault("Content-Length", str(body.length))
     elif not head and status != 304:
@@ -96,6 +98,14 @@ async def send(
             await send_fn({"type": "http.response.body", "body": chunk, "more_body": left > 0})
         if left > 0:  # the file shrank under us: end the body rather than hang the client
             await send_fn({"type": "http.response.body", "body": b""})
+    finally:
+        os.close(fd)
+
+
+def _read_slice(body: FileSlice) -> bytes:
+    fd = os.open(body.path, os.O_RDONLY)
+    try:
+        return os.pread(fd, body.length, body.start)
     finally:
         os.close(fd)
 
