@@ -29,7 +29,6 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 REGION = "us-east-1"
 
@@ -74,6 +73,11 @@ class Server:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         self.proc.terminate()
@@ -202,23 +206,29 @@ def main() -> None:
         for kind in ("sagestep", "moto"):
             server = Server(kind, str(work / "ws"))
             try:
+                cpu0 = server.cpu_s()
                 rps = small_objects(server, args.small, args.threads)
+                cpu_ms = 1000 * (server.cpu_s() - cpu0) / (2 * args.small)
                 large = (float("nan"), float("nan"))
                 if kind == "sagestep" or not args.no_moto_large:
                     large = large_object(server, src, work / "down.bin")
-                rows[kind] = (rps, *large, server.peak_mb())
+                rows[kind] = (rps, cpu_ms, *large, server.peak_mb())
             finally:
                 server.close()
     print(f"small objects: {args.small} x (PUT 1 KiB + GET), {args.threads} client threads; "
           f"large object: {args.size_mb} MiB multipart (8 MiB parts, 4 threads)")
     print(f"disk copy floor (shutil.copyfile + sync): {floor:8.1f} MB/s")
-    print(f"{'server':<9} {'req/s':>8} {'upload MB/s':>12} {'download MB/s':>14} {'peak RSS MB':>12}")
-    for kind, (rps, up, down, peak) in rows.items():
-        print(f"{kind:<9} {rps:8.0f} {up:12.1f} {down:14.1f} {peak:12.1f}")
+    print(f"{'server':<9} {'req/s':>8} {'CPU ms/req':>11} {'upload MB/s':>12} {'download MB/s':>14} "
+          f"{'peak RSS MB':>12}")
+    for kind, (rps, cpu_ms, up, down, peak) in rows.items():
+        print(f"{kind:<9} {rps:8.0f} {cpu_ms:11.2f} {up:12.1f} {down:14.1f} {peak:12.1f}")
     s, m = rows["sagestep"], rows["moto"]
-    print(f"requests/s vs moto: {s[0] / m[0]:.1f}x (target >= 5x)")
-    print(f"large vs disk copy: upload {100 * s[1] / floor:.0f}%, download {100 * s[2] / floor:.0f}% "
+    print(f"requests/s vs moto: {s[0] / m[0]:.1f}x; server CPU per request: moto/sagestep = "
+          f"{m[1] / s[1]:.1f}x (target >= 5x)")
+    print(f"large vs disk copy: upload {100 * s[2] / floor:.0f}%, download {100 * s[3] / floor:.0f}% "
           "(target >= 50%)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(figures on a shared machine vary with it)")
 
 
 if __name__ == "__main__":

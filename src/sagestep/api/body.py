@@ -77,38 +77,43 @@ class _Dechunker:
         self.trailers: dict[str, str] = {}
 
     def feed(self, data: bytes) -> list[bytes]:
-        self.buf += data
+        # Payload bytes are sliced out of ``data`` without copying; only chunk headers and
+        # the trailer (a few dozen bytes) are ever buffered.
         out: list[bytes] = []
-        while True:
+        view = memoryview(data)
+        pos = 0
+        while pos < len(view):
             if self.state == "data":
-                if not self.buf:
-                    return out
-                take = min(self.remaining, len(self.buf))
-                out.append(bytes(self.buf[:take]))
-                del self.buf[:take]
+                take = min(self.remaining, len(view) - pos)
+                out.append(view[pos:pos + take])  # type: ignore[arg-type]
+                pos += take
                 self.remaining -= take
                 if self.remaining == 0:
                     self.state = "crlf"
-            elif self.state == "crlf":
-                if len(self.buf) < 2:
-                    return out
-                del self.buf[:2]
-                self.state = "size"
-            elif self.state == "size":
-                end = self.buf.find(b"\r\n")
-                if end < 0:
-                    if len(self.buf) > 4096:
-                        raise ApiError("IncompleteBody", "aws-chunked chunk header too long")
-                    return out
-                line = bytes(self.buf[:end]).split(b";", 1)[0]
-                del self.buf[: end + 2]
-                try:
-                    self.remaining = int(line, 16)
-                except ValueError as exc:
-                    raise ApiError("IncompleteBody", f"bad aws-chunked size {line!r}") from exc
-                self.state = "data" if self.remaining else "trailer"
-            else:  # trailer lines until the body ends
+                continue
+            if self.state == "trailer":
+                self.buf += view[pos:]
                 return out
+            self.buf += view[pos:pos + 1]
+            pos += 1
+            if self.state == "crlf":
+                if len(self.buf) == 2:
+                    self.buf.clear()
+                    self.state = "size"
+            elif self.buf.endswith(b"\r\n"):
+                self._size_line()
+            elif len(self.buf) > 4096:
+                raise ApiError("IncompleteBody", "aws-chunked chunk header too long")
+        return out
+
+    def _size_line(self) -> None:
+        line = bytes(self.buf[:-2]).split(b";", 1)[0]
+        self.buf.clear()
+        try:
+            self.remaining = int(line, 16)
+        except ValueError as exc:
+            raise ApiError("IncompleteBody", f"bad aws-chunked size {line!r}") from exc
+        self.state = "data" if self.remaining else "trailer"
 
     def finish(self) -> None:
         if self.state != "trailer":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -78,9 +79,9 @@ class Route:
         return n
 
 
-def routes(model: ServiceModel) -> list[Route]:
-    """Every operation of ``model`` as a Route."""
-    out = []
+def routes(model: ServiceModel) -> dict[str, list[Route]]:
+    """Every operation of ``model`` as a Route, by HTTP method."""
+    out: dict[str, list[Route]] = {}
     for name in model.operation_names:
         op = model.operation_model(name)
         path, _, q = op.http["requestUri"].partition("?")
@@ -95,18 +96,17 @@ def routes(model: ServiceModel) -> list[Route]:
                 loc = member.serialization.get("location")
                 if loc in ("querystring", "header"):
                     required.append((loc, member.serialization.get("name", mname)))
-        out.append(Route(op, op.http["method"], segments, query, tuple(required)))
+        route = Route(op, op.http["method"], segments, query, tuple(required))
+        out.setdefault(route.method, []).append(route)
     return out
 
 
 def match(
-    table: list[Route], method: str, parts: list[str], query: dict[str, list[str]], headers: Any,
+    table: dict[str, list[Route]], method: str, parts: list[str], query: dict[str, list[str]], headers: Any,
 ) -> tuple[Route, dict[str, str]]:
     """The most specific route for the request, with its URI labels (ApiError if none)."""
     best: tuple[int, Route, dict[str, str]] | None = None
-    for route in table:
-        if route.method != method:
-            continue
+    for route in table.get(method, ()):
         labels = route.labels(parts)
         if labels is None:
             continue
@@ -118,6 +118,13 @@ def match(
     return best[1], best[2]
 
 
+@lru_cache(maxsize=512)
+def _layout(shape: Shape) -> tuple[tuple[str, Shape, str | None, str], ...]:
+    """(name, member, location, wire name) of each member, computed once per shape."""
+    return tuple((name, m, m.serialization.get("location"), m.serialization.get("name", name))
+                 for name, m in shape.members.items())
+
+
 def parse_input(
     op: OperationModel, labels: dict[str, str], query: dict[str, list[str]], headers: Any,
     body: bytes | None, xml: bool,
@@ -127,9 +134,7 @@ def parse_input(
     params: dict[str, Any] = {}
     if shape is None:
         return params
-    for name, member in shape.members.items():
-        loc = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
+    for name, member, loc, wire in _layout(shape):
         if loc == "uri":
             if wire in labels:
                 params[name] = shapes.scalar_from_text(member, unquote(labels[wire]))
@@ -177,12 +182,10 @@ def serialize_output(
     status = 200
     if shape is None:
         return status, headers, b""
-    for name, member in shape.members.items():
+    for name, member, loc, wire in _layout(shape):
         value = result.get(name)
         if value is None:
             continue
-        loc = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
         if loc == "header":
             headers[wire] = shapes.scalar_to_text(member, value)
         elif loc == "headers":
@@ -200,7 +203,7 @@ def serialize_output(
             return status, headers, b""
         wire = member.serialization.get("name", payload)
         return status, headers, _out_body(member, value, wire, xml)
-    if not any(not m.serialization.get("location") for m in shape.members.values()):
+    if all(loc for _, _, loc, _ in _layout(shape)):
         return status, headers, b""
     return status, headers, _out_body(shape, result, S3_ROOTS.get(op.name, f"{op.name}Result"), xml)
 

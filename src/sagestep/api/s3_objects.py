@@ -69,7 +69,8 @@ def put_object(store: LocalObjectStore, p: dict[str, Any], body: Received) -> di
         store.path(bucket, key.rstrip("/") or key).mkdir(parents=True, exist_ok=True)
         body.path.unlink(missing_ok=True)
         return {"ETag": f'"{body.md5}"'}
-    _check_write_conditions(store, p)
+    if p.get("IfMatch") or p.get("IfNoneMatch"):
+        _check_write_conditions(store, p)
     try:
         info = store.adopt_file(bucket, key, body.path, meta_from(p, body.checksums), f'"{body.md5}"')
     except StoreError as exc:

@@ -162,8 +162,8 @@ class LocalObjectStore:
         _sidecar_write(target, f'"{digest.hexdigest()}"', meta)
         return self._created(bucket, key)
 
-    def _created(self, bucket: str, key: str) -> ObjectInfo:
-        info = self.head(bucket, key)
+    def _created(self, bucket: str, key: str, info: ObjectInfo | None = None) -> ObjectInfo:
+        info = info or self.head(bucket, key)
         with self._lock:
             listeners = list(self._listeners)
         for fn in listeners:
@@ -198,9 +198,11 @@ class LocalObjectStore:
             return self.put_file(bucket, key, source, meta)
         if etag is None and meta is None:
             _etag_cache_path(target).unlink(missing_ok=True)
-        else:
-            _sidecar_write(target, etag or _md5_etag(target), meta)
-        return self._created(bucket, key)
+            return self._created(bucket, key)
+        etag = etag or _md5_etag(target)
+        st = _sidecar_write(target, etag, meta)
+        return self._created(bucket, key, ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag,
+                                                     meta or ObjectMeta()))
 
     def tmp_dir(self) -> Path:
         """A scratch dir on the store's filesystem: files made there can be adopted by rename."""
@@ -328,7 +330,7 @@ def _etag_cache_path(path: Path) -> Path:
     return path.parent / f".{path.name}{_ETAG_SUFFIX}"
 
 
-def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> None:
+def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> os.stat_result:
     st = path.stat()
     meta = meta or ObjectMeta()
     record = {
@@ -337,6 +339,7 @@ def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> None:
         "headers": meta.headers, "checksums": meta.checksums,
     }
     _etag_cache_path(path).write_text(json.dumps(record))
+    return st
 
 
 def _sidecar_read(path: Path, st: os.stat_result) -> tuple[str, ObjectMeta]:
