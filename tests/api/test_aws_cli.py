@@ -98,3 +98,11 @@ def test_sagemaker_and_stepfunctions(server_env) -> None:
     assert desc["status"] == "SUCCEEDED" and json.loads(desc["output"]) == {"x": 1}
     events = json.loads(aws(env, "stepfunctions", "get-execution-history", "--execution-arn", run))["events"]
     assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_api_env_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "sagestep", "api", "env", "--home", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "no local AWS API answers for workspace" in done.stderr
+    assert "sagestep server --home" in done.stderr
