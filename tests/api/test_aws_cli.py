@@ -74,6 +74,8 @@ def test_s3_cp_sync_ls_of_large_files(server_env, tmp_path: Path) -> None:
     assert aws(env, "s3", "sync", str(src), "s3://cli-bucket/synced").strip() == ""  # nothing changed
     aws(env, "s3", "sync", "s3://cli-bucket/synced", str(tmp_path / "down"))
     assert (tmp_path / "down" / "big.bin").read_bytes() == big
+    aws(env, "s3", "cp", "s3://cli-bucket/one/big.bin", "s3://cli-bucket/copied/big.bin")  # UploadPartCopy
+    assert (home / "s3" / "cli-bucket" / "copied" / "big.bin").read_bytes() == big
     head = json.loads(aws(env, "s3api", "head-object", "--bucket", "cli-bucket", "--key", "synced/big.bin"))
     assert head["ETag"].endswith('-2"') and head["ContentLength"] == len(big)
     aws(env, "s3", "rm", "--recursive", "s3://cli-bucket/")

@@ -23,7 +23,7 @@ from typing import Any
 from sagestep.api.body import Received
 from sagestep.api.errors import ApiError
 from sagestep.api.s3_buckets import OWNER, bucket_exists
-from sagestep.api.s3_objects import meta_from
+from sagestep.api.s3_objects import byte_range, copy_source, meta_from
 from sagestep.clock import utc
 from sagestep.errors import StoreError
 from sagestep.stores.objectstore import LocalObjectStore, ObjectMeta
@@ -79,6 +79,31 @@ def upload_part(store: LocalObjectStore, p: dict[str, Any], body: Received) -> d
         raise
     (path / f"{number:05d}.json").write_text(json.dumps(part))
     return {"ETag": part["ETag"], **{f"Checksum{a}": v for a, v in body.checksums.items()}}
+
+
+def upload_part_copy(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    """A part copied from (a byte range of) an existing object: what `aws s3 cp` uses to
+    copy objects over the multipart threshold between buckets."""
+    _upload(store, p)
+    info = copy_source(store, p)
+    span = (0, info.size - 1)
+    if p.get("CopySourceRange"):
+        span = byte_range(p["CopySourceRange"], info.size) or span
+    digest = hashlib.md5(usedforsecurity=False)
+    fd, name = tempfile.mkstemp(dir=store.tmp_dir())
+    try:
+        with open(fd, "wb") as out, store.open(info.bucket, info.key) as src:
+            src.seek(span[0])
+            left = span[1] - span[0] + 1
+            while left > 0 and (chunk := src.read(min(left, 1 << 20))):
+                digest.update(chunk)
+                out.write(chunk)
+                left -= len(chunk)
+        received = Received(Path(name), span[1] - span[0] + 1, digest.hexdigest())
+        result = upload_part(store, p, received)
+    finally:
+        Path(name).unlink(missing_ok=True)
+    return {"CopyPartResult": {"ETag": result["ETag"], "LastModified": utc(time.time())}}
 
 
 def _parts(path: Path) -> dict[int, dict[str, Any]]:

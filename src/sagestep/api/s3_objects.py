@@ -148,7 +148,7 @@ def head_object(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
 def get_object(store: LocalObjectStore, p: dict[str, Any], range_header: str | None) -> dict[str, Any]:
     info = existing(store, p["Bucket"], p["Key"])
     check_read_conditions(p, info)
-    span = _range(range_header, info.size) if range_header else None
+    span = byte_range(range_header, info.size) if range_header else None
     out = head_fields(info, span is None and p.get("ChecksumMode") == "ENABLED")
     start, length = (span[0], span[1] - span[0] + 1) if span else (0, info.size)
     if span:
@@ -162,7 +162,7 @@ def get_object(store: LocalObjectStore, p: dict[str, Any], range_header: str | N
     return out
 
 
-def _range(spec: str, size: int) -> tuple[int, int] | None:
+def byte_range(spec: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single ``bytes=`` range; None (whole object) if unparsable."""
     unit, _, ranges = spec.partition("=")
     if unit.strip() != "bytes" or "," in ranges:
@@ -210,14 +210,21 @@ def delete_objects(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]
     return {"Deleted": None if spec.get("Quiet") else deleted, "Errors": errors or None}
 
 
-def copy_object(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
-    bucket_exists(store, p["Bucket"])
+def copy_source(store: LocalObjectStore, p: dict[str, Any]) -> ObjectInfo:
+    """The object x-amz-copy-source names, its copy preconditions checked."""
     source = unquote(p["CopySource"]).lstrip("/").split("?versionId=", 1)[0]
     src_bucket, _, src_key = source.partition("/")
     if not src_key:
         raise ApiError("InvalidArgument", f"x-amz-copy-source {source!r} is not <bucket>/<key>")
     info = existing(store, src_bucket, src_key)
     check_read_conditions(p, info, "CopySourceIf")
+    return info
+
+
+def copy_object(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    bucket_exists(store, p["Bucket"])
+    info = copy_source(store, p)
+    src_bucket, src_key = info.bucket, info.key
     replace = p.get("MetadataDirective") == "REPLACE"
     meta = meta_from(p, info.meta.checksums) if replace else info.meta
     fd, tmp = tempfile.mkstemp(dir=store.tmp_dir())

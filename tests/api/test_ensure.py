@@ -1,0 +1,43 @@
+"""ensure_api: reuse the API another process serves for the workspace, else start one here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from sagestep.api import ensure_api
+from sagestep.api.server import _started, running
+from sagestep.local import LocalRuntime
+from sagestep.workspace import Workspace
+
+
+def test_starts_one_when_api_json_is_stale_and_others_reuse_it(tmp_path) -> None:
+    ws = Workspace.resolve(tmp_path / "ws")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    ws.api_info_path.write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": int(dead)}))
+    assert running(ws) is None
+    rt = LocalRuntime(ws)
+    try:
+        ep = rt.api_endpoint()
+        assert ep.url.startswith("http://127.0.0.1:") and ep.url != "http://127.0.0.1:9"
+        assert (ep.access_key, ep.secret_key) == ws.api_keys()
+        assert ensure_api(rt) == ep  # the same server, not a second one
+        assert ep.env()["AWS_ENDPOINT_URL"] == ep.url and ep.env()["AWS_DEFAULT_REGION"] == "us-east-1"
+        code = ("from sagestep.api import ensure_api; from sagestep.workspace import Workspace; "
+                f"print(ensure_api(Workspace.resolve({str(ws.root)!r})).url)")
+        other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert other.stdout.strip() == ep.url  # found through api.json: no server started there
+    finally:
+        server = _started.pop(str(ws.root), None)
+        if server is not None:
+            server.stop()
+    assert not ws.api_info_path.exists()
+
+
+def test_keys_are_private_and_stable(tmp_path) -> None:
+    ws = Workspace.resolve(tmp_path / "ws")
+    assert ws.api_keys_path.stat().st_mode & 0o777 == 0o600
+    assert Workspace.resolve(tmp_path / "ws").api_keys() == ws.api_keys()
+    assert Workspace.resolve(tmp_path / "other").api_keys() != ws.api_keys()
