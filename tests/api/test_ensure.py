@@ -41,3 +41,12 @@ def test_keys_are_private_and_stable(tmp_path) -> None:
     assert ws.api_keys_path.stat().st_mode & 0o777 == 0o600
     assert Workspace.resolve(tmp_path / "ws").api_keys() == ws.api_keys()
     assert Workspace.resolve(tmp_path / "other").api_keys() != ws.api_keys()
+
+
+def test_a_bare_workspace_without_a_server_gets_a_clear_error(tmp_path) -> None:
+    import pytest
+
+    from sagestep.errors import SagestepError
+
+    with pytest.raises(SagestepError, match="no local AWS API answers for workspace"):
+        ensure_api(Workspace.resolve(tmp_path / "ws"))

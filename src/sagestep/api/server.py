@@ -98,6 +98,9 @@ class ApiServer:
         access, secret = self.runtime.workspace.api_keys()
         return ApiEndpoint(f"http://{host}:{self.port}", access, secret)
 
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
@@ -151,23 +154,26 @@ _lock = threading.Lock()
 
 def ensure_api(workspace: Workspace | Any) -> ApiEndpoint:
     """A live API for the workspace: the one api.json names if it answers, else one started
-    in a daemon thread of this process (over this process's runtime of that workspace).
+    in a daemon thread of this process.
 
-    ``workspace`` is a Workspace or a LocalRuntime (whose runtime then serves the API).
+    ``workspace`` is a LocalRuntime (which then serves the API it starts) or a Workspace;
+    with a Workspace only a running API can be returned, since the facade, not this layer,
+    builds runtimes (``LocalRuntime.api_endpoint()`` starts one).
     """
     runtime: Any = workspace if hasattr(workspace, "object_store") else None
     ws = cast(Workspace, runtime.workspace if runtime is not None else workspace)
     with _lock:
         mine = _started.get(str(ws.root))
-        if mine is not None:
+        if mine is not None and mine.alive():
             return mine.endpoint()
         found = running(ws)
         if found is not None:
             return found
         if runtime is None:
-            from sagestep.local import runtime as local_runtime  # the facade owns runtimes
-
-            runtime = local_runtime(ws.root)
+            raise SagestepError(
+                f"no local AWS API answers for workspace {ws.root}: start `sagestep server`, "
+                "or call ensure_api with the workspace's LocalRuntime (runtime.api_endpoint())"
+            )
         server = ApiServer(runtime)
         endpoint = server.start()
         _started[str(ws.root)] = server
