@@ -74,6 +74,8 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    large_cpu: list[float] = [float("nan"), float("nan")]  # server CPU s: upload, download
+
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the server process has used so far."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -162,12 +164,14 @@ def large_object(server: Server, src: Path, dest: Path) -> tuple[float, float]:
     s3.create_bucket(Bucket="large")
     config = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=4)
     mb = src.stat().st_size / 1e6
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), server.cpu_s()
     s3.upload_file(str(src), "large", "big", Config=config)
     up = mb / (time.perf_counter() - start)
-    start = time.perf_counter()
+    server.large_cpu = [server.cpu_s() - cpu]
+    start, cpu = time.perf_counter(), server.cpu_s()
     s3.download_file("large", "big", str(dest), Config=config)
     down = mb / (time.perf_counter() - start)
+    server.large_cpu.append(server.cpu_s() - cpu)
     if dest.stat().st_size != src.stat().st_size:
         raise SystemExit(f"{server.kind}: downloaded {dest.stat().st_size} bytes of {src.stat().st_size}")
     dest.unlink()
@@ -203,6 +207,7 @@ def main() -> None:
                 fh.write(os.urandom(1 << 20))
         floor = copy_floor(src, work / "copy.bin")
         rows = {}
+        cpu_large: dict[str, list[float]] = {}
         for kind in ("sagestep", "moto"):
             server = Server(kind, str(work / "ws"))
             try:
@@ -213,6 +218,7 @@ def main() -> None:
                 if kind == "sagestep" or not args.no_moto_large:
                     large = large_object(server, src, work / "down.bin")
                 rows[kind] = (rps, cpu_ms, *large, server.peak_mb())
+                cpu_large[kind] = server.large_cpu
             finally:
                 server.close()
     print(f"small objects: {args.small} x (PUT 1 KiB + GET), {args.threads} client threads; "
@@ -227,6 +233,9 @@ def main() -> None:
           f"{m[1] / s[1]:.1f}x (target >= 5x)")
     print(f"large vs disk copy: upload {100 * s[2] / floor:.0f}%, download {100 * s[3] / floor:.0f}% "
           "(target >= 50%)")
+    for kind, (up_cpu, down_cpu) in cpu_large.items():
+        print(f"{kind}: server CPU for the large object: upload {up_cpu:.1f} s "
+              f"({args.size_mb * 1.048576 / up_cpu:.0f} MB per CPU-second), download {down_cpu:.1f} s")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(figures on a shared machine vary with it)")
 
