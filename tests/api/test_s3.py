@@ -21,6 +21,7 @@ def test_buckets(s3) -> None:
     s3.create_bucket(Bucket="bkt-buckets")
     assert "bkt-buckets" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     s3.head_bucket(Bucket="bkt-buckets")
+    assert s3.get_bucket_location(Bucket="bkt-buckets")["LocationConstraint"] is None  # us-east-1
     with pytest.raises(ClientError) as exc:
         s3.create_bucket(Bucket="bkt-buckets")
     assert code(exc) == "BucketAlreadyOwnedByYou"

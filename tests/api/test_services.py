@@ -107,3 +107,24 @@ def test_step_functions_execution_and_history(api) -> None:
     with pytest.raises(ClientError) as exc:
         sfn.describe_execution(executionArn=run + "-absent")
     assert exc.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
+
+
+def test_raw_json_request_missing_a_required_member_is_a_validation_error(api) -> None:
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    _, ep = api
+    req = AWSRequest("POST", ep.url + "/", data=b"{}", headers={
+        "X-Amz-Target": "AWSStepFunctions.StartExecution", "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(ep.access_key, ep.secret_key), "states", ep.region).add_auth(req)
+    got = httpx.post(ep.url + "/", content=b"{}", headers=dict(req.headers.items()))
+    assert got.status_code == 400
+    assert got.headers["x-amzn-ErrorType"] == "ValidationException"
+    assert "stateMachineArn" in got.json()["message"]
+    unknown = AWSRequest("POST", ep.url + "/", data=b"{}", headers={
+        "X-Amz-Target": "AWSStepFunctions.NoSuchThing", "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(ep.access_key, ep.secret_key), "states", ep.region).add_auth(unknown)
+    got = httpx.post(ep.url + "/", content=b"{}", headers=dict(unknown.headers.items()))
+    assert got.json()["__type"] == "UnknownOperationException"

@@ -79,6 +79,7 @@ class JsonServices:
         except ValueError as exc:
             raise ApiError("SerializationException", f"request body is not JSON: {exc}") from exc
         params = shapes.from_json(op.input_shape, data) if op.input_shape else {}
+        _check_required(op, params)
         result = await self._call(service, op, params)
         body = shapes.to_json(op.output_shape, result) if op.output_shape else {}
         ctype = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.1')}"
@@ -110,3 +111,14 @@ class JsonServices:
         body = (f'<{action}Response xmlns="{STS_XMLNS}">{inner}<ResponseMetadata><RequestId>'
                 f"{uuid.uuid4()}</RequestId></ResponseMetadata></{action}Response>")
         return 200, {"Content-Type": "text/xml"}, body.encode()
+
+
+def _check_required(op: OperationModel, params: dict[str, Any]) -> None:
+    """AWS's ValidationException for missing top-level required members (SDKs check these
+    before sending; raw requests and other tools may not)."""
+    shape = op.input_shape
+    missing = [m for m in (shape.required_members if shape is not None else []) if params.get(m) is None]
+    if missing:
+        detail = "; ".join(f"Value null at '{m[0].lower()}{m[1:]}' failed to satisfy constraint: "
+                           "Member must not be null" for m in missing)
+        raise ApiError("ValidationException", f"{len(missing)} validation error(s) detected: {detail}")
