@@ -79,9 +79,17 @@ class Route:
         return n
 
 
-def routes(model: ServiceModel) -> dict[str, list[Route]]:
-    """Every operation of ``model`` as a Route, by HTTP method."""
-    out: dict[str, list[Route]] = {}
+Table = dict[tuple[str, int], list[Route]]
+
+
+def _depth(n: int) -> int:
+    # 0: service root, 1: "/{Bucket}", 2: deeper ("/{Bucket}/{Key+}", "/endpoints/x/invocations")
+    return min(n, 2)
+
+
+def routes(model: ServiceModel) -> Table:
+    """Every operation of ``model`` as a Route, by HTTP method and path depth."""
+    out: Table = {}
     for name in model.operation_names:
         op = model.operation_model(name)
         path, _, q = op.http["requestUri"].partition("?")
@@ -97,16 +105,16 @@ def routes(model: ServiceModel) -> dict[str, list[Route]]:
                 if loc in ("querystring", "header"):
                     required.append((loc, member.serialization.get("name", mname)))
         route = Route(op, op.http["method"], segments, query, tuple(required))
-        out.setdefault(route.method, []).append(route)
+        out.setdefault((route.method, _depth(len(segments))), []).append(route)
     return out
 
 
 def match(
-    table: dict[str, list[Route]], method: str, parts: list[str], query: dict[str, list[str]], headers: Any,
+    table: Table, method: str, parts: list[str], query: dict[str, list[str]], headers: Any,
 ) -> tuple[Route, dict[str, str]]:
     """The most specific route for the request, with its URI labels (ApiError if none)."""
     best: tuple[int, Route, dict[str, str]] | None = None
-    for route in table.get(method, ()):
+    for route in table.get((method, _depth(len(parts))), ()):
         labels = route.labels(parts)
         if labels is None:
             continue

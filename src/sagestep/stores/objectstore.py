@@ -5,10 +5,12 @@ Writes are atomic (temp file in <root>/.tmp, then rename), keys that would escap
 object (the local watcher and ``sagestep upload`` turn them into S3 Object Created events).
 
 What S3 keeps beside the bytes (ETag, Content-Type, user metadata, the other standard headers
-and the checksums the writer sent) lives in a hidden JSON sidecar ``.<name>.sagestep-etag`` next
-to the file, so the tree stays a plain ``<bucket>/<key>`` layout that jobs read directly. The
-sidecar records the file's mtime and size: a file rewritten behind the store's back (a job
-writing into the tree) loses its stale metadata and gets a recomputed MD5 ETag.
+and the checksums the writer sent) is a JSON record in the file's ``user.sagestep.s3``
+extended attribute, or, where the filesystem has none, in a hidden sidecar
+``.<name>.sagestep-etag`` next to it; the tree stays a plain ``<bucket>/<key>`` layout that
+jobs read directly. The record holds the file's mtime and size: a file rewritten behind the
+store's back (a job writing into the tree) loses its stale metadata and gets a recomputed
+MD5 ETag.
 """
 
 from __future__ import annotations
@@ -330,24 +332,36 @@ def _etag_cache_path(path: Path) -> Path:
     return path.parent / f".{path.name}{_ETAG_SUFFIX}"
 
 
+_XATTR = "user.sagestep.s3"
+
+
 def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> os.stat_result:
     st = path.stat()
     meta = meta or ObjectMeta()
-    record = {
+    record = json.dumps({
         "mtime_ns": st.st_mtime_ns, "size": st.st_size, "etag": etag,
         "content_type": meta.content_type, "metadata": meta.metadata,
         "headers": meta.headers, "checksums": meta.checksums,
-    }
-    _etag_cache_path(path).write_text(json.dumps(record))
+    })
+    # An extended attribute on the file itself when the filesystem has them (one syscall, no
+    # file to create; it moves with renames); the hidden sidecar file otherwise.
+    try:
+        os.setxattr(path, _XATTR, record.encode())
+        _etag_cache_path(path).unlink(missing_ok=True)
+    except (OSError, AttributeError):
+        _etag_cache_path(path).write_text(record)
     return st
 
 
 def _sidecar_read(path: Path, st: os.stat_result) -> tuple[str, ObjectMeta]:
-    """(ETag, metadata) from the sidecar if it still describes this file, else MD5 and defaults."""
+    """(ETag, metadata) recorded for this file if still current, else MD5 and defaults."""
     try:
-        text = _etag_cache_path(path).read_text()
-    except OSError:
-        return _md5_etag(path), ObjectMeta()
+        text = os.getxattr(path, _XATTR).decode()
+    except (OSError, AttributeError):
+        try:
+            text = _etag_cache_path(path).read_text()
+        except OSError:
+            return _md5_etag(path), ObjectMeta()
     try:
         if text.startswith("{"):
             rec = json.loads(text)
