@@ -114,6 +114,8 @@ class ApiApp:
         if claims.presigned:
             _check_expiry(wire.query)
             payload_hash = auth.UNSIGNED
+        else:
+            _check_skew(claims.amz_date, kind)
         try:
             auth.verify(claims, self.secret_key, wire.method, wire.raw_path, wire.raw_query,
                         wire.headers, payload_hash or auth.UNSIGNED)
@@ -153,6 +155,22 @@ def _check_expiry(query: dict[str, list[str]]) -> None:
         raise ApiError("AuthorizationQueryParametersError", "bad X-Amz-Date or X-Amz-Expires") from exc
     if time.time() > signed.timestamp() + expires:
         raise ApiError("AccessDenied", "Request has expired", 403)
+
+
+MAX_SKEW_S = 15 * 60  # AWS refuses signatures more than 15 minutes off (replays)
+
+
+def _check_skew(amz_date: str, kind: str) -> None:
+    try:
+        signed = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError as exc:
+        raise ApiError("AuthorizationHeaderMalformed", f"bad X-Amz-Date {amz_date!r}") from exc
+    if abs(time.time() - signed) > MAX_SKEW_S:
+        if kind == "s3":
+            raise ApiError("RequestTimeTooSkewed", "The difference between the request time and "
+                           "the current time is too large.", 403)
+        raise ApiError("InvalidSignatureException", "Signature expired: the request time is more "
+                       "than 15 minutes from the server's time.", 403)
 
 
 _HINT = " (sagestep api env prints this workspace's endpoint and keys)"
