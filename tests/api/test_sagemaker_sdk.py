@@ -58,7 +58,9 @@ def test_sklearn_estimator_fit_deploy_predict_delete(api, tmp_path: Path, monkey
                         py_version="py3", hyperparameters={"C": 0.5}, sagemaker_session=session)
     estimator.fit({"train": train.rsplit("/", 1)[0] + "/"}, logs=False)
     assert estimator.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
-    predictor = estimator.deploy(initial_instance_count=1, instance_type="ml.m5.large")
+    # wait=False then a 1 s poll: the SDK's own wait polls every 30 s
+    predictor = estimator.deploy(initial_instance_count=1, instance_type="ml.m5.large", wait=False)
+    session.wait_for_endpoint(predictor.endpoint_name, poll=1)
     try:
         got = predictor.predict(x[:5])
         assert list(np.asarray(got).astype(int)) == list(y[:5])
