@@ -177,19 +177,28 @@ def _concat(store: LocalObjectStore, path: Path, numbers: list[int]) -> Path:
     try:
         for n in numbers:
             with open(path / f"{n:05d}", "rb") as src:
-                size = os.fstat(src.fileno()).st_size
-                copied = 0
-                while copied < size:
-                    done = os.copy_file_range(src.fileno(), fd, size - copied)
-                    if done == 0:
-                        break
-                    copied += done
+                _append(src, fd)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
     finally:
         os.close(fd)
     return Path(name)
+
+
+def _append(src: Any, fd: int) -> None:
+    size = os.fstat(src.fileno()).st_size
+    copied = 0
+    try:  # in-kernel copy (Linux); a reflink on filesystems that have them
+        while copied < size:
+            done = os.copy_file_range(src.fileno(), fd, size - copied)
+            if done == 0:
+                break
+            copied += done
+    except (AttributeError, OSError):  # macOS, or a filesystem that refuses it
+        src.seek(copied)
+        while chunk := src.read(1 << 20):
+            os.write(fd, chunk)
 
 
 def _composite(parts: list[dict[str, Any]]) -> dict[str, str]:
