@@ -155,6 +155,7 @@ def test_multipart(s3, api) -> None:
     uid = up["UploadId"]
     e1 = s3.upload_part(Bucket="bkt-mp", Key="big", UploadId=uid, PartNumber=1, Body=part1)["ETag"]
     e2 = s3.upload_part(Bucket="bkt-mp", Key="big", UploadId=uid, PartNumber=2, Body=part2)["ETag"]
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="bkt-mp")["Uploads"]] == [uid]
     listed = s3.list_parts(Bucket="bkt-mp", Key="big", UploadId=uid)["Parts"]
     assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, len(part1)), (2, len(part2))]
     with pytest.raises(ClientError) as exc:

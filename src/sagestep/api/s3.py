@@ -61,6 +61,7 @@ class S3Api:
             "CompleteMultipartUpload": partial(multipart.complete, store),
             "AbortMultipartUpload": partial(multipart.abort, store),
             "ListParts": partial(multipart.list_parts, store),
+            "ListMultipartUploads": partial(multipart.list_uploads, store),
             "UploadPartCopy": partial(multipart.upload_part_copy, store),
         })
         self.uploads = {"PutObject": objects.put_object, "UploadPart": multipart.upload_part}

@@ -134,6 +134,25 @@ def list_parts(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def list_uploads(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
+    """Uploads in progress in a bucket (Prefix filter; one page of up to 1,000)."""
+    bucket_exists(store, p["Bucket"])
+    prefix, uploads = p.get("Prefix", ""), []
+    root = _root(store)
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            record = json.loads((path / "upload.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if record["Bucket"] == p["Bucket"] and record["Key"].startswith(prefix):
+            uploads.append({"Key": record["Key"], "UploadId": path.name, "Initiator": OWNER,
+                            "Owner": OWNER, "StorageClass": "STANDARD",
+                            "Initiated": utc(record["Initiated"])})
+    uploads.sort(key=lambda u: (u["Key"], u["Initiated"]))
+    return {"Bucket": p["Bucket"], "Prefix": prefix or None, "MaxUploads": 1000,
+            "IsTruncated": len(uploads) > 1000, "Uploads": uploads[:1000] or None}
+
+
 def abort(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
     path, _ = _upload(store, p)
     shutil.rmtree(path, ignore_errors=True)
