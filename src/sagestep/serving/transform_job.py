@@ -213,8 +213,8 @@ class TransformJob:
     def finish(self, ctx: JobContext, exit: Exit) -> None:
         doc = ctx.doc()
         uploaded = self._upload(ctx, doc)
-        peak = read_message(ctx.sandbox.host("/opt/ml/output/peak_rss_kb"))
-        failure = read_message(ctx.sandbox.host("/opt/ml/output/failure"))
+        peak = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/peak_rss_kb"))
+        failure = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/failure"))
 
         def final(d: dict[str, Any]) -> None:
             now = ctx.clock.now()
