@@ -142,6 +142,14 @@ resource "aws_lambda_function" "helper" {
   memory_size                    = 256
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
+  environment {
+    # Rendered SageMaker requests carry the tag sagestep:stack = this value, which the state
+    # machine role's SageMaker permissions require.
+    variables = {
+      SAGESTEP_STACK = var.name_prefix
+    }
+  }
+
   tracing_config {
     mode = var.enable_tracing ? "Active" : "PassThrough"
   }
