@@ -77,6 +77,17 @@ def test_checkpoint_path_outside_opt_ml_and_dotdot_channel_are_refused(unsandbox
         unsandboxed.sm.create_training_job(**bad_channel)
 
 
+def test_tuning_job_definition_paths_are_checked_before_any_child_runs(unsandboxed: Env) -> None:
+    from tests.sagemaker.test_tuning import NUMERIC, _request
+
+    request = _request(unsandboxed, "tune-escape", "Random", NUMERIC)
+    request["TrainingJobDefinition"]["CheckpointConfig"] = {"S3Uri": "s3://bkt/ckpt/",
+                                                            "LocalPath": "/root/.ssh"}
+    with pytest.raises(ClientError, match="CheckpointConfig.LocalPath"):
+        unsandboxed.sm.create_hyper_parameter_tuning_job(**request)
+    assert not unsandboxed.sm.list_training_jobs()["TrainingJobSummaries"]
+
+
 def test_sagestep_validate_rejects_dotdot_destination(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples" / "xgboost-breast-cancer", tmp_path / "case")
     config = tmp_path / "case" / "pipeline.yaml"

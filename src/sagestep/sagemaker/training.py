@@ -76,14 +76,7 @@ class TrainingJobs:
         problem = bad_regex(algo.get("MetricDefinitions", []))
         if problem:
             raise client_error("ValidationException", problem, op)
-        try:
-            for i, ch in enumerate(req.get("InputDataConfig", []), start=1):
-                path_segment(ch["ChannelName"], f"InputDataConfig[{i}].ChannelName")
-            if req.get("CheckpointConfig"):
-                container_path(req["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"),
-                               CONTAINER_BASE, "CheckpointConfig.LocalPath")
-        except ContainerPathError as exc:
-            raise client_error("ValidationException", str(exc), op) from exc
+        check_container_paths(req, op)
         for ch in req.get("InputDataConfig", []):
             if ch.get("CompressionType") == "Gzip":
                 raise client_error("ValidationException", f"channel {ch['ChannelName']}: CompressionType Gzip is "
@@ -123,6 +116,18 @@ def state_change_detail(doc: dict[str, Any]) -> dict[str, Any]:
         if key in doc:
             detail[key] = str(int(doc[key] * 1000))
     return detail
+
+
+def check_container_paths(definition: dict[str, Any], op: str) -> None:
+    """ValidationException unless channel names and the checkpoint path stay in /opt/ml."""
+    try:
+        for i, ch in enumerate(definition.get("InputDataConfig") or [], start=1):
+            path_segment(ch.get("ChannelName"), f"InputDataConfig[{i}].ChannelName")
+        if definition.get("CheckpointConfig"):
+            container_path(definition["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"),
+                           CONTAINER_BASE, "CheckpointConfig.LocalPath")
+    except ContainerPathError as exc:
+        raise client_error("ValidationException", str(exc), op) from exc
 
 
 def metric_definitions(doc: dict[str, Any]) -> list[dict[str, Any]]:
