@@ -125,6 +125,21 @@ def test_declared_body_over_the_limit_is_a_413(server: fleet.Server) -> None:
         assert _answer(sock).startswith(b"HTTP/1.1 413")
 
 
+def test_oversized_request_head_is_a_431(server: fleet.Server) -> None:
+    answer, sent = b"", 0
+    with _connect(server) as sock:  # one endless header, never finished
+        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while sent < 1 << 20 and not answer:
+                sock.sendall(b"a" * 4096)
+                sent += 4096
+                if select.select([sock], [], [], 0.01)[0]:
+                    answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+    assert sent < 256 * 1024
+    _still_serving(server)
+
+
 def test_bare_lf_in_a_header_is_refused_and_never_echoed(server: fleet.Server) -> None:
     ok = _exchange(server, b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
                            b"X-Amzn-SageMaker-Custom-Attributes: trace=1\r\nContent-Length: 3"

@@ -441,7 +441,7 @@ resource "aws_iam_role_policy" "notify" {
 
 resource "aws_iam_role" "helper" {
   name               = "${var.name_prefix}-helper"
-  description        = "sagestep: role of the helper Lambda (pure computation: logs only)"
+  description        = "sagestep: role of the helper Lambda (pure computation: logs and its environment)"
   assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
   tags               = local.tags
 }
@@ -451,6 +451,12 @@ data "aws_iam_policy_document" "helper" {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.helper.arn}:*"]
+  }
+  statement {
+    # Its environment (the stack name it tags rendered requests with) is encrypted with the key.
+    sid       = "DecryptEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []

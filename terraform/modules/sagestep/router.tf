@@ -136,6 +136,7 @@ resource "aws_lambda_function" "helper" {
   role                           = aws_iam_role.helper.arn
   runtime                        = var.lambda_runtime
   handler                        = "sagestep.pipeline.helper.handler"
+  kms_key_arn                    = aws_kms_key.this.arn
   filename                       = var.router_zip_path
   source_code_hash               = filebase64sha256(var.router_zip_path)
   timeout                        = 30
