@@ -148,7 +148,7 @@ def test_retry_policy_counts_and_backs_off() -> None:
 
 
 def test_rendered_requests_carry_the_stack_tag_when_deployed(monkeypatch) -> None:
-    from sagestep.triggers.helper import tag_with_stack
+    from sagestep.pipeline.helper import tag_with_stack
 
     request = {"TrainingJobName": "t", "Tags": [{"Key": "team", "Value": "ml"},
                                                 {"Key": "sagestep:stack", "Value": "spoofed"}]}

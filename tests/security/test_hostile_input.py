@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from sagestep.cli.main import main
 from sagestep.errors import SagestepError
-from sagestep.spec.document import parse_document
-from sagestep.spec.loader import parse_config
+from sagestep.pipeline.document import parse_document
+from sagestep.pipeline.loader import parse_config
 from tests.engine.helpers import ROLE, runtime
 
 ROOT = Path(__file__).resolve().parents[2]
