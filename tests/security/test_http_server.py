@@ -119,6 +119,15 @@ def test_100_mb_chunked_body_is_cut_at_the_payload_limit(server: fleet.Server) -
     _still_serving(server)
 
 
+def test_expect_continue_is_answered_before_the_body(server: fleet.Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"1,2")
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
+
+
 def test_declared_body_over_the_limit_is_a_413(server: fleet.Server) -> None:
     with _connect(server) as sock:
         sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 7000000\r\n\r\n")
