@@ -244,7 +244,9 @@ class TransformJob:
         bucket, prefix = parse_uri(doc["TransformOutput"]["S3OutputPath"])
         prefix = prefix.rstrip("/")
         count = 0
-        for path in sorted(out_dir.rglob("*.out")) if out_dir is not None else []:
+        if out_dir is None:
+            return 0
+        for path in sorted(out_dir.rglob("*.out")):
             if path.is_symlink() or not path.is_file():
                 continue
             rel = path.relative_to(out_dir).as_posix()
