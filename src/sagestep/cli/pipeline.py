@@ -323,25 +323,9 @@ def trigger(
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Send an event to the router (S3, schedule, seed 000/002 or manual shapes)."""
-    import sys
+    from sagestep.cli.event_file import read_event
 
-    try:
-        text = sys.stdin.read() if event == "-" else Path(event).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SagestepError(f"{event}: cannot read the event file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise SagestepError(f"{event}: not UTF-8 text (byte offset {exc.start})") from exc
-    try:
-        payload = json.loads(text)
-    except RecursionError as exc:
-        raise SagestepError(f"{event}: the event JSON nests too deep") from exc
-    except ValueError as exc:
-        raise SagestepError(f"{event}: not JSON ({exc})") from exc
-    if not isinstance(payload, dict):
-        raise SagestepError(
-            f"{event}: the event must be a JSON object ({{...}}), got a JSON "
-            f"{_json_kind(payload)}; e.g. {{\"pipeline\": \"my-pipeline\"}} or an S3 notification"
-        )
+    payload = read_event(event)
     refs = options.backend_from_options(backend, home, profile, region).send_event(payload)
     console = out()
     for ref in refs:
@@ -350,11 +334,6 @@ def trigger(
         console.print("the event started no run")
     elif backend == "local":
         console.print("the run advances while `sagestep server` runs; see `sagestep status`")
-
-
-def _json_kind(value: object) -> str:
-    kinds = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-    return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 example_app = typer.Typer(help="Bundled example use cases.", no_args_is_help=True)
