@@ -11,6 +11,9 @@ Layout::
     endpoints/<name>/    unpacked models of local endpoints
     api-keys.json        the workspace's AWS access key pair (mode 0600) for the local AWS API
     api.json             url and pid of the running local AWS API (while one runs)
+
+The workspace holds task tokens, job data and model artefacts of whoever runs sagestep:
+its directories are created 0700 and its database and secrets 0600, whatever the umask.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ class Workspace:
 
     def ensure(self) -> None:
         for path in (self.root, self.s3_root, self.jobs_root, self.endpoints_root):
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path)
+        private_file(self.db_path)
         if not self.api_keys_path.exists():
             _create_keys(self.api_keys_path)
 
@@ -120,3 +124,37 @@ def _create_keys(path: Path) -> None:
         pass
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents below an existing one) with mode 0700.
+
+    An existing directory is left as it is: the user may have opened it up on purpose.
+    """
+    if path.is_dir():
+        return
+    if not path.parent.is_dir():
+        private_dir(path.parent)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask; 0700 needs no more
+
+
+def private_file(path: Path, data: bytes | None = None) -> None:
+    """Create ``path`` with mode 0600 if missing (then write ``data``); never loosens it.
+
+    For the database (SQLite gives its -wal and -shm files the database file's mode) and
+    for secrets such as the local API credentials.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        if data is None:
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW)
+        os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if data is not None:
+            out.write(data)

@@ -145,3 +145,19 @@ def test_retry_policy_counts_and_backs_off() -> None:
     out = handler({"action": "render", "stage": "training", "attempt": 2, "attempts": 5,
                    "state": st})
     assert out["TrainingJobName"] == "demo-train-abcd1234-7"
+
+
+def test_rendered_requests_carry_the_stack_tag_when_deployed(monkeypatch) -> None:
+    from sagestep.pipeline.helper import tag_with_stack
+
+    request = {"TrainingJobName": "t", "Tags": [{"Key": "team", "Value": "ml"},
+                                                {"Key": "sagestep:stack", "Value": "spoofed"}]}
+    tagged = tag_with_stack(request, "sagestep-dev")
+    assert tagged["Tags"] == [{"Key": "team", "Value": "ml"},
+                              {"Key": "sagestep:stack", "Value": "sagestep-dev"}]
+    assert tag_with_stack(request, "") is request  # locally: unchanged
+    monkeypatch.setenv("SAGESTEP_STACK", "sagestep-dev")
+    for stage in ("training", "tuning", "evaluation", "create_model", "deploy", "register"):
+        assert {"Key": "sagestep:stack", "Value": "sagestep-dev"} in render(stage)["Tags"], stage
+    monkeypatch.delenv("SAGESTEP_STACK")
+    assert "Tags" not in render("training")

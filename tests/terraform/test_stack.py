@@ -141,6 +141,44 @@ def _granted(iam: Any, role: str) -> set[str]:
     return granted
 
 
+def _statements(iam: Any, role: str) -> list[dict[str, Any]]:
+    found = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            found.append({**statement, "Action": [actions] if isinstance(actions, str) else actions})
+    return found
+
+
+def _check_scoping(iam: Any, lambdas: Any) -> None:
+    """Issue 8: grants on the key, SageMaker resources and data are scoped, not account-wide."""
+    job_roles = ["sagestep-dev-sagemaker", "sagestep-dev-job-xgboost-breast-cancer"]
+    for role in job_roles:
+        for statement in _statements(iam, role):
+            if "kms:CreateGrant" in statement["Action"]:
+                assert statement["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+                assert statement["Action"] == ["kms:CreateGrant"]
+    tagged = {"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob",
+              "sagemaker:CreateTransformJob", "sagemaker:CreateHyperParameterTuningJob",
+              "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig",
+              "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+              "sagemaker:DescribeProcessingJob", "sagemaker:AddTags"}
+    for statement in _statements(iam, "sagestep-dev-state-machine"):
+        if tagged & set(statement["Action"]):
+            condition = json.dumps(statement.get("Condition", {}))
+            assert '"sagestep-dev"' in condition and "Tag/sagestep:stack" in condition, statement
+    s3_resources = [r for s in _statements(iam, "sagestep-dev-job-xgboost-breast-cancer")
+                    if any(a.startswith("s3:") for a in s["Action"])
+                    for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+    assert s3_resources and all("/xgboost-breast-cancer" in r or r.endswith(":::sagestep-examples")
+                                or "artefacts" in r for r in s3_resources), s3_resources
+    assert not any(r.endswith("/*") and r.count("/") == 1 for r in s3_resources), s3_resources
+    helper = lambdas.get_function(FunctionName="sagestep-dev-helper")["Configuration"]
+    assert helper["Environment"]["Variables"]["SAGESTEP_STACK"] == "sagestep-dev"
+
+
 def _converge(args: list[str], root: Path) -> None:
     """Run terraform apply/destroy; once more if the first try fails.
 
@@ -228,6 +266,7 @@ def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> N
         assert not needed - granted, f"the state machine role lacks {sorted(needed - granted)}"
         extra = {a for a in granted - needed if a.startswith("sagemaker:")}
         assert extra <= {"sagemaker:AddTags", "sagemaker:ListTags"}, f"unused grants: {extra}"
+        _check_scoping(stack.client("iam"), stack.client("lambda"))
 
         # The trigger rule Terraform wrote matches uploads under the prefix with the suffix
         # only (EventBridge semantics, checked by sagestep's matcher: moto has no wildcard).

@@ -6,6 +6,7 @@ assembles them and maps sagestep errors to exit codes (no tracebacks for user er
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         err = exc.response.get("Error", {})
         _error(f"{err.get('Code')}: {err.get('Message')}")
         sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
     except SystemExit:
         raise
     except typer.Exit as exc:
@@ -105,6 +108,16 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A bug, not bad input; still one line for the user, the traceback on request.
+        if os.environ.get("SAGESTEP_DEBUG"):
+            raise
+        err_console.print(
+            Text("internal error: ", style="bold red")
+            + Text(f"{type(exc).__name__}: {exc}\nThis is a sagestep bug: rerun with "
+                   "SAGESTEP_DEBUG=1 for the traceback and report it.")
+        )
+        sys.exit(70)  # EX_SOFTWARE
 
 
 if __name__ == "__main__":

@@ -323,13 +323,9 @@ def trigger(
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
     """Send an event to the router (S3, schedule, seed 000/002 or manual shapes)."""
-    import sys
+    from sagestep.cli.event_file import read_event
 
-    text = sys.stdin.read() if event == "-" else Path(event).read_text(encoding="utf-8")
-    try:
-        payload = json.loads(text)
-    except ValueError as exc:
-        raise SagestepError(f"{event}: not JSON ({exc})") from exc
+    payload = read_event(event)
     refs = options.backend_from_options(backend, home, profile, region).send_event(payload)
     console = out()
     for ref in refs:

@@ -27,6 +27,9 @@ from sagestep.workspace import Workspace
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 MAX_INPUT = 262_144
+# Deeper input would overflow the recursive walks of JSONPath and Parameters (the JSON
+# decoder itself stops near 1000); AWS payloads in practice nest a few dozen levels.
+MAX_INPUT_DEPTH = 128
 
 
 @lru_cache(maxsize=256)
@@ -166,10 +169,33 @@ def _check_input(text: str, op: str) -> None:
         raise client_error("InvalidExecutionInput",
                            f"Invalid Execution Input: larger than {MAX_INPUT} bytes", op)
     try:
-        json.loads(text)
+        value = json.loads(text)
+    except RecursionError as exc:  # deeper than the JSON decoder's recursion limit
+        raise client_error("InvalidExecutionInput", "Invalid Execution Input: nested deeper than "
+                           f"{MAX_INPUT_DEPTH} levels", op) from exc
     except (TypeError, ValueError) as exc:
         raise client_error("InvalidExecutionInput",
                            f"Invalid Execution Input: not valid JSON ({exc})", op) from exc
+    if nesting(value) > MAX_INPUT_DEPTH:
+        raise client_error("InvalidExecutionInput", "Invalid Execution Input: nested deeper than "
+                           f"{MAX_INPUT_DEPTH} levels", op)
+
+
+def nesting(value: Any) -> int:
+    """How deep objects and arrays nest in ``value`` (0 for a scalar), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def definition_problem(definition: str) -> str | None:

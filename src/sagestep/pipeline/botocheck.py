@@ -64,7 +64,56 @@ def check_request(op: str, request: Mapping[str, Any], omitted: tuple[str, ...] 
     if report.has_errors():
         return [line.strip() for line in report.generate_report().splitlines()
                 if line.strip() and not line.startswith("Parameter validation failed")]
-    return _constraints(op, _stand_in(sample))
+    sample = _stand_in(sample)
+    return _constraints(op, sample) + container_path_problems(op, sample)
+
+
+def container_path_problems(op: str, request: Mapping[str, Any]) -> list[str]:
+    """Paths inside the container that leave /opt/ml (processing: /opt/ml/processing).
+
+    The local SageMaker refuses these requests with ValidationException; saying so at
+    validate time keeps ``..`` from passing here and failing at run time.
+    """
+    from sagestep.sagemaker.confine import (
+        CONTAINER_BASE,
+        PROCESSING_BASE,
+        ContainerPathError,
+        container_path,
+        path_segment,
+    )
+
+    checks: list[tuple[Any, str, str | None]] = []  # (value, where, base; None: a name)
+    if op == "CreateProcessingJob":
+        for i, item in enumerate(request.get("ProcessingInputs") or [], start=1):
+            if isinstance(item, dict) and isinstance(item.get("S3Input"), dict):
+                checks.append((item["S3Input"].get("LocalPath"),
+                               f"ProcessingInputs[{i}].S3Input.LocalPath", PROCESSING_BASE))
+        outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+        for i, item in enumerate(outputs, start=1):
+            if isinstance(item, dict) and isinstance(item.get("S3Output"), dict):
+                checks.append((item["S3Output"].get("LocalPath"),
+                               f"ProcessingOutputConfig.Outputs[{i}].S3Output.LocalPath",
+                               PROCESSING_BASE))
+    definition = request.get("TrainingJobDefinition") if op == "CreateHyperParameterTuningJob" \
+        else request if op == "CreateTrainingJob" else None
+    if isinstance(definition, dict):
+        for i, channel in enumerate(definition.get("InputDataConfig") or [], start=1):
+            if isinstance(channel, dict):
+                checks.append((channel.get("ChannelName"), f"InputDataConfig[{i}].ChannelName",
+                               None))
+        if isinstance(definition.get("CheckpointConfig"), dict):
+            checks.append((definition["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"),
+                           "CheckpointConfig.LocalPath", CONTAINER_BASE))
+    problems = []
+    for value, where, base in checks:
+        try:
+            if base is None:
+                path_segment(value, where)
+            else:
+                container_path(value, base, where)
+        except ContainerPathError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _constraints(op: str, sample: dict[str, Any]) -> list[str]:

@@ -2,6 +2,11 @@
 
 Validation errors must say ``file:line`` and the key path; PyYAML's composed node tree
 carries marks, so the data is built from it and each key path's line is recorded.
+
+Hostile documents are refused before anything walks them: a file over MAX_BYTES, more
+than MAX_NODES nodes once aliases are expanded ("billion laughs": a few hundred bytes of
+nested aliases that expand to gigabytes), an alias that contains itself, nesting deeper
+than MAX_DEPTH, and bytes that are not UTF-8.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import yaml
 from sagestep.errors import SpecError
 
 Loc = tuple[str | int, ...]
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -53,17 +61,40 @@ def load_document(path: str | Path) -> Document:
     """Read and parse a YAML or JSON config file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SpecError(f"{p}: cannot read the config file: {exc.strerror or exc}") from exc
-    return parse_document(text, str(p))
+    return parse_document(decode(raw, str(p)), str(p))
+
+
+def decode(raw: bytes, path: str) -> str:
+    """UTF-8 text of a config file, or SpecError naming the size limit or the bad byte."""
+    if len(raw) > MAX_BYTES:
+        raise SpecError(f"{path}: the config file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                        "a pipeline config is a few KB (is this the right file?)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                        f"{exc.start}); save the config as UTF-8") from exc
 
 
 def parse_document(text: str, path: str = "<config>") -> Document:
     """Parse YAML (JSON is YAML too) into a :class:`Document`."""
-    loader = yaml.SafeLoader(text)
+    if len(text) > MAX_BYTES:
+        raise SpecError(f"{path}: the config is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks them all first
+        row = text.count("\n", 0, exc.position) + 1
+        raise SpecError(f"{path}:{row}: character U+{exc.character:04X} is not allowed in YAML "
+                        "(a control character); remove it") from exc
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, path)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -73,6 +104,9 @@ def parse_document(text: str, path: str = "<config>") -> Document:
         ) from exc
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise SpecError(f"{path}: not valid YAML/JSON: {exc}") from exc
+    except _TooDeep as exc:
+        raise SpecError(f"{path}:{exc.line}: the config nests deeper than {MAX_DEPTH} levels; "
+                        "flatten it") from exc
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
@@ -81,6 +115,67 @@ def parse_document(text: str, path: str = "<config>") -> Document:
     if path.endswith(".json") and data is not None:
         _check_json(text, path)
     return Document(path=path, data=data, lines=lines)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops scanning past MAX_DEPTH levels of nesting.
+
+    PyYAML's scanner costs O(depth) per token inside flow collections and its composer
+    recurses once per level: without a cap, ``[[[[...`` takes seconds or overflows the stack.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML's name
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep(self.line + 1)
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) >= MAX_DEPTH:
+            raise _TooDeep(self.line + 1)
+        return bool(super().add_indent(column))
+
+
+def _check_size(root: yaml.Node, path: str) -> None:
+    """SpecError unless the node graph, aliases expanded, is acyclic, shallow and small.
+
+    Sizes are memoised per node, so the check is linear in the distinct nodes however
+    many times an alias repeats them.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        where = f"{path}:{node.start_mark.line + 1}"
+        if key in open_nodes:
+            raise SpecError(f"{where}: a recursive alias (an anchor used inside itself); "
+                            "configs must be trees")
+        if depth > MAX_DEPTH:
+            raise SpecError(f"{where}: the config nests deeper than {MAX_DEPTH} levels")
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += size(key_node, depth + 1) + size(value_node, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+        open_nodes.discard(key)
+        if total > MAX_NODES:
+            raise SpecError(f"{where}: the config expands to more than {MAX_NODES} values "
+                            "(YAML aliases repeating aliases?); write the values out instead")
+        sizes[key] = total
+        return total
+
+    size(root, 0)
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import json
 import operator
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sagestep.pipeline.stages import JOB_STAGES
 
+STACK_ENV = "SAGESTEP_STACK"
+STACK_TAG = "sagestep:stack"
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
 JOB_LIMIT = 63
 TUNING_LIMIT = 32
@@ -63,7 +66,9 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
         attempt = int(event.get("attempt") or 0)
         # Each loop of the stage's retry policy re-enters the stage with a fresh RetryCount.
         loops = int((_retries(state, stage)).get("count") or 0)
-        return render(stage, loops * int(event.get("attempts") or 1) + attempt, state)
+        request = render(stage, loops * int(event.get("attempts") or 1) + attempt, state)
+        # Config enters here: the Terraform module sets the stack name on the Lambda.
+        return tag_with_stack(request, os.environ.get(STACK_ENV, ""))
     if action == "retry":
         return retry(str(event["stage"]), event["state"])
     if action == "gate":
@@ -99,6 +104,19 @@ def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]
             "check their spelling in the pipeline config"
         )
     return request
+
+
+def tag_with_stack(request: dict[str, Any], stack: str) -> dict[str, Any]:
+    """``request`` with the tag ``sagestep:stack = stack`` (replacing one the config set).
+
+    The state machine role of a stack may create and use only SageMaker resources with its
+    own tag (terraform/modules/sagestep/iam.tf); without a stack (locally) nothing changes.
+    """
+    if not stack:
+        return request
+    tags = [t for t in request.get("Tags") or [] if not (isinstance(t, Mapping)
+                                                          and t.get("Key") == STACK_TAG)]
+    return {**request, "Tags": [*tags, {"Key": STACK_TAG, "Value": stack}]}
 
 
 def retry(stage: str, state: Mapping[str, Any]) -> dict[str, Any]:

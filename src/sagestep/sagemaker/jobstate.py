@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sagestep.sagemaker.confine import read_capped
+
 TERMINAL = ("Completed", "Failed", "Stopped")
 MESSAGE_LIMIT = 1024
 
@@ -24,11 +26,14 @@ def transition(doc: dict[str, Any], status: str, message: str, now: float) -> No
     doc["LastModifiedTime"] = now
 
 
-def read_message(path: Path) -> str | None:
-    """First 1 KiB of a failure/message file, or None when it does not exist or is empty."""
-    try:
-        data = path.read_bytes()[:MESSAGE_LIMIT]
-    except OSError:
+def read_message(root: Path, path: Path) -> str | None:
+    """First 1 KiB of a failure/message file below the job dir ``root``, or None.
+
+    None also when the file (or a directory above it) is a symlink or not a regular file:
+    the job wrote it, and must not make the worker read a host file.
+    """
+    data = read_capped(root, path, MESSAGE_LIMIT)
+    if data is None:
         return None
     text = data.decode("utf-8", "replace").strip()
     return text or None

@@ -8,6 +8,12 @@ import shutil
 from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import client_error
+from sagestep.sagemaker.confine import (
+    PROCESSING_BASE,
+    ContainerPathError,
+    confined_dir,
+    container_path,
+)
 from sagestep.sagemaker.images import local_argv, resolve_image
 from sagestep.sagemaker.jobstate import read_message
 from sagestep.sagemaker.runner import Exit, JobContext, JobFailure, Launch
@@ -18,7 +24,7 @@ if TYPE_CHECKING:
 
 KIND = "processing-job"
 STATUS = "ProcessingJobStatus"
-PREFIX = "/opt/ml/processing/"
+PREFIX = PROCESSING_BASE + "/"
 
 
 class ProcessingJobs:
@@ -59,14 +65,16 @@ class ProcessingJobs:
             if s3.get("S3CompressionType") == "Gzip":
                 raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: S3CompressionType Gzip "
                                    "is only valid with S3InputMode Pipe, which the local runner does not support", op)
-            if not s3.get("LocalPath", "").startswith(PREFIX) or s3.get("S3InputMode") == "Pipe":
-                raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: LocalPath must start "
-                                   f"with {PREFIX} and S3InputMode must be File", op)
+            if s3.get("S3InputMode") == "Pipe":
+                raise client_error("ValidationException", f"ProcessingInputs[{i}].S3Input: S3InputMode "
+                                   "must be File locally", op)
+            _local_path(s3.get("LocalPath"), f"ProcessingInputs[{i}].S3Input.LocalPath", op)
         for i, out in enumerate(req.get("ProcessingOutputConfig", {}).get("Outputs", []), start=1):
             s3 = out.get("S3Output")
-            if s3 is None or not s3.get("LocalPath", "").startswith(PREFIX):
+            if s3 is None:
                 raise client_error("ValidationException", f"ProcessingOutputConfig.Outputs[{i}]: S3Output with "
                                    f"a LocalPath under {PREFIX} is required locally", op)
+            _local_path(s3.get("LocalPath"), f"ProcessingOutputConfig.Outputs[{i}].S3Output.LocalPath", op)
 
     def describe(self, name: str) -> dict[str, Any]:
         doc = self._svc.records.get(KIND, name)
@@ -145,7 +153,7 @@ class ProcessingJob:
                 self._upload(ctx)
             except JobFailure as exc:
                 ok, failure = False, str(exc)
-        message = read_message(ctx.sandbox.host("/opt/ml/output/message"))
+        message = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/message"))
         ctx.update(lambda d: self._final(d, exit, ok, failure, message, ctx))
         shutil.rmtree(ctx.sandbox.tmpdir, ignore_errors=True)
 
@@ -153,8 +161,12 @@ class ProcessingJob:
         doc = ctx.doc()
         for out in doc.get("ProcessingOutputConfig", {}).get("Outputs", []):
             s3 = out["S3Output"]
+            source = confined_dir(ctx.sandbox.workdir, ctx.sandbox.host(s3["LocalPath"]))
+            if source is None:  # the job replaced its output dir by a symlink out of the job dir
+                raise JobFailure(f"ClientError: output {out['OutputName']}: {s3['LocalPath']} is not a "
+                                 "directory inside the container (a symlink out of /opt/ml?)")
             try:
-                n = self._svc.object_store.upload_dir(ctx.sandbox.host(s3["LocalPath"]), s3["S3Uri"])
+                n = self._svc.object_store.upload_dir(source, s3["S3Uri"])
             except Exception as exc:
                 raise JobFailure(f"ClientError: uploading output {out['OutputName']} to {s3['S3Uri']} "
                                  f"failed: {exc}") from exc
@@ -173,6 +185,13 @@ class ProcessingJob:
         else:
             d[STATUS] = "Failed"
             d["FailureReason"] = (failure or _reason(d, exit))[:1024]
+
+
+def _local_path(value: object, where: str, op: str) -> None:
+    try:
+        container_path(value, PROCESSING_BASE, where)
+    except ContainerPathError as exc:
+        raise client_error("ValidationException", str(exc), op) from exc
 
 
 def _reason(d: dict[str, Any], exit: Exit) -> str:

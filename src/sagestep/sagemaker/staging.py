@@ -17,7 +17,14 @@ from pathlib import Path
 
 from sagestep.errors import StoreError
 from sagestep.sagemaker.runner import JobFailure
-from sagestep.stores.objectstore import LocalObjectStore, parse_uri, relative_key
+from sagestep.stores.objectstore import (
+    LocalObjectStore,
+    check_key,
+    open_nofollow,
+    parse_uri,
+    regular_files,
+    relative_key,
+)
 
 
 def stage_s3(store: LocalObjectStore, uri: str, data_type: str, dest: Path, what: str) -> int:
@@ -48,6 +55,11 @@ def _stage_manifest(store: LocalObjectStore, uri: str, dest: Path) -> int:
         raise StoreError(f"manifest {uri} is not a JSON list [{{\"prefix\": ...}}, \"key\", ...]") from exc
     pbucket, pkey = parse_uri(prefix)
     for rel in entries[1:]:
+        # A manifest entry is a key suffix: '..' or an absolute path would read outside the
+        # prefix and write outside the channel directory.
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/"):
+            raise StoreError(f"manifest {uri}: entry {rel!r} must be a relative key without '..'")
+        check_key(pkey + rel)
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store.path(pbucket, pkey + rel), target)
@@ -60,9 +72,11 @@ def upload_tarball(store: LocalObjectStore, source: Path, uri: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "archive.tar.gz"
         with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
-            for path in sorted(source.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    tar.add(path, arcname=path.relative_to(source).as_posix(), recursive=False)
+            for rel, path in regular_files(source):
+                with open_nofollow(path) as fh:
+                    if fh is not None:
+                        info = tar.gettarinfo(arcname=rel, fileobj=fh)
+                        tar.addfile(info, fh)
         store.put_file(bucket, key, archive)
 
 

@@ -7,6 +7,13 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import client_error
+from sagestep.sagemaker.confine import (
+    CONTAINER_BASE,
+    ContainerPathError,
+    confined_dir,
+    container_path,
+    path_segment,
+)
 from sagestep.sagemaker.images import resolve_image
 from sagestep.sagemaker.jobstate import read_message, tail, transition
 from sagestep.sagemaker.metrics import MetricScraper, bad_regex
@@ -69,6 +76,7 @@ class TrainingJobs:
         problem = bad_regex(algo.get("MetricDefinitions", []))
         if problem:
             raise client_error("ValidationException", problem, op)
+        check_container_paths(req, op)
         for ch in req.get("InputDataConfig", []):
             if ch.get("CompressionType") == "Gzip":
                 raise client_error("ValidationException", f"channel {ch['ChannelName']}: CompressionType Gzip is "
@@ -108,6 +116,18 @@ def state_change_detail(doc: dict[str, Any]) -> dict[str, Any]:
         if key in doc:
             detail[key] = str(int(doc[key] * 1000))
     return detail
+
+
+def check_container_paths(definition: dict[str, Any], op: str) -> None:
+    """ValidationException unless channel names and the checkpoint path stay in /opt/ml."""
+    try:
+        for i, ch in enumerate(definition.get("InputDataConfig") or [], start=1):
+            path_segment(ch.get("ChannelName"), f"InputDataConfig[{i}].ChannelName")
+        if definition.get("CheckpointConfig"):
+            container_path(definition["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"),
+                           CONTAINER_BASE, "CheckpointConfig.LocalPath")
+    except ContainerPathError as exc:
+        raise client_error("ValidationException", str(exc), op) from exc
 
 
 def metric_definitions(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,18 +208,22 @@ class TrainingJob:
             shutil.rmtree(ctx.sandbox.tmpdir, ignore_errors=True)
 
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> None:
+        # Each directory is checked to be a real one inside the job dir: the job may have
+        # replaced it by a symlink to a host directory.
+        root = ctx.sandbox.workdir
         model_uri = doc["ModelArtifacts"]["S3ModelArtifacts"]
-        if model_uri.endswith("/"):
-            self._svc.object_store.upload_dir(ctx.sandbox.host("/opt/ml/model"), model_uri)
-        else:
-            upload_tarball(self._svc.object_store, ctx.sandbox.host("/opt/ml/model"), model_uri)
+        model = confined_dir(root, ctx.sandbox.host("/opt/ml/model"))
+        if model is not None and model_uri.endswith("/"):
+            self._svc.object_store.upload_dir(model, model_uri)
+        elif model is not None:
+            upload_tarball(self._svc.object_store, model, model_uri)
         checkpoint = doc.get("CheckpointConfig")
         if checkpoint:
-            local = ctx.sandbox.host(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
-            if local.is_dir():
+            local = confined_dir(root, ctx.sandbox.host(checkpoint.get("LocalPath", "/opt/ml/checkpoints")))
+            if local is not None:
                 self._svc.object_store.upload_dir(local, checkpoint["S3Uri"])
-        data = ctx.sandbox.host("/opt/ml/output/data")
-        if has_files(data):
+        data = confined_dir(root, ctx.sandbox.host("/opt/ml/output/data"))
+        if data is not None and has_files(data):
             output_uri = model_uri.rsplit("/model", 1)[0] + "/output.tar.gz"
             upload_tarball(self._svc.object_store, data, output_uri)
 
@@ -229,7 +253,7 @@ class TrainingJob:
     def _failure_reason(self, ctx: JobContext, exit: Exit) -> str:
         if exit.cause in ("error", "lost"):
             return exit.message[:1024]
-        written = read_message(ctx.sandbox.host("/opt/ml/output/failure"))
+        written = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/failure"))
         if written and written.startswith(("AlgorithmError:", "ClientError:")):
             return written[:1024]
         if written:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import client_error
 from sagestep.sagemaker.process import alive, proc_start
-from sagestep.sagemaker.training import metric_definitions
+from sagestep.sagemaker.training import check_container_paths, metric_definitions
 from sagestep.sagemaker.tuning_objective import objective_value
 from sagestep.sagemaker.tuning_summary import counters, summary
 from sagestep.stores.sqlite import transaction
@@ -66,6 +66,7 @@ class TuningJobs:
         if len(defs) != 1:
             raise client_error("ValidationException", "exactly one training job definition is supported "
                                "locally (TrainingJobDefinition, or TrainingJobDefinitions with one item)", op)
+        check_container_paths(defs[0], op)
         for field in ("WarmStartConfig", "Autotune"):
             if req.get(field):
                 raise client_error("ValidationException", f"{field} is not supported by the local tuner; "

@@ -20,14 +20,14 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from sagestep.algorithms import BUILTINS
 from sagestep.serving.handler import Handler, InvocationError, ServingSpec, load_handler
 from sagestep.serving.logship import LogShipper
-from sagestep.serving.protocol import HttpProtocol, Request, Response
+from sagestep.serving.protocol import INTERNAL_ERROR, HttpProtocol, Limits, Request, Response
 
-DEFAULT_MAX_BODY = 6 * 1024 * 1024  # InvokeEndpoint's body limit (6 MB)
 DRAIN_SECONDS = 30.0
 LEASE_POLL_SECONDS = 2.0
 
@@ -57,9 +57,10 @@ class ServingApp:
                 request.body, headers.get("content-type"), headers.get("accept")
             )
         except InvocationError as exc:
-            if exc.status >= 500:
+            if exc.status >= 500:  # the reason (often a traceback) goes to the log only
                 print(f"invocation failed ({exc.status}): {exc.message}", file=sys.stderr,
                       flush=True)
+                return Response(exc.status, INTERNAL_ERROR, "text/plain")
             return Response(exc.status, exc.message.encode(), "text/plain")
         extra: tuple[tuple[str, str], ...] = ()
         attributes = headers.get("x-amzn-sagemaker-custom-attributes")
@@ -69,12 +70,12 @@ class ServingApp:
 
 
 async def serve(app: ServingApp, sock: socket.socket, ready: Path | None,
-                lease: Path | None, max_body: int) -> None:
+                lease: Path | None, limits: Limits) -> None:
     """Accept on ``sock`` until SIGTERM/SIGINT or the lease file goes, then drain."""
     loop = asyncio.get_running_loop()
     connections: set[HttpProtocol] = set()
     server = await loop.create_server(
-        lambda: HttpProtocol(app, connections, max_body), sock=sock, backlog=1024,
+        lambda: HttpProtocol(app, connections, limits), sock=sock, backlog=1024,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -99,6 +100,35 @@ async def serve(app: ServingApp, sock: socket.socket, ready: Path | None,
     while connections and loop.time() < deadline:
         await asyncio.sleep(0.01)
     print("stopped", flush=True)
+
+
+def limits(environment: Mapping[str, str]) -> Limits:
+    """The connection limits: defaults, overridden by the variant's environment.
+
+    ``SAGEMAKER_MAX_PAYLOAD_IN_MB`` raises the body limit (batch transform's MaxPayloadInMB
+    goes up to 100); the ``SAGESTEP_HTTP_*`` variables tune the timeouts and connection cap.
+    """
+    default = Limits()
+    payload = _number(environment, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 0) * 1024 * 1024
+    return Limits(
+        max_body=int(max(payload, default.max_body)),
+        max_head=default.max_head,
+        read_timeout=_number(environment, "SAGESTEP_HTTP_READ_TIMEOUT", default.read_timeout),
+        keepalive_timeout=_number(environment, "SAGESTEP_HTTP_KEEPALIVE_TIMEOUT",
+                                  default.keepalive_timeout),
+        max_connections=int(_number(environment, "SAGESTEP_HTTP_MAX_CONNECTIONS",
+                                    default.max_connections)),
+    )
+
+
+def _number(environment: Mapping[str, str], name: str, default: float) -> float:
+    raw = environment.get(name) or ""
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        print(f"ignoring {name}={raw!r}: not a number", file=sys.stderr, flush=True)
+        return default
+    return value if value > 0 else default
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -192,11 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     # out of the cyclic GC so a full collection never stalls a request (p99 latency).
     gc.collect()
     gc.freeze()
-    max_body = int(spec.environment.get("SAGEMAKER_MAX_PAYLOAD_IN_MB", "0") or 0) * 1024 * 1024
     ready = args.ready if children is not None else None  # the parent reports readiness
     try:
         asyncio.run(serve(ServingApp(handler), sock, ready, args.lease,
-                          max(max_body, DEFAULT_MAX_BODY)))
+                          limits(spec.environment)))
     finally:
         if children:
             _stop_workers(children)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import ServiceError, StoreError, client_error
+from sagestep.sagemaker.confine import confined_dir
 from sagestep.sagemaker.jobstate import read_message
 from sagestep.sagemaker.runner import Exit, JobContext, JobFailure, Launch
 from sagestep.serving.model_source import stage_model
@@ -218,8 +219,8 @@ class TransformJob:
         uploaded = self._upload(ctx, doc)
         if capture and exit.cause == "exit" and exit.code == 0:
             self._capture(ctx, doc, capture)
-        peak = read_message(ctx.sandbox.host("/opt/ml/output/peak_rss_kb"))
-        failure = read_message(ctx.sandbox.host("/opt/ml/output/failure"))
+        peak = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/peak_rss_kb"))
+        failure = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/failure"))
 
         def final(d: dict[str, Any]) -> None:
             now = ctx.clock.now()
@@ -267,11 +268,17 @@ class TransformJob:
         ctx.log(f"data capture manifests: {', '.join(written)}")
 
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> int:
-        out_dir = ctx.sandbox.host(OUTPUT_DIR)
+        # The model's code ran in the job: its output dir may be a symlink out of the job dir,
+        # and a *.out entry a symlink to a host file, which adopting would put in the store.
+        out_dir = confined_dir(ctx.sandbox.workdir, ctx.sandbox.host(OUTPUT_DIR))
         bucket, prefix = parse_uri(doc["TransformOutput"]["S3OutputPath"])
         prefix = prefix.rstrip("/")
         count = 0
-        for path in sorted(out_dir.rglob("*.out")) if out_dir.is_dir() else []:
+        if out_dir is None:
+            return 0
+        for path in sorted(out_dir.rglob("*.out")):
+            if path.is_symlink() or not path.is_file():
+                continue
             rel = path.relative_to(out_dir).as_posix()
             # Rename into the store (same filesystem): no copy of multi-GB outputs.
             self._svc.object_store.adopt_file(bucket, f"{prefix}/{rel}" if prefix else rel, path)

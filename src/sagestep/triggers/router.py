@@ -88,6 +88,7 @@ class Router:
                 ignored.append(trigger.reason)
                 continue
             try:
+                _check_key(trigger)
                 items = self.find(trigger)
                 if not items:
                     ignored.append(f"no pipeline's trigger matches {trigger.uri or trigger.rule}")
@@ -180,6 +181,17 @@ class Router:
             f"no registered pipeline was loaded from {trigger.uri}; register that file first "
             f"(`sagestep register {trigger.uri}`) so the router can find it"
         )
+
+
+def _check_key(trigger: Trigger) -> None:
+    """RouterError for an object key with '.' or '..' segments, before any run starts.
+
+    S3 accepts such keys, but a run's steps turn keys into paths (the local store, a
+    job's input channel) where ``..`` climbs out of its directory.
+    """
+    if trigger.key and any(part in (".", "..") for part in trigger.key.split("/")):
+        raise RouterError(f"object key {trigger.key!r} of s3://{trigger.bucket} has a '.' or "
+                          "'..' segment; refused (rename the object)")
 
 
 def _safely(check: Callable[..., Any], item: Mapping[str, Any], *args: Any) -> Any:

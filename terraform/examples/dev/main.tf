@@ -66,6 +66,12 @@ module "sagestep" {
     { step_name = "execution", step_status = "FAILED", step_custom_message = "The dev pipeline failed; see the state machine log group." },
   ]
 
+  # The example pipeline's jobs run as a role limited to its own S3 prefixes (put the
+  # output pipeline_role_arns["xgboost-breast-cancer"] in its defaults.role_arn).
+  pipeline_roles = {
+    "xgboost-breast-cancer" = { s3_prefixes = ["sagestep-examples/xgboost-breast-cancer"] }
+  }
+
   notification_emails = var.notification_emails
   tags                = { owner = "ml-platform" }
 }

@@ -15,6 +15,26 @@ locals {
     "model-package"              = ["CreateModelPackage"]
   }
 
+  stack_tag = "sagestep:stack"
+  # Resource types whose create request the helper Lambda renders with the stack tag.
+  tagged_types = ["training-job", "processing-job", "hyper-parameter-tuning-job", "transform-job",
+  "model", "model-package"]
+  job_types = ["training-job", "processing-job", "hyper-parameter-tuning-job", "transform-job"]
+  sagemaker_create_tagged = merge(
+    { for t in local.tagged_types : t => [for a in local.sagemaker_actions[t] : a if startswith(a, "Create")] },
+    { "endpoint-config" = ["CreateEndpointConfig"] },
+  )
+  sagemaker_use_tagged = merge(
+    { for t in local.job_types : t => [for a in local.sagemaker_actions[t] : a if !startswith(a, "Create")] },
+    # CreateEndpoint/UpdateEndpoint also authorise on the endpoint config they use: one
+    # this stack created (tagged), not any config in the account.
+    { "endpoint-config" = ["CreateEndpoint", "UpdateEndpoint"] },
+  )
+  sagemaker_untagged = {
+    "endpoint"            = local.sagemaker_actions["endpoint"]
+    "model-package-group" = local.sagemaker_actions["model-package-group"]
+  }
+
   # Step Functions watches `.sync` jobs through these managed rules in the account
   # (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
   sync_rules = [
@@ -66,8 +86,20 @@ data "aws_iam_policy_document" "sagemaker" {
   }
   statement {
     sid       = "UseStackKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"]
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
     resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    # SageMaker grants itself use of the key for the volumes of jobs and endpoints; a grant
+    # to anything else (a principal of the caller's choosing) is refused.
+    sid       = "GrantsForAwsResourcesOnly"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.this.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
   }
   statement {
     sid       = "JobLogs"
@@ -108,6 +140,87 @@ resource "aws_iam_role_policy" "sagemaker" {
   policy = data.aws_iam_policy_document.sagemaker.json
 }
 
+# ------------------------------------------------- per-pipeline SageMaker execution roles
+# The shared role above reads and writes every data bucket. A pipeline declared in
+# var.pipeline_roles gets its own role limited to its S3 prefixes (by default
+# <artefact bucket>/<pipeline>/, where its runs write); its config names it in
+# defaults.role_arn (output pipeline_role_arns), so its jobs cannot read other pipelines' data.
+resource "aws_iam_role" "pipeline" {
+  for_each           = var.pipeline_roles
+  name               = "${var.name_prefix}-job-${each.key}"
+  description        = "sagestep: role the SageMaker jobs of pipeline ${each.key} run as"
+  assume_role_policy = data.aws_iam_policy_document.assume["sagemaker"].json
+  tags               = local.tags
+}
+
+locals {
+  # pipeline -> ["bucket/prefix", ...] it may use
+  pipeline_prefixes = {
+    for name, role in var.pipeline_roles : name => concat(
+      ["${local.bucket_name}/${name}"], [for p in role.s3_prefixes : trimsuffix(p, "/")]
+    )
+  }
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  for_each = var.pipeline_roles
+  statement {
+    sid       = "PipelineDataReadWrite"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = [for p in local.pipeline_prefixes[each.key] : "arn:${local.partition}:s3:::${p}/*"]
+  }
+  dynamic "statement" {
+    for_each = { for p in local.pipeline_prefixes[each.key] : p => split("/", p) }
+    content {
+      sid       = "List${substr(sha1(statement.key), 0, 8)}"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${statement.value[0]}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${join("/", slice(statement.value, 1, length(statement.value)))}/*"]
+      }
+    }
+  }
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid       = "GrantsForAwsResourcesOnly"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.this.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+  statement {
+    sid       = "JobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:/aws/sagemaker/*"]
+  }
+  statement {
+    sid       = "JobMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  for_each = var.pipeline_roles
+  name     = "sagestep-pipeline-jobs"
+  role     = aws_iam_role.pipeline[each.key].id
+  policy   = data.aws_iam_policy_document.pipeline[each.key].json
+}
+
 # ------------------------------------------------------------------- state machine role
 resource "aws_iam_role" "state_machine" {
   name               = "${var.name_prefix}-state-machine"
@@ -117,8 +230,40 @@ resource "aws_iam_role" "state_machine" {
 }
 
 data "aws_iam_policy_document" "state_machine" {
+  # What the helper renders (jobs, models, endpoint configs, model packages) carries the tag
+  # sagestep:stack = name_prefix: creating one needs the tag in the request, and describing
+  # or stopping a job needs it on the job, so this stack's machine cannot touch another
+  # stack's (or a person's) SageMaker resources in the account.
   dynamic "statement" {
-    for_each = local.sagemaker_actions
+    for_each = local.sagemaker_create_tagged
+    content {
+      sid       = "Create${replace(title(replace(statement.key, "-", " ")), " ", "")}TaggedWithStack"
+      actions   = [for a in statement.value : "sagemaker:${a}"]
+      resources = ["${local.sm_arn}:${statement.key}/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/${local.stack_tag}"
+        values   = [var.name_prefix]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = local.sagemaker_use_tagged
+    content {
+      sid       = "Use${replace(title(replace(statement.key, "-", " ")), " ", "")}TaggedWithStack"
+      actions   = [for a in statement.value : "sagemaker:${a}"]
+      resources = ["${local.sm_arn}:${statement.key}/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceTag/${local.stack_tag}"
+        values   = [var.name_prefix]
+      }
+    }
+  }
+  dynamic "statement" {
+    # Endpoints and model package groups outlive runs and are found by name (the describe-
+    # or-create of the deploy and register stages), so they cannot be required to carry a tag.
+    for_each = local.sagemaker_untagged
     content {
       sid       = replace(title(replace(statement.key, "-", " ")), " ", "")
       actions   = [for a in statement.value : "sagemaker:${a}"]
@@ -126,14 +271,24 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
   statement {
-    sid       = "TagAndReadTags"
-    actions   = ["sagemaker:AddTags", "sagemaker:ListTags"]
+    sid       = "TagOnCreateWithStackTag"
+    actions   = ["sagemaker:AddTags"]
+    resources = [for t in keys(local.sagemaker_actions) : "${local.sm_arn}:${t}/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.stack_tag}"
+      values   = [var.name_prefix]
+    }
+  }
+  statement {
+    sid       = "ReadTags"
+    actions   = ["sagemaker:ListTags"]
     resources = [for t in keys(local.sagemaker_actions) : "${local.sm_arn}:${t}/*"]
   }
   statement {
-    sid       = "PassJobRoleToSageMakerOnly"
+    sid       = "PassJobRolesToSageMakerOnly"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.sagemaker.arn]
+    resources = concat([aws_iam_role.sagemaker.arn], [for r in aws_iam_role.pipeline : r.arn])
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -292,7 +447,7 @@ resource "aws_iam_role_policy" "notify" {
 
 resource "aws_iam_role" "helper" {
   name               = "${var.name_prefix}-helper"
-  description        = "sagestep: role of the helper Lambda (pure computation: logs only)"
+  description        = "sagestep: role of the helper Lambda (pure computation: logs and its environment)"
   assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
   tags               = local.tags
 }
@@ -302,6 +457,12 @@ data "aws_iam_policy_document" "helper" {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.helper.arn}:*"]
+  }
+  statement {
+    # Its environment (the stack name it tags rendered requests with) is encrypted with the key.
+    sid       = "DecryptEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
   }
   dynamic "statement" {
     for_each = var.enable_tracing ? [1] : []

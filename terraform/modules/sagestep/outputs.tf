@@ -82,3 +82,8 @@ output "helper_role_arn" {
   description = "ARN of the helper Lambda's role."
   value       = aws_iam_role.helper.arn
 }
+
+output "pipeline_role_arns" {
+  description = "Pipeline name -> ARN of its own SageMaker execution role (var.pipeline_roles); put it in the config's defaults.role_arn."
+  value       = { for name, role in aws_iam_role.pipeline : name => role.arn }
+}

@@ -136,11 +136,20 @@ resource "aws_lambda_function" "helper" {
   role                           = aws_iam_role.helper.arn
   runtime                        = var.lambda_runtime
   handler                        = "sagestep.pipeline.helper.handler"
+  kms_key_arn                    = aws_kms_key.this.arn
   filename                       = var.router_zip_path
   source_code_hash               = filebase64sha256(var.router_zip_path)
   timeout                        = 30
   memory_size                    = 256
   reserved_concurrent_executions = var.lambda_reserved_concurrency
+
+  environment {
+    # Rendered SageMaker requests carry the tag sagestep:stack = this value, which the state
+    # machine role's SageMaker permissions require.
+    variables = {
+      SAGESTEP_STACK = var.name_prefix
+    }
+  }
 
   tracing_config {
     mode = var.enable_tracing ? "Active" : "PassThrough"

@@ -130,6 +130,22 @@ variable "data_bucket_names" {
   }
 }
 
+variable "pipeline_roles" {
+  description = "Pipelines that get their own SageMaker execution role, keyed by pipeline name: the role may use only s3://<artefact bucket>/<pipeline>/ and the `s3_prefixes` (\"bucket/prefix\") listed. Set the config's defaults.role_arn to its ARN (output pipeline_role_arns). Pipelines not listed use the shared role, which reaches every data bucket."
+  type = map(object({
+    s3_prefixes = optional(list(string), [])
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue([for name, role in var.pipeline_roles :
+      can(regex("^[a-zA-Z0-9-]{1,40}$", name)) &&
+      alltrue([for p in role.s3_prefixes : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*]+$", p))])
+    ])
+    error_message = "pipeline_roles keys must be 1-40 characters of letters, digits and '-', and each s3_prefixes entry \"bucket/prefix\" (a non-empty prefix, no wildcards)."
+  }
+}
+
 variable "ecr_repository_arns" {
   description = "Private ECR repositories the SageMaker jobs pull images from; empty means AWS-provided images only."
   type        = list(string)
