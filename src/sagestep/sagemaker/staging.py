@@ -17,14 +17,8 @@ from pathlib import Path
 
 from sagestep.errors import StoreError
 from sagestep.sagemaker.runner import JobFailure
-from sagestep.stores.objectstore import (
-    LocalObjectStore,
-    check_key,
-    open_nofollow,
-    parse_uri,
-    regular_files,
-    relative_key,
-)
+from sagestep.stores.nofollow import open_nofollow, regular_files
+from sagestep.stores.objectstore import LocalObjectStore, check_key, parse_uri, relative_key
 
 
 def stage_s3(store: LocalObjectStore, uri: str, data_type: str, dest: Path, what: str) -> int:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sagestep.errors import StoreError
+from sagestep.stores.nofollow import open_nofollow, regular_files
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _CHUNK = 1 << 20
@@ -305,49 +305,6 @@ class LocalObjectStore:
                 self.put_stream(bucket, f"{prefix}/{rel}" if prefix else rel, fh)
                 count += 1
         return count
-
-
-def regular_files(source: Path) -> Iterator[tuple[str, Path]]:
-    """(relative posix path, path) of the regular files below ``source``, sorted.
-
-    Symlinks are never followed, to files or directories: a job's output directory may
-    hold links to host files (/etc/shadow) that must not be uploaded.
-    """
-    found = []
-    for folder, dirs, files in os.walk(source, followlinks=False):
-        dirs.sort()
-        for name in files:
-            path = Path(folder) / name
-            if path.is_file() and not path.is_symlink():
-                found.append((path.relative_to(source).as_posix(), path))
-    return iter(sorted(found))
-
-
-class open_nofollow:  # noqa: N801 - used like open()
-    """``with open_nofollow(path) as fh``: fh is None if ``path`` is now a symlink or not a file.
-
-    O_NOFOLLOW closes the gap between listing a file and opening it, in which a symlink
-    could replace it.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fh: BinaryIO | None = None
-
-    def __enter__(self) -> BinaryIO | None:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            return None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            return None
-        self.fh = os.fdopen(fd, "rb")
-        return self.fh
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
 
 
 def relative_key(prefix: str, key: str) -> str:
