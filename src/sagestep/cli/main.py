@@ -35,6 +35,7 @@ _GROUPS = (
     "sagestep.cli.server",
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
+    "sagestep.cli.ui",
 )
 
 

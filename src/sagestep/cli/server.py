@@ -23,6 +23,7 @@ POLL_SECONDS = 1.0
 def serve(
     backend: Any, stop: threading.Event, console: Console, *, poll: float = POLL_SECONDS,
     watch: bool = True, schedules: bool = True, now: Callable[[], float] = time.time,
+    ui_port: int = 0,
 ) -> None:
     """Run engine, endpoints, schedules and watcher until ``stop`` is set."""
     from sagestep.triggers.scheduler import Scheduler
@@ -30,7 +31,7 @@ def serve(
 
     runtime = backend.runtime
     engine = runtime.engine
-    scheduler = watcher = None
+    scheduler = watcher = web = None
     try:  # everything inside: Ctrl-C at any point still closes what was opened
         backend.state_machine_arn  # noqa: B018 - create/update the generic machine first
         engine.worker.start()
@@ -44,11 +45,14 @@ def serve(
             watcher = Watcher(runtime.object_store, db_path, backend.send_event)
             console.print(f"watching {runtime.workspace.s3_root}")
         breaches = _breaches(backend)
+        web = _start_web(backend, ui_port, console) if ui_port else None
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
             _retrain(breaches, console)
             stop.wait(poll)
     finally:
+        if web is not None:
+            web.should_exit = True
         for part in (scheduler, watcher):
             if part is not None:
                 part.close()
@@ -93,6 +97,22 @@ def _retrain(breaches: Any, console: Console) -> None:
         console.print(f"retraining {ref.name} ({ref.pipeline}) started by a monitoring breach")
 
 
+def _start_web(backend: Any, port: int, console: Console) -> Any:
+    """The web UI under /ui on 127.0.0.1:``port``, served from a thread."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from sagestep.ui.app import create_app, warm
+
+    warm(backend)
+    app = Starlette(routes=[Mount("/ui", app=create_app(backend))])
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=web.run, name="sagestep-ui", daemon=True).start()
+    console.print(f"web UI on http://127.0.0.1:{port}/ui/")
+    return web
+
+
 def _restore_endpoints(runtime: Any) -> int | None:
     # Jobs and endpoints are processes: after a restart, re-attach to (or fail) the jobs a
     # dead worker left running, and bring InService endpoints back.
@@ -107,13 +127,15 @@ def server(
     poll: float = typer.Option(POLL_SECONDS, "--poll", help="Seconds between watcher/schedule checks."),
     watch: bool = typer.Option(True, "--watch/--no-watch", help="Watch the local object store."),
     schedules: bool = typer.Option(True, "--schedules/--no-schedules", help="Fire cron/rate schedules."),
+    ui_port: int = typer.Option(8600, "--ui-port", help="Serve the web UI at /ui on this port (0: off)."),
 ) -> None:
     """Run the local worker: engine, endpoints, schedules, object-store watcher (Ctrl-C stops)."""
     backend = options.backend_from_options("local", home)
     stop = threading.Event()
     console = Console(highlight=False, soft_wrap=True, markup=False)
     try:
-        serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules)
+        serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules,
+              ui_port=ui_port)
     except KeyboardInterrupt:
         stop.set()
 

@@ -1,0 +1,401 @@
+"""Read models for viewers (the web UI): cheap, typed, one history read per question.
+
+``ViewsMixin`` adds to ``BackendBase`` what a dashboard asks many times a second without
+costing one API call per run per poll (REVIEW "Web UI over Backend"): a page of runs from
+one ListExecutions walk (DescribeExecution only for the rows shown), a run with its stages
+from one history read (terminal runs cached, their history no longer changes), a stage's
+input/output/attempts, a job's description and logs, run metrics and model lineage.
+Everything works on boto3 response shapes, so local and AWS share it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sagestep.backends import progress
+from sagestep.backends.base import RunInfo, StageInfo, find_task_token, run_info
+from sagestep.backends.runs import enabled_stages, job_log_lines
+from sagestep.errors import BackendError
+
+# What each stage's jobs are, for DescribeXJob and console links.
+JOB_KINDS = {
+    "preprocessing": "processing", "evaluation": "processing", "postprocessing": "processing",
+    "training": "training", "tuning": "tuning", "batch_transform": "transform",
+}
+_DESCRIBE = {
+    "processing": ("describe_processing_job", "ProcessingJobName"),
+    "training": ("describe_training_job", "TrainingJobName"),
+    "tuning": ("describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName"),
+    "transform": ("describe_transform_job", "TransformJobName"),
+}
+FAILURE_EVENTS = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut")
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stage as a viewer shows it: StageInfo plus RETRYING and its failed attempts."""
+
+    stage: str
+    status: str  # PENDING | RUNNING | RETRYING | WAITING | SUCCEEDED | FAILED | SKIPPED
+    started: float | None = None
+    ended: float | None = None
+    jobs: tuple[str, ...] = ()
+    error: str = ""
+    failed_attempts: int = 0  # task failures inside the stage (retried or final)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "status": self.status, "started": self.started,
+                "ended": self.ended, "jobs": list(self.jobs), "error": self.error,
+                "failed_attempts": self.failed_attempts}
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run: its description, stages, and the history events after ``after_event``."""
+
+    info: RunInfo
+    stages: tuple[StageView, ...]
+    events: tuple[dict[str, Any], ...]
+    last_event: int
+    waiting_approval: bool
+    failure: Mapping[str, str] | None = None  # stage, error, cause (reason first)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"info": self.info.to_dict(), "stages": [s.to_dict() for s in self.stages],
+                "events": [event_row(e) for e in self.events], "last_event": self.last_event,
+                "waiting_approval": self.waiting_approval, "failure": self.failure}
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A page of runs, newest first, and the offset of the next page (None at the end)."""
+
+    runs: tuple[RunInfo, ...]
+    offset: int
+    next_offset: int | None
+    matched_before: int = 0
+    pipelines: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class StageDetail:
+    """A stage's first input and last output, its attempts and its gate verdict."""
+
+    stage: str
+    input: Any
+    output: Any
+    attempts: tuple[Mapping[str, Any], ...]  # each failed task: time, error, cause
+    gate: Mapping[str, Any] | None = None
+    job_kind: str = ""
+
+
+class ViewsMixin:
+    """Viewer reads over ``self.runs`` (Runs) and ``self.sagemaker`` (see BackendBase)."""
+
+    runs: Any
+    sagemaker: Any
+    _views_lock = threading.Lock()
+
+    @property
+    def _done_views(self) -> OrderedDict[str, RunView]:
+        cache: OrderedDict[str, RunView] | None = self.__dict__.get("_view_cache")
+        if cache is None:
+            cache = self.__dict__["_view_cache"] = OrderedDict()
+        return cache
+
+    def runs_page(
+        self, *, pipeline: str | None = None, status: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+        offset: int = 0, limit: int = 50,
+    ) -> RunsPage:
+        """Runs matching the filters, newest first; only the rows shown are described."""
+        sfn = self.runs.sfn
+        kwargs: dict[str, Any] = {"stateMachineArn": self.runs.state_machine_arn,
+                                  "maxResults": 1000}
+        if status:
+            kwargs["statusFilter"] = status
+        summaries: list[Mapping[str, Any]] = []
+        while True:
+            page = sfn.list_executions(**kwargs)
+            summaries.extend(page.get("executions", []))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        picked: list[RunInfo] = []
+        matched = 0
+        next_offset: int | None = None
+        for summary in summaries:
+            if not _in_window(summary.get("startDate"), since, until):
+                continue
+            # Run names are "<pipeline>-<date>-<id>": skip the describe for other pipelines.
+            if pipeline and not str(summary.get("name", "")).startswith(pipeline + "-"):
+                continue
+            if matched < offset:
+                matched += 1
+                continue
+            if len(picked) == limit:
+                next_offset = offset + limit
+                break
+            info = run_info(sfn.describe_execution(executionArn=summary["executionArn"]))
+            if pipeline and info.pipeline != pipeline:
+                continue
+            picked.append(info)
+        names = tuple(sorted(str(i.get("name")) for i in self.registry_items()))
+        return RunsPage(tuple(picked), offset, next_offset, offset, names)
+
+    def registry_items(self) -> list[Mapping[str, Any]]:
+        registry = getattr(self, "registry", None)
+        return list(registry.list()) if registry is not None else []
+
+    def run_view(self, run: str, after_event: int = 0) -> RunView:
+        """``run`` with its stages from one history read; events after ``after_event``."""
+        arn = self.runs.execution_arn(run)
+        with self._views_lock:
+            cached = self._done_views.get(arn)
+        if cached is None:
+            info = self.runs.describe(run)
+            events = self.runs.history(run)
+            cached = _build_view(info, events)
+            if info.done:
+                with self._views_lock:
+                    self._done_views[arn] = cached
+                    while len(self._done_views) > 256:
+                        self._done_views.popitem(last=False)
+        events = tuple(e for e in cached.events if int(e.get("id", 0)) > after_event)
+        return RunView(cached.info, cached.stages, events, cached.last_event,
+                       cached.waiting_approval, cached.failure)
+
+    def stage_detail(self, run: str, stage: str) -> StageDetail:
+        """Input, output and failed attempts of ``stage`` in ``run`` (read lazily)."""
+        events = self.runs.history(run)
+        first_in: Any = None
+        last_out: Any = None
+        attempts: list[dict[str, Any]] = []
+        gate: Any = None
+        for event, owner in _owned(events):
+            if owner != stage:
+                continue
+            entered = event.get("stateEnteredEventDetails")
+            exited = event.get("stateExitedEventDetails")
+            if entered and first_in is None:
+                first_in = _loads(entered.get("input"))
+            if exited:
+                last_out = _loads(exited.get("output"))
+                if stage == "gate" and isinstance(last_out, Mapping):
+                    gate = (last_out.get("results") or {}).get("gate") or gate
+            if str(event.get("type")) in FAILURE_EVENTS:
+                why = _details(event)
+                attempts.append({"at": _iso(event.get("timestamp")),
+                                 "error": str(why.get("error", event.get("type"))),
+                                 "cause": reason(str(why.get("cause", "")))})
+        return StageDetail(stage, first_in, last_out, tuple(attempts),
+                           gate if isinstance(gate, Mapping) else None, JOB_KINDS.get(stage, ""))
+
+    def describe_job(self, stage: str, job: str) -> dict[str, Any]:
+        """The SageMaker description of one of ``stage``'s jobs."""
+        kind = JOB_KINDS.get(stage)
+        if kind is None:
+            raise BackendError(f"stage {stage!r} runs no SageMaker job to describe")
+        method, key = _DESCRIBE[kind]
+        described = dict(getattr(self.sagemaker, method)(**{key: job}))
+        described.pop("ResponseMetadata", None)
+        return described
+
+    def job_logs(self, job: str, tail: int | None = 200) -> tuple[list[str], int]:
+        """The last ``tail`` log lines of ``job`` (all when None) and the total line count."""
+        client = getattr(self.runs, "logs_client", None)
+        if client is None:
+            raise BackendError("this backend keeps no job logs")
+        lines = job_log_lines(client, job) or []
+        return (lines[-tail:] if tail else lines), len(lines)
+
+    def run_metrics(self, run: str) -> dict[str, float]:
+        """Training metrics and the gate's value of a run (from its state, no job reads)."""
+        view = self.run_view(run)
+        state = view.info.output if isinstance(view.info.output, Mapping) else None
+        if state is None:  # still running or failed: the last state output seen
+            for event in reversed(view.events):
+                exited = event.get("stateExitedEventDetails")
+                if exited:
+                    state = _loads(exited.get("output"))
+                    if isinstance(state, Mapping):
+                        break
+        return metrics_of(state if isinstance(state, Mapping) else {})
+
+    def stop_run(self, run: str, comment: str = "") -> None:
+        """Stop a running execution (ABORTED), with the comment as its cause."""
+        self.runs.sfn.stop_execution(executionArn=self.runs.execution_arn(run),
+                                     error="Sagestep.Stopped", cause=comment or "stopped by user")
+
+    def redrive_run(self, run: str) -> None:
+        """Redrive a failed, timed-out or aborted execution from where it stopped."""
+        self.runs.sfn.redrive_execution(executionArn=self.runs.execution_arn(run))
+        with self._views_lock:
+            self._done_views.pop(self.runs.execution_arn(run), None)
+
+    def lineage(self, model_arn: str) -> dict[str, Any]:
+        """config version -> run -> model package -> endpoints serving it."""
+        described = dict(self.sagemaker.describe_model_package(ModelPackageName=model_arn))
+        meta = described.get("CustomerMetadataProperties") or {}
+        endpoints = []
+        for ep in self.sagemaker.list_endpoints().get("Endpoints", []):
+            if model_arn in self._endpoint_packages(str(ep["EndpointName"])):
+                endpoints.append(str(ep["EndpointName"]))
+        return {"pipeline": meta.get("sagestep:pipeline", ""),
+                "config_version": meta.get("sagestep:config-version", ""),
+                "run": meta.get("sagestep:execution", ""), "model_package": model_arn,
+                "endpoints": endpoints}
+
+    def _endpoint_packages(self, endpoint: str) -> set[str]:
+        sm = self.sagemaker
+        try:
+            config_name = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+            config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+        except Exception:  # deleted between list and describe
+            return set()
+        found: set[str] = set()
+        for variant in config.get("ProductionVariants", []):
+            try:
+                model = sm.describe_model(ModelName=variant["ModelName"])
+            except Exception:
+                continue
+            for container in [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]:
+                if container.get("ModelPackageName"):
+                    found.add(str(container["ModelPackageName"]))
+        return found
+
+    def endpoint_detail(self, endpoint: str) -> dict[str, Any]:
+        """DescribeEndpoint with its variants' models."""
+        described = dict(self.sagemaker.describe_endpoint(EndpointName=endpoint))
+        described.pop("ResponseMetadata", None)
+        described["ModelPackages"] = sorted(self._endpoint_packages(endpoint))
+        return described
+
+
+def metrics_of(state: Mapping[str, Any]) -> dict[str, float]:
+    """``{metric: value}`` of a run's state: training/best-training metrics and the gate."""
+    found: dict[str, float] = {}
+    results = state.get("results") or {}
+    if not isinstance(results, Mapping):
+        return found
+    for key in ("training", "best_training"):
+        job = results.get(key) or {}
+        for metric in (job.get("FinalMetricDataList") or []) if isinstance(job, Mapping) else []:
+            try:
+                found[str(metric.get("MetricName"))] = float(metric.get("Value"))
+            except (TypeError, ValueError):
+                continue
+    gate = results.get("gate")
+    if isinstance(gate, Mapping) and isinstance(gate.get("value"), int | float):
+        found.setdefault(f"gate:{gate.get('metric')}", float(gate["value"]))
+    return found
+
+
+def _build_view(info: RunInfo, events: Sequence[dict[str, Any]]) -> RunView:
+    base = progress.stages(events, info.status, enabled_stages(info.input))
+    failures: dict[str, int] = {}
+    last_task: dict[str, str] = {}
+    for event, owner in _owned(events):
+        kind = str(event.get("type"))
+        if owner is None:
+            continue
+        if kind in FAILURE_EVENTS:
+            failures[owner] = failures.get(owner, 0) + 1
+            last_task[owner] = "failed"
+        elif kind in ("TaskScheduled", "TaskSucceeded", "TaskStarted"):
+            last_task[owner] = kind
+    stages = tuple(_stage_view(s, failures.get(s.stage, 0), last_task.get(s.stage)) for s in base)
+    waiting = info.status == "RUNNING" and find_task_token(events) is not None
+    last = int(events[-1].get("id", 0)) if events else 0
+    return RunView(info, stages, tuple(events), last, waiting, _failure(info, stages))
+
+
+def _stage_view(s: StageInfo, failures: int, last_task: str | None) -> StageView:
+    status = s.status
+    if status == "RUNNING" and failures and last_task in ("failed", "TaskScheduled", "TaskStarted"):
+        status = "RETRYING"  # a task of this stage failed and the machine is trying again
+    return StageView(s.stage, status, s.started, s.ended, s.jobs, reason(s.detail), failures)
+
+
+def _failure(info: RunInfo, stages: Sequence[StageView]) -> dict[str, str] | None:
+    if info.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        return None
+    failed = next((s for s in stages if s.status == "FAILED"), None)
+    return {"stage": failed.stage if failed else "", "error": info.error or info.status,
+            "cause": reason(info.cause) or (failed.error if failed else "")}
+
+
+def reason(text: str) -> str:
+    """A failed .sync job's cause is its whole Describe*Job JSON: its FailureReason says why."""
+    head, sep, tail = text.partition("{")
+    try:
+        described = json.loads(sep + tail) if sep else None
+    except ValueError:
+        return text
+    if isinstance(described, dict) and described.get("FailureReason"):
+        name = next((str(v) for k, v in described.items() if str(k).endswith("JobName")), "")
+        return f"{head}{name + ': ' if name else ''}{described['FailureReason']}"
+    return text
+
+
+def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A history event as a table row: id, time, type, state name, short detail."""
+    details = _details(event)
+    name = str(details.get("name", "")) if isinstance(details, Mapping) else ""
+    detail = ""
+    if isinstance(details, Mapping):
+        if "error" in details or "cause" in details:
+            detail = f"{details.get('error', '')}: {reason(str(details.get('cause', '')))}"
+        elif "resource" in details:
+            detail = f"{details.get('resourceType', '')}:{details.get('resource', '')}"
+    return {"id": int(event.get("id", 0)), "at": _iso(event.get("timestamp")),
+            "type": str(event.get("type", "")), "name": name, "detail": detail[:500]}
+
+
+def _owned(events: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], str | None]]:
+    """Each event with the stage whose state was last entered before it."""
+    current: str | None = None
+    out = []
+    for event in events:
+        entered = event.get("stateEnteredEventDetails")
+        if entered:
+            current = progress.stage_of(str(entered.get("name", "")))
+        out.append((event, current))
+    return out
+
+
+def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = next(
+        (v for k, v in event.items() if str(k).endswith("EventDetails") and isinstance(v, Mapping)),
+        {},
+    )
+    return found
+
+
+def _in_window(start: Any, since: datetime | None, until: datetime | None) -> bool:
+    if not isinstance(start, datetime):
+        return since is None and until is None
+    if since is not None and start < since:
+        return False
+    return not (until is not None and start >= until)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
