@@ -115,16 +115,15 @@ def runs_body(prefix: str, page: Any, filters: Mapping[str, str]) -> str:
 
 
 def trigger_of(info: Any) -> str:
-    run = info.input.get("run") if isinstance(info.input, Mapping) else None
-    trigger = info.input.get("trigger") if isinstance(info.input, Mapping) else None
-    kind = ""
-    if isinstance(trigger, Mapping):
-        kind = str(trigger.get("type") or trigger.get("source") or "")
-        if trigger.get("uri"):
-            kind = f"{kind or 's3'} {trigger['uri']}"
-    if not kind and isinstance(run, Mapping):
-        kind = str(run.get("trigger") or "")
-    return kind or "manual"
+    """What started a run: "manual", "s3 s3://bucket/key", "schedule rule-name"."""
+    payload = info.input if isinstance(info.input, Mapping) else {}
+    run = payload.get("run") if isinstance(payload.get("run"), Mapping) else {}
+    trigger = payload.get("trigger") or run.get("trigger")
+    if not isinstance(trigger, Mapping):
+        return str(trigger or "manual")
+    kind = str(trigger.get("type") or "manual")
+    where = trigger.get("uri") or trigger.get("rule") or ""
+    return f"{kind} {where}".strip()
 
 
 def run_row(prefix: str, info: Any) -> str:
@@ -176,7 +175,7 @@ def run_body(prefix: str, view: Any) -> str:
         '<th scope=col>Status</th><th scope=col>Duration</th><th scope=col>Jobs</th>'
         f'<th scope=col>Failed attempts</th></tr></thead><tbody>{table}</tbody></table></div>'
         '<h2>Event history</h2><div class=table-wrap><table id=events><thead><tr>'
-        '<th scope=col>#</th><th scope=col>Time</th><th scope=col>Type</th><th scope=col>State</th>'
+        '<th scope=col>#</th><th scope=col>Time (UTC)</th><th scope=col>Type</th><th scope=col>State</th>'
         f'<th scope=col>Detail</th></tr></thead><tbody>{events}</tbody></table></div>'
         + dialog())
 
@@ -198,7 +197,9 @@ def stage_row(s: Any) -> str:
 
 
 def event_tr(row: Mapping[str, Any]) -> str:
-    return (f"<tr><td>{e(row['id'])}</td><td>{e(row['at'])}</td><td>{e(row['type'])}</td>"
+    at = str(row["at"])
+    return (f"<tr><td>{e(row['id'])}</td><td><time title=\"{e(at)}\">{e(at[11:23])}</time></td>"
+            f"<td>{e(row['type'])}</td>"
             f"<td>{e(row['name'])}</td><td>{e(row['detail'])}</td></tr>")
 
 
