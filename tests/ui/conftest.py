@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.ui.workspace import write_configs
 
 from sagestep.backends.local import LocalBackend
 from sagestep.ui.app import create_app, warm
-from tests.ui.workspace import write_configs
 
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "ui"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

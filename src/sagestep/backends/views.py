@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,7 +79,6 @@ class RunsPage:
     runs: tuple[RunInfo, ...]
     offset: int
     next_offset: int | None
-    matched_before: int = 0
     pipelines: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -116,21 +115,13 @@ class ViewsMixin:
     ) -> RunsPage:
         """Runs matching the filters, newest first; only the rows shown are described."""
         sfn = self.runs.sfn
-        kwargs: dict[str, Any] = {"stateMachineArn": self.runs.state_machine_arn,
-                                  "maxResults": 1000}
+        kwargs: dict[str, Any] = {"stateMachineArn": self.runs.state_machine_arn}
         if status:
             kwargs["statusFilter"] = status
-        summaries: list[Mapping[str, Any]] = []
-        while True:
-            page = sfn.list_executions(**kwargs)
-            summaries.extend(page.get("executions", []))
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
         picked: list[RunInfo] = []
         matched = 0
         next_offset: int | None = None
-        for summary in summaries:
+        for summary in _summaries(sfn, kwargs, offset + limit + 1):
             if not _in_window(summary.get("startDate"), since, until):
                 continue
             # Run names are "<pipeline>-<date>-<id>": skip the describe for other pipelines.
@@ -147,7 +138,7 @@ class ViewsMixin:
                 continue
             picked.append(info)
         names = tuple(sorted(str(i.get("name")) for i in self.registry_items()))
-        return RunsPage(tuple(picked), offset, next_offset, offset, names)
+        return RunsPage(tuple(picked), offset, next_offset, names)
 
     def registry_items(self) -> list[Mapping[str, Any]]:
         registry = getattr(self, "registry", None)
@@ -276,6 +267,18 @@ class ViewsMixin:
         described.pop("ResponseMetadata", None)
         described["ModelPackages"] = sorted(self._endpoint_packages(endpoint))
         return described
+
+
+def _summaries(sfn: Any, kwargs: dict[str, Any], first: int) -> Iterator[Mapping[str, Any]]:
+    """ListExecutions summaries, newest first, fetched page by page only as far as read."""
+    size = min(1000, max(100, first))
+    while True:
+        page = sfn.list_executions(**kwargs, maxResults=size)
+        yield from page.get("executions", [])
+        if not page.get("nextToken"):
+            return
+        kwargs = {**kwargs, "nextToken": page["nextToken"]}
+        size = 1000
 
 
 def metrics_of(state: Mapping[str, Any]) -> dict[str, float]:

@@ -22,12 +22,17 @@ from sagestep.ui import pages
 MAX_IO_CHARS = 256 * 1024  # larger input/output is cut and flagged, not shipped whole
 
 
-def error_response(exc: Exception) -> JSONResponse:
+def error_message(exc: Exception) -> str:
+    """The backend's own words: an AWS error's code and message, or a sagestep error."""
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and "Error" in response:
         err = response["Error"]
-        return JSONResponse({"error": f"{err.get('Code')}: {err.get('Message')}"}, status_code=400)
-    return JSONResponse({"error": str(exc)}, status_code=400)
+        return f"{err.get('Code')}: {err.get('Message')}"
+    return str(exc) or type(exc).__name__
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": error_message(exc)}, status_code=400)
 
 
 def parse_date(text: str | None, field: str) -> datetime | None:

@@ -65,14 +65,14 @@ def create_app(backend: Any, *, hosts: Iterable[str] = LOOPBACK, token: str | No
     token = token or secrets.token_urlsafe(24)
     handlers = api.make(backend)
 
-    def page(title: str, name: str, render: Any, data: str = "") -> Any:
+    def page(title: Any, name: str, render: Any, data: str = "") -> Any:
         def run(request: Request) -> Response:
             prefix = request.scope.get("root_path", "")
             try:
                 body = render(request, prefix)
                 status = 200
             except Exception as exc:  # noqa: BLE001 - the backend's message, never a traceback
-                body, status = pages.error_body(api.error_response(exc).body.decode()), 400
+                body, status = pages.error_body(api.error_message(exc)), 400
             heading = title(request) if callable(title) else title
             return HTMLResponse(pages.layout(prefix, token, heading, name, body, data),
                                 status_code=status)

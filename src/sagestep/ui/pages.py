@@ -109,7 +109,7 @@ def runs_body(prefix: str, page: Any, filters: Mapping[str, str]) -> str:
         "<th scope=col>Run</th><th scope=col>Status</th><th scope=col>Pipeline</th>"
         "<th scope=col>Config</th><th scope=col>Trigger</th><th scope=col>Start (UTC)</th>"
         f"<th scope=col>Duration</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        + (f'<p class=empty>No runs match.</p>' if not page.runs else "")
+        + ('<p class=empty>No runs match.</p>' if not page.runs else "")
         + f'<nav class=pager aria-label=pages>{" ".join(pager)}</nav>'
         + '<p class=live aria-live=polite id=live-note></p>')
 
@@ -117,8 +117,8 @@ def runs_body(prefix: str, page: Any, filters: Mapping[str, str]) -> str:
 def trigger_of(info: Any) -> str:
     """What started a run: "manual", "s3 s3://bucket/key", "schedule rule-name"."""
     payload = info.input if isinstance(info.input, Mapping) else {}
-    run = payload.get("run") if isinstance(payload.get("run"), Mapping) else {}
-    trigger = payload.get("trigger") or run.get("trigger")
+    run = payload.get("run")
+    trigger = payload.get("trigger") or (run.get("trigger") if isinstance(run, Mapping) else None)
     if not isinstance(trigger, Mapping):
         return str(trigger or "manual")
     kind = str(trigger.get("type") or "manual")

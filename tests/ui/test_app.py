@@ -1,0 +1,108 @@
+"""The UI app without a browser: escaping, CSRF and Host checks, plain errors, the CLI entry points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from sagestep.backends.base import RunInfo
+from sagestep.backends.local import LocalBackend
+from sagestep.backends.views import RunsPage
+from sagestep.ui import graph, pages
+from sagestep.ui.app import create_app
+from tests.ui.conftest import free_port
+
+EVIL = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+TOKEN = "t0ken"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    backend = LocalBackend(tmp_path_factory.mktemp("app") / "ws")
+    with TestClient(create_app(backend, hosts=["testserver"], token=TOKEN)) as test_client:
+        yield test_client
+    if "runtime" in backend.__dict__:
+        backend.runtime.engine.close()
+
+
+def test_attacker_text_is_escaped_in_every_renderer():
+    info = RunInfo(arn="arn:" + EVIL, name=EVIL, status="FAILED", pipeline=EVIL,
+                   config_version=1, input={"run": {"trigger": {"type": EVIL}}})
+    html = pages.run_row("", info) + pages.failure_box({"stage": EVIL, "error": EVIL, "cause": EVIL})
+    html += graph.svg([(EVIL, "RUNNING")]) + pages.event_tr(
+        {"id": 1, "at": EVIL, "type": EVIL, "name": EVIL, "detail": EVIL})
+    html += pages.runs_body("", RunsPage((info,), 0, None, (EVIL,)), {"pipeline": EVIL})
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_actions_need_the_page_token_and_the_same_origin(client):
+    page = client.get("/")
+    assert page.status_code == 200 and f'content="{TOKEN}"' in page.text
+    refused = client.post("/api/runs/some-run/approve", json={})
+    assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["error"]
+    cross = client.post("/api/runs/some-run/approve", json={},
+                        headers={"X-CSRF-Token": TOKEN, "Origin": "http://evil.example"})
+    assert cross.status_code == 403 and "cross-origin" in cross.json()["error"]
+    # with the token the request reaches the backend, which answers in its own words
+    allowed = client.post("/api/runs/some-run/approve", json={},
+                          headers={"X-CSRF-Token": TOKEN, "Origin": "http://testserver"})
+    assert allowed.status_code == 400 and "ExecutionDoesNotExist" in allowed.json()["error"]
+
+
+def test_a_foreign_host_header_is_refused(client):
+    response = client.get("/", headers={"Host": "attacker.example"})
+    assert response.status_code == 421
+
+
+def test_bad_input_is_a_plain_message_not_a_traceback(client):
+    page = client.get("/runs/ghost")
+    assert page.status_code == 400 and "no run &#x27;ghost&#x27;" in page.text
+    assert "Traceback" not in page.text
+    dates = client.get("/?since=yesterday")
+    assert dates.status_code == 400 and "since: &#x27;yesterday&#x27; is not a date" in dates.text
+    started = client.post("/api/runs", json={"pipeline": "ghost", "params": "{nope"},
+                          headers={"X-CSRF-Token": TOKEN})
+    assert started.status_code == 400 and "parameters are not JSON" in started.json()["error"]
+    started = client.post("/api/runs", json={"pipeline": "ghost"}, headers={"X-CSRF-Token": TOKEN})
+    assert started.status_code == 400 and "ghost" in started.json()["error"]
+
+
+def _get(url: str, deadline: float) -> str:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["ui", "server"])
+def test_cli_serves_the_ui_on_loopback(tmp_path: Path, command: str):
+    port = free_port()
+    args = (["ui", "--port", str(port)] if command == "ui"
+            else ["server", "--ui-port", str(port), "--no-watch", "--no-schedules"])
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "sagestep", *args, "--home", str(tmp_path / "ws")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}" + ("/ui" if command == "server" else "")
+        html = _get(base + "/", time.monotonic() + 60)
+        assert "<h1>Runs</h1>" in html and f'href="{base[len(f"http://127.0.0.1:{port}"):]}/static/app.css"' in html
+        assert "escapeHTML" not in _get(base + "/static/app.js", time.monotonic() + 5)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert "Traceback" not in out
