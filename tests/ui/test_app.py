@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from tests.ui.conftest import free_port
 
 from sagestep.backends.base import RunInfo
 from sagestep.backends.local import LocalBackend
 from sagestep.backends.views import RunsPage
 from sagestep.ui import graph, pages
 from sagestep.ui.app import create_app
-from tests.ui.conftest import free_port
 
 EVIL = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 TOKEN = "t0ken"

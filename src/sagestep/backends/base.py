@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sagestep.backends.views import RunsPage, RunView, StageDetail
+    from sagestep.backends.run_view import RunView
+    from sagestep.backends.views import RunsPage, StageDetail
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 

@@ -10,17 +10,26 @@ Everything works on boto3 response shapes, so local and AWS share it.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sagestep.backends import progress
-from sagestep.backends.base import RunInfo, StageInfo, find_task_token, run_info
-from sagestep.backends.runs import enabled_stages, job_log_lines
+from sagestep.backends.base import RunInfo, run_info
+from sagestep.backends.run_view import (
+    FAILURE_EVENTS,
+    RunView,
+    build_view,
+    details,
+    iso,
+    loads,
+    metrics_of,
+    owned,
+    reason,
+)
+from sagestep.backends.runs import job_log_lines
 from sagestep.errors import BackendError
 
 # What each stage's jobs are, for DescribeXJob and console links.
@@ -34,42 +43,6 @@ _DESCRIBE = {
     "tuning": ("describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName"),
     "transform": ("describe_transform_job", "TransformJobName"),
 }
-FAILURE_EVENTS = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut")
-
-
-@dataclass(frozen=True)
-class StageView:
-    """A stage as a viewer shows it: StageInfo plus RETRYING and its failed attempts."""
-
-    stage: str
-    status: str  # PENDING | RUNNING | RETRYING | WAITING | SUCCEEDED | FAILED | SKIPPED
-    started: float | None = None
-    ended: float | None = None
-    jobs: tuple[str, ...] = ()
-    error: str = ""
-    failed_attempts: int = 0  # task failures inside the stage (retried or final)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "status": self.status, "started": self.started,
-                "ended": self.ended, "jobs": list(self.jobs), "error": self.error,
-                "failed_attempts": self.failed_attempts}
-
-
-@dataclass(frozen=True)
-class RunView:
-    """One run: its description, stages, and the history events after ``after_event``."""
-
-    info: RunInfo
-    stages: tuple[StageView, ...]
-    events: tuple[dict[str, Any], ...]
-    last_event: int
-    waiting_approval: bool
-    failure: Mapping[str, str] | None = None  # stage, error, cause (reason first)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"info": self.info.to_dict(), "stages": [s.to_dict() for s in self.stages],
-                "events": [event_row(e) for e in self.events], "last_event": self.last_event,
-                "waiting_approval": self.waiting_approval, "failure": self.failure}
 
 
 @dataclass(frozen=True)
@@ -152,7 +125,7 @@ class ViewsMixin:
         if cached is None:
             info = self.runs.describe(run)
             events = self.runs.history(run)
-            cached = _build_view(info, events)
+            cached = build_view(info, events)
             if info.done:
                 with self._views_lock:
                     self._done_views[arn] = cached
@@ -169,20 +142,20 @@ class ViewsMixin:
         last_out: Any = None
         attempts: list[dict[str, Any]] = []
         gate: Any = None
-        for event, owner in _owned(events):
+        for event, owner in owned(events):
             if owner != stage:
                 continue
             entered = event.get("stateEnteredEventDetails")
             exited = event.get("stateExitedEventDetails")
             if entered and first_in is None:
-                first_in = _loads(entered.get("input"))
+                first_in = loads(entered.get("input"))
             if exited:
-                last_out = _loads(exited.get("output"))
+                last_out = loads(exited.get("output"))
                 if stage == "gate" and isinstance(last_out, Mapping):
                     gate = (last_out.get("results") or {}).get("gate") or gate
             if str(event.get("type")) in FAILURE_EVENTS:
-                why = _details(event)
-                attempts.append({"at": _iso(event.get("timestamp")),
+                why = details(event)
+                attempts.append({"at": iso(event.get("timestamp")),
                                  "error": str(why.get("error", event.get("type"))),
                                  "cause": reason(str(why.get("cause", "")))})
         return StageDetail(stage, first_in, last_out, tuple(attempts),
@@ -214,7 +187,7 @@ class ViewsMixin:
             for event in reversed(view.events):
                 exited = event.get("stateExitedEventDetails")
                 if exited:
-                    state = _loads(exited.get("output"))
+                    state = loads(exited.get("output"))
                     if isinstance(state, Mapping):
                         break
         return metrics_of(state if isinstance(state, Mapping) else {})
@@ -281,106 +254,6 @@ def _summaries(sfn: Any, kwargs: dict[str, Any], first: int) -> Iterator[Mapping
         size = 1000
 
 
-def metrics_of(state: Mapping[str, Any]) -> dict[str, float]:
-    """``{metric: value}`` of a run's state: training/best-training metrics and the gate."""
-    found: dict[str, float] = {}
-    results = state.get("results") or {}
-    if not isinstance(results, Mapping):
-        return found
-    for key in ("training", "best_training"):
-        job = results.get(key) or {}
-        for metric in (job.get("FinalMetricDataList") or []) if isinstance(job, Mapping) else []:
-            try:
-                found[str(metric.get("MetricName"))] = float(metric.get("Value"))
-            except (TypeError, ValueError):
-                continue
-    gate = results.get("gate")
-    if isinstance(gate, Mapping) and isinstance(gate.get("value"), int | float):
-        found.setdefault(f"gate:{gate.get('metric')}", float(gate["value"]))
-    return found
-
-
-def _build_view(info: RunInfo, events: Sequence[dict[str, Any]]) -> RunView:
-    base = progress.stages(events, info.status, enabled_stages(info.input))
-    failures: dict[str, int] = {}
-    last_task: dict[str, str] = {}
-    for event, owner in _owned(events):
-        kind = str(event.get("type"))
-        if owner is None:
-            continue
-        if kind in FAILURE_EVENTS:
-            failures[owner] = failures.get(owner, 0) + 1
-            last_task[owner] = "failed"
-        elif kind in ("TaskScheduled", "TaskSucceeded", "TaskStarted"):
-            last_task[owner] = kind
-    stages = tuple(_stage_view(s, failures.get(s.stage, 0), last_task.get(s.stage)) for s in base)
-    waiting = info.status == "RUNNING" and find_task_token(events) is not None
-    last = int(events[-1].get("id", 0)) if events else 0
-    return RunView(info, stages, tuple(events), last, waiting, _failure(info, stages))
-
-
-def _stage_view(s: StageInfo, failures: int, last_task: str | None) -> StageView:
-    status = s.status
-    if status == "RUNNING" and failures and last_task in ("failed", "TaskScheduled", "TaskStarted"):
-        status = "RETRYING"  # a task of this stage failed and the machine is trying again
-    return StageView(s.stage, status, s.started, s.ended, s.jobs, reason(s.detail), failures)
-
-
-def _failure(info: RunInfo, stages: Sequence[StageView]) -> dict[str, str] | None:
-    if info.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
-        return None
-    failed = next((s for s in stages if s.status == "FAILED"), None)
-    return {"stage": failed.stage if failed else "", "error": info.error or info.status,
-            "cause": reason(info.cause) or (failed.error if failed else "")}
-
-
-def reason(text: str) -> str:
-    """A failed .sync job's cause is its whole Describe*Job JSON: its FailureReason says why."""
-    head, sep, tail = text.partition("{")
-    try:
-        described = json.loads(sep + tail) if sep else None
-    except ValueError:
-        return text
-    if isinstance(described, dict) and described.get("FailureReason"):
-        name = next((str(v) for k, v in described.items() if str(k).endswith("JobName")), "")
-        return f"{head}{name + ': ' if name else ''}{described['FailureReason']}"
-    return text
-
-
-def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
-    """A history event as a table row: id, time, type, state name, short detail."""
-    details = _details(event)
-    name = str(details.get("name", "")) if isinstance(details, Mapping) else ""
-    detail = ""
-    if isinstance(details, Mapping):
-        if "error" in details or "cause" in details:
-            detail = f"{details.get('error', '')}: {reason(str(details.get('cause', '')))}"
-        elif "resource" in details:
-            detail = f"{details.get('resourceType', '')}:{details.get('resource', '')}"
-    return {"id": int(event.get("id", 0)), "at": _iso(event.get("timestamp")),
-            "type": str(event.get("type", "")), "name": name, "detail": detail[:500]}
-
-
-def _owned(events: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], str | None]]:
-    """Each event with the stage whose state was last entered before it."""
-    current: str | None = None
-    out = []
-    for event in events:
-        entered = event.get("stateEnteredEventDetails")
-        if entered:
-            current = progress.stage_of(str(entered.get("name", "")))
-        out.append((event, current))
-    return out
-
-
-def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    found: Mapping[str, Any] = next(
-        (v for k, v in event.items() if str(k).endswith("EventDetails") and isinstance(v, Mapping)),
-        {},
-    )
-    return found
-
-
 def _in_window(start: Any, since: datetime | None, until: datetime | None) -> bool:
     if not isinstance(start, datetime):
         return since is None and until is None
@@ -389,16 +262,3 @@ def _in_window(start: Any, since: datetime | None, until: datetime | None) -> bo
     return not (until is not None and start >= until)
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def _loads(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
