@@ -75,7 +75,7 @@ class ViewsMixin:
     _views_lock = threading.Lock()
 
     @property
-    def _done_views(self) -> OrderedDict[str, RunView]:
+    def _view_cache(self) -> OrderedDict[str, RunView]:
         cache: OrderedDict[str, RunView] | None = self.__dict__.get("_view_cache")
         if cache is None:
             cache = self.__dict__["_view_cache"] = OrderedDict()
@@ -120,20 +120,35 @@ class ViewsMixin:
     def run_view(self, run: str, after_event: int = 0) -> RunView:
         """``run`` with its stages from one history read; events after ``after_event``."""
         arn = self.runs.execution_arn(run)
+        info = self.runs.describe(run)  # one cheap read; new history events only
         with self._views_lock:
-            cached = self._done_views.get(arn)
+            cached = self._view_cache.get(arn)
         if cached is None:
-            info = self.runs.describe(run)
-            events = self.runs.history(run)
-            cached = build_view(info, events)
-            if info.done:
-                with self._views_lock:
-                    self._done_views[arn] = cached
-                    while len(self._done_views) > 256:
-                        self._done_views.popitem(last=False)
+            cached = build_view(info, self.runs.history(run))
+        elif cached.info != info or not info.done:  # a finished run's history is fixed
+            cached = build_view(info, [*cached.events, *self._newer_events(arn, cached.last_event)])
+        with self._views_lock:
+            self._view_cache[arn] = cached
+            self._view_cache.move_to_end(arn)
+            while len(self._view_cache) > 256:
+                self._view_cache.popitem(last=False)
         events = tuple(e for e in cached.events if int(e.get("id", 0)) > after_event)
         return RunView(cached.info, cached.stages, events, cached.last_event,
                        cached.waiting_approval, cached.failure)
+
+    def _newer_events(self, arn: str, last: int) -> list[dict[str, Any]]:
+        """History events after id ``last``, read newest first and only as far as needed."""
+        fresh: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "reverseOrder": True, "maxResults": 100}
+        while True:
+            page = self.runs.sfn.get_execution_history(**kwargs)
+            for event in page.get("events", []):
+                if int(event.get("id", 0)) <= last:
+                    return fresh[::-1]
+                fresh.append(event)
+            if not page.get("nextToken"):
+                return fresh[::-1]
+            kwargs["nextToken"] = page["nextToken"]
 
     def stage_detail(self, run: str, stage: str) -> StageDetail:
         """Input, output and failed attempts of ``stage`` in ``run`` (read lazily)."""
@@ -200,8 +215,6 @@ class ViewsMixin:
     def redrive_run(self, run: str) -> None:
         """Redrive a failed, timed-out or aborted execution from where it stopped."""
         self.runs.sfn.redrive_execution(executionArn=self.runs.execution_arn(run))
-        with self._views_lock:
-            self._done_views.pop(self.runs.execution_arn(run), None)
 
     def lineage(self, model_arn: str) -> dict[str, Any]:
         """config version -> run -> model package -> endpoints serving it."""

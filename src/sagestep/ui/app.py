@@ -97,7 +97,8 @@ def create_app(backend: Any, *, hosts: Iterable[str] = LOOPBACK, token: str | No
             infos = list(backend.runs_page(pipeline=pipeline, limit=COMPARE_DEFAULT).runs)
         rows = [(info, backend.run_metrics(info.name)) for info in infos]
         rows = [r for r in rows if r[1]] if not wanted else rows
-        return pages.compare_body(prefix, pipeline, names, rows, charts.charts(rows))
+        return pages.compare_body(prefix, pipeline, names, rows, charts.charts(rows),
+                                  ",".join(wanted))
 
     def models_page(request: Request, prefix: str) -> str:
         return pages.models_body(prefix, backend.models(request.query_params.get("group")))

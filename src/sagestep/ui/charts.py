@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 W, H, PAD = 320, 120, 28
+LEFT = 46  # room for the value labels
 
 
 def charts(rows: Sequence[tuple[Any, Mapping[str, float]]]) -> str:
@@ -35,7 +36,7 @@ def _chart(name: str, rows: Sequence[tuple[Any, Mapping[str, float]]]) -> str:
     low, high = min(values), max(values)
 
     def xy(at: datetime, value: float) -> tuple[float, float]:
-        x = PAD + (W - 2 * PAD) * ((at.timestamp() - t0) / (t1 - t0) if t1 > t0 else 0.5)
+        x = LEFT + (W - LEFT - PAD) * ((at.timestamp() - t0) / (t1 - t0) if t1 > t0 else 0.5)
         y = H - PAD + (-(H - 2 * PAD) * ((value - low) / (high - low)) if high > low else -(H / 2 - PAD))
         return round(x, 1), round(y, 1)
 
@@ -48,8 +49,8 @@ def _chart(name: str, rows: Sequence[tuple[Any, Mapping[str, float]]]) -> str:
     return (
         f'<figure class=metric-chart><svg viewBox="0 0 {W} {H}" role="img" '
         f'aria-label="{label} over time, {len(points)} runs, min {low:.4g}, max {high:.4g}">'
-        f'<line class=axis x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}"/>'
-        f'<line class=axis x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}"/>'
+        f'<line class=axis x1="{LEFT}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}"/>'
+        f'<line class=axis x1="{LEFT}" y1="{PAD}" x2="{LEFT}" y2="{H - PAD}"/>'
         f'<text x="2" y="{PAD}" class=tick>{high:.4g}</text>'
         f'<text x="2" y="{H - PAD + 4}" class=tick>{low:.4g}</text>'
         f'<polyline points="{path}"/>{dots}</svg>'

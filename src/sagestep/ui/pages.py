@@ -107,11 +107,12 @@ def runs_body(prefix: str, page: Any, filters: Mapping[str, str]) -> str:
         form + start
         + '<div class=table-wrap><table id=runs><caption class=sr>runs, newest first</caption><thead><tr>'
         "<th scope=col>Run</th><th scope=col>Status</th><th scope=col>Pipeline</th>"
-        "<th scope=col>Config</th><th scope=col>Trigger</th><th scope=col>Start (UTC)</th>"
+        "<th scope=col>Config</th><th scope=col>Trigger</th><th scope=col>Params</th>"
+        "<th scope=col>Start (UTC)</th>"
         f"<th scope=col>Duration</th></tr></thead><tbody>{rows}</tbody></table></div>"
         + ('<p class=empty>No runs match.</p>' if not page.runs else "")
         + f'<nav class=pager aria-label=pages>{" ".join(pager)}</nav>'
-        + '<p class=live aria-live=polite id=live-note></p>')
+        + '<p class=live aria-live=polite id=live-note></p>' + dialog())
 
 
 def trigger_of(info: Any) -> str:
@@ -126,12 +127,24 @@ def trigger_of(info: Any) -> str:
     return f"{kind} {where}".strip()
 
 
+def params_of(info: Any) -> str:
+    """A run's parameters as ``k=v`` pairs (users find "the run for X" by them)."""
+    payload = info.input if isinstance(info.input, Mapping) else {}
+    run = payload.get("run") if isinstance(payload.get("run"), Mapping) else {}
+    params = run.get("params") if isinstance(run, Mapping) else None
+    if not isinstance(params, Mapping) or not params:
+        return ""
+    return " ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
+                    for k, v in sorted(params.items()))[:200]
+
+
 def run_row(prefix: str, info: Any) -> str:
     return (
         f'<tr data-run="{e(info.name)}"><td><a href="{prefix}/runs/{q(info.name)}">{e(info.name)}</a></td>'
         f"<td>{run_status(info.status)}</td><td>{e(info.pipeline)}</td>"
         f"<td>{'v' + e(info.config_version) if info.config_version is not None else ''}</td>"
-        f"<td>{e(trigger_of(info))}</td><td><time>{e(when(info.start))}</time></td>"
+        f"<td>{e(trigger_of(info))}</td><td>{e(params_of(info))}</td>"
+        f"<td><time>{e(when(info.start))}</time></td>"
         f"<td>{e(duration(info.start, info.stop))}</td></tr>")
 
 
@@ -156,6 +169,7 @@ def run_body(prefix: str, view: Any) -> str:
         f"<dt>Pipeline</dt><dd><a href=\"{prefix}/?pipeline={q(info.pipeline)}\">{e(info.pipeline)}</a>"
         f" v{e(info.config_version)}</dd>"
         f"<dt>Trigger</dt><dd>{e(trigger_of(info))}</dd>"
+        f"<dt>Params</dt><dd>{e(params_of(info)) or 'none'}</dd>"
         f"<dt>Started</dt><dd><time>{e(when(info.start))}</time> UTC</dd>"
         f"<dt>Duration</dt><dd id=run-duration>{e(duration(info.start, info.stop))}</dd>"
         f"<dt>ARN</dt><dd class=mono>{e(info.arn)}</dd></dl>")
@@ -213,7 +227,8 @@ def dialog() -> str:
 
 
 def compare_body(prefix: str, pipeline: str, pipelines: Sequence[str],
-                 rows: Sequence[tuple[Any, Mapping[str, float]]], chart: str) -> str:
+                 rows: Sequence[tuple[Any, Mapping[str, float]]], chart: str,
+                 wanted: str = "") -> str:
     options = "".join(
         f'<option value="{e(p)}"{" selected" if p == pipeline else ""}>{e(p)}</option>'
         for p in pipelines)
@@ -237,7 +252,7 @@ def compare_body(prefix: str, pipeline: str, pipelines: Sequence[str],
     return (
         f'<form class=filters method=get action="{prefix}/compare"><label>Pipeline <select '
         f'name=pipeline>{options}</select></label><label>Runs (names, comma-separated; empty: '
-        f'last 20) <input name=runs size=40></label><button>Compare</button></form>'
+        f'last 20) <input name=runs size=40 value="{e(wanted)}"></label><button>Compare</button></form>'
         + table + f'<h2>Metrics over time</h2><div class=chart>{chart}</div>')
 
 

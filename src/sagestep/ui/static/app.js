@@ -76,7 +76,7 @@
       ev.preventDefault();
       const f = new FormData(form);
       const pipeline = f.get("pipeline");
-      if (!window.confirm("Start a run of " + pipeline + "?")) return;
+      if (await confirmAction("Start a run of " + pipeline + "?", false) === null) return;
       try {
         const out = await post("/api/runs", {
           pipeline, dataset_date: f.get("dataset_date"), params: f.get("params"),
