@@ -69,6 +69,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.should_exit = True
         thread.join(10)
+        for endpoint in backend.endpoints():  # endpoint servers are processes: stop them
+            backend.delete_endpoint(str(endpoint["EndpointName"]))
         backend.runtime.engine.close()
 
 

@@ -105,9 +105,9 @@ def test_compare_two_runs_and_approve_a_model_version(site, page):
     page.goto(f"{site.url}/compare?pipeline=model&runs={first.name},{second.name}")
     table = page.locator("#compare")
     assert first.name in table.inner_text() and second.name in table.inner_text()
-    row = page.locator("#compare tbody tr", has_text="validation-mse").first
+    row = page.locator("#compare tbody tr", has_text="validation:error").first
     values = [float(v) for v in row.locator("td").all_inner_texts()[:2]]
-    assert values == [site.backend.run_metrics(r.name)["validation-mse"] for r in (first, second)]
+    assert values == [site.backend.run_metrics(r.name)["validation:error"] for r in (first, second)]
     assert page.locator(".metric-chart circle").count() >= 2
     shoot(page, "compare")
     page.goto(f"{site.url}/models")
@@ -120,8 +120,17 @@ def test_compare_two_runs_and_approve_a_model_version(site, page):
     shoot(page, "models")
     page.goto(f"{site.url}/model?arn={arn}")
     lineage = page.locator(".lineage").inner_text()
-    assert re.search(r"model v1", lineage) and "model-" in lineage
+    assert re.search(r"model v1", lineage) and "model-" in lineage and "ui-model" in lineage
     shoot(page, "model")
+    page.locator(".lineage a", has_text="ui-model").click()
+    page.wait_for_url(re.compile(r".*/endpoint\?name=ui-model"))
+    assert "InService" in page.locator(".facts").inner_text()
+    page.locator("#invoke textarea[name=body]").fill("0.9,0.2\n0.1,0.7")
+    page.locator("#invoke button").click()
+    page.wait_for_function("document.getElementById('invoke-out').textContent.trim() !== ''")
+    predictions = re.split(r"[\s,]+", page.locator("#invoke-out").inner_text().strip())
+    assert len(predictions) == 2 and all(0 <= float(p.strip(",[]")) <= 1 for p in predictions)
+    shoot(page, "endpoint")
 
 
 def test_start_a_run_with_parameters_then_stop_and_redrive_it(site, page):
@@ -157,14 +166,14 @@ def test_gate_value_against_its_threshold_and_job_metrics(site, page):
     ref = site.backend.start_run("model")
     view = site.wait(ref.name, lambda v: v.info.done)
     assert view.info.status == "SUCCEEDED"
-    value = site.backend.run_metrics(ref.name)["validation-mse"]
+    value = site.backend.run_metrics(ref.name)["validation:error"]
     page.goto(f"{site.url}/runs/{ref.name}")
     page.locator('.graph .node[data-stage="gate"]').click()
     gate = page.locator("p.gate")
-    assert gate.inner_text() == f"✓ validation-mse = {value:g} vs threshold 10 (less_than)"
+    assert gate.inner_text() == f"✓ validation:error = {value:g} vs threshold 0.5 (less_than)"
     page.locator('.graph .node[data-stage="training"]').click()
-    page.locator(".metrics", has_text="validation-mse").wait_for()
-    assert f"validation-mse = {value:g}" in page.locator(".metrics").inner_text()
+    page.locator(".metrics", has_text="validation:error").wait_for()
+    assert f"validation:error = {value:g}" in page.locator(".metrics").inner_text()
     page.locator("summary", has_text="Output JSON").click()  # loaded when opened
     assert "FinalMetricDataList" in page.locator("details[open] pre.json").last.inner_text()
     shoot(page, "run-stage-panel")

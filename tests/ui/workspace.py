@@ -53,35 +53,45 @@ stages:
     outputs:
       - name: train
         source: /opt/ml/processing/output/train
+      - name: validation
+        source: /opt/ml/processing/output/validation
   training:
-    framework: sklearn
-    script: train.py
-    source_dir: scripts
+    algorithm: xgboost
+    version: "1.7-1"
     instance_type: ml.m5.large
-    metric_definitions:
-      - {Name: validation-mse, Regex: "validation-mse: ([0-9.]+)"}
+    content_type: text/csv
+    hyperparameters:
+      objective: "binary:logistic"
+      eval_metric: error
+      num_round: 5
+      max_depth: 2
     inputs:
       train: "{{ stages.preprocessing.outputs.train }}"
+      validation: "{{ stages.preprocessing.outputs.validation }}"
   gate:
     source: training
-    metric: validation-mse
-    threshold: 10
+    metric: "validation:error"
+    threshold: 0.5
     comparison: less_than
   register:
     model_package_group: model
     approval_status: PendingManualApproval
+  create_model: {}
+  deploy:
+    endpoint_name: ui-model
+    instance_type: ml.m5.large
 """
 SCRIPTS = {
     "slow.py": "import time\nfor i in range(8):\n    print(f'step {i} <b>not bold</b>', flush=True)\n"
                "    time.sleep(0.5)\n",
     "quick.py": "print('quick done')\n",
-    "split.py": "import os, sys\nout = os.path.join(sys.argv[2], 'output', 'train')\n"
-                "os.makedirs(out, exist_ok=True)\nopen(os.path.join(out, 'train.csv'), 'w').write('1,2\\n')\n",
+    "split.py": "import os, random, sys\nbase = sys.argv[2]\nfor part, n in (('train', 80), ('validation', 40)):\n"
+                "    out = os.path.join(base, 'output', part)\n    os.makedirs(out, exist_ok=True)\n"
+                "    rows = []\n    for _ in range(n):\n        x = random.random()\n"
+                "        label = int(x > 0.5) if random.random() > 0.1 else int(x <= 0.5)\n"
+                "        rows.append(f'{label},{x:.4f},{random.random():.4f}')\n"
+                "    open(os.path.join(out, part + '.csv'), 'w').write('\\n'.join(rows) + '\\n')\n",
     "fail.py": "print('loading the data')\nraise SystemExit('bad data: column target missing')\n",
-    "train.py": "import os, random\nmse = round(random.uniform(1, 5), 4)\n"
-                "print(f'validation-mse: {mse}')\n"
-                "d = os.environ.get('SM_MODEL_DIR', '/opt/ml/model')\nos.makedirs(d, exist_ok=True)\n"
-                "open(os.path.join(d, 'model.txt'), 'w').write(str(mse))\n",
 }
 CONFIGS = {"slow": SLOW, "gated": GATED, "broken": BROKEN, "model": MODEL}
 

@@ -220,14 +220,24 @@ class ViewsMixin:
         """config version -> run -> model package -> endpoints serving it."""
         described = dict(self.sagemaker.describe_model_package(ModelPackageName=model_arn))
         meta = described.get("CustomerMetadataProperties") or {}
+        run = str(meta.get("sagestep:execution", ""))
+        # Endpoints serving it: those whose model names the package, and those the run that
+        # registered it deployed (the generic machine deploys the run's own model).
+        deployed: set[str] = set()
+        if run:
+            try:
+                stages = self.run_view(run).stages
+            except Exception:  # the run was deleted or is in another account: show the rest
+                stages = ()
+            deployed = {job for s in stages if s.stage == "deploy" for job in s.jobs}
         endpoints = []
         for ep in self.sagemaker.list_endpoints().get("Endpoints", []):
-            if model_arn in self._endpoint_packages(str(ep["EndpointName"])):
-                endpoints.append(str(ep["EndpointName"]))
+            name = str(ep["EndpointName"])
+            if name in deployed or model_arn in self._endpoint_packages(name):
+                endpoints.append(name)
         return {"pipeline": meta.get("sagestep:pipeline", ""),
                 "config_version": meta.get("sagestep:config-version", ""),
-                "run": meta.get("sagestep:execution", ""), "model_package": model_arn,
-                "endpoints": endpoints}
+                "run": run, "model_package": model_arn, "endpoints": endpoints}
 
     def _endpoint_packages(self, endpoint: str) -> set[str]:
         sm = self.sagemaker
