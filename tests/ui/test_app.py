@@ -106,3 +106,15 @@ def test_cli_serves_the_ui_on_loopback(tmp_path: Path, command: str):
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert "Traceback" not in out
+
+
+def test_aws_jobs_link_to_their_console_page():
+    from types import SimpleNamespace
+
+    from sagestep.ui.api import console_url
+
+    aws = SimpleNamespace(kind="aws", settings=SimpleNamespace(region="eu-west-1"))
+    assert console_url(aws, "training", "churn-train-1") == (
+        "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1"
+        "#/jobs/churn-train-1")
+    assert console_url(SimpleNamespace(kind="local"), "training", "j") == ""

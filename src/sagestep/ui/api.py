@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -116,6 +117,7 @@ def make(backend: Any) -> dict[str, Callable[[Request], Any]]:
         out["input"], out["input_cut"] = _sized(detail.input)
         out["output"], out["output_cut"] = _sized(detail.output)
         out["jobs"] = jobs
+        out["console"] = {job: console_url(backend, detail.job_kind, job) for job in jobs}
         out["running"] = not view.info.done
         return JSONResponse(out)
 
@@ -170,6 +172,19 @@ def make(backend: Any) -> dict[str, Callable[[Request], Any]]:
     return {"runs": guarded(runs), "start": start, "view": guarded(view),
             "export": guarded(export), "stage": guarded(stage), "job": guarded(job),
             "logs": guarded(logs), "act": act, "model_status": model_status, "invoke": invoke}
+
+
+CONSOLE_PATHS = {"processing": "processing-jobs", "training": "jobs",
+                 "tuning": "hyper-tuning-jobs", "transform": "transform-jobs"}
+
+
+def console_url(backend: Any, kind: str, job: str) -> str:
+    """The AWS console page of a SageMaker job (empty for the local backend)."""
+    region = getattr(getattr(backend, "settings", None), "region", None)
+    if getattr(backend, "kind", "") != "aws" or not region or kind not in CONSOLE_PATHS:
+        return ""
+    return (f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+            f"#/{CONSOLE_PATHS[kind]}/{quote(job, safe='')}")
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -180,6 +180,14 @@
           a.textContent = "description (JSON)";
           a.target = "_blank";
           box.append(a);
+          if (d.console[job]) {
+            const c = document.createElement("a");
+            c.href = d.console[job];
+            c.textContent = " · AWS console";
+            c.target = "_blank";
+            c.rel = "noopener";
+            box.append(c);
+          }
           const m = document.createElement("div");
           m.className = "metrics";
           box.append(m);
