@@ -239,6 +239,25 @@ class ViewsMixin:
                 "config_version": meta.get("sagestep:config-version", ""),
                 "run": run, "model_package": model_arn, "endpoints": endpoints}
 
+    def model_versions(self, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Model package summaries (newest first) with the run and metrics behind each."""
+        listed: list[dict[str, Any]] = self.models(group)  # type: ignore[attr-defined]
+        summaries = sorted(listed, key=lambda m: str(m.get("CreationTime", "")), reverse=True)[:limit]
+        out = []
+        for summary in summaries:
+            row = dict(summary)
+            try:
+                described = self.sagemaker.describe_model_package(
+                    ModelPackageName=summary["ModelPackageArn"])
+                run = (described.get("CustomerMetadataProperties") or {}).get("sagestep:execution")
+                row["Run"] = str(run or "")
+                row["Metrics"] = self.run_metrics(run) if run else {}
+            except Exception:  # noqa: BLE001 - a version whose run is gone still lists
+                row.setdefault("Run", "")
+                row.setdefault("Metrics", {})
+            out.append(row)
+        return out
+
     def _endpoint_packages(self, endpoint: str) -> set[str]:
         sm = self.sagemaker
         try:

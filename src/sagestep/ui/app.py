@@ -101,7 +101,7 @@ def create_app(backend: Any, *, hosts: Iterable[str] = LOOPBACK, token: str | No
                                   ",".join(wanted))
 
     def models_page(request: Request, prefix: str) -> str:
-        return pages.models_body(prefix, backend.models(request.query_params.get("group")))
+        return pages.models_body(prefix, backend.model_versions(request.query_params.get("group")))
 
     def model_page(request: Request, prefix: str) -> str:
         arn = request.query_params.get("arn", "")

@@ -24,7 +24,7 @@ STATUS_TEXT = {
     "PENDING": ("○", "pending"),
     "RUNNING": ("▶", "running"),
     "RETRYING": ("↻", "retrying"),
-    "WAITING": ("⏸", "waiting for approval"),
+    "WAITING": ("‖", "waiting for approval"),
     "SUCCEEDED": ("✓", "succeeded"),
     "FAILED": ("✗", "failed"),
     "SKIPPED": ("–", "skipped"),

@@ -18,7 +18,7 @@ from sagestep.ui import graph
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 RUN_STATUS_TEXT = {"RUNNING": "▶ running", "SUCCEEDED": "✓ succeeded", "FAILED": "✗ failed",
-                   "TIMED_OUT": "⌛ timed out", "ABORTED": "■ aborted",
+                   "TIMED_OUT": "⊗ timed out", "ABORTED": "■ aborted",
                    "PENDING_REDRIVE": "↻ redriving"}
 
 
@@ -178,7 +178,7 @@ def run_body(prefix: str, view: Any) -> str:
     return (
         f'<div id=failure aria-live=polite>{summary}</div>'
         f'<p id=waiting class=waiting {"" if view.waiting_approval else "hidden"}>'
-        '⏸ This run is waiting for approval.</p>'
+        '‖ This run is waiting for approval.</p>'
         + actions + facts
         + '<div class=run-grid><section aria-label=graph class=graph-box>'
         + graph.svg(stages)
@@ -265,17 +265,29 @@ def models_body(prefix: str, versions: Sequence[Mapping[str, Any]]) -> str:
             f'<tr data-arn="{e(arn)}"><td>{e(v.get("ModelPackageGroupName"))}</td>'
             f'<td><a href="{prefix}/model?arn={q(arn)}">v{e(v.get("ModelPackageVersion"))}</a></td>'
             f'<td class=model-status>{e(_approval_text(status))}</td>'
+            f'<td>{_run_link(prefix, v.get("Run"))}</td><td>{e(_metric_text(v.get("Metrics")))}</td>'
             f'<td><time>{e(when(v.get("CreationTime")))}</time></td>'
             f"<td>{model_buttons(arn, status)}</td></tr>")
     return (
         '<div class=table-wrap><table id=models><thead><tr><th scope=col>Group</th>'
-        '<th scope=col>Version</th><th scope=col>Status</th><th scope=col>Created (UTC)</th>'
+        '<th scope=col>Version</th><th scope=col>Status</th><th scope=col>Run</th>'
+        '<th scope=col>Metrics</th><th scope=col>Created (UTC)</th>'
         f'<th scope=col>Actions</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
         + ("<p class=empty>No model packages yet.</p>" if not versions else "") + dialog())
 
 
+def _run_link(prefix: str, run: Any) -> str:
+    return f'<a href="{prefix}/runs/{q(run)}">{e(run)}</a>' if run else ""
+
+
+def _metric_text(metrics: Any) -> str:
+    if not isinstance(metrics, Mapping):
+        return ""
+    return ", ".join(f"{k} = {v:.4g}" for k, v in sorted(metrics.items()) if not k.startswith("gate:"))
+
+
 def _approval_text(status: str) -> str:
-    icon = {"Approved": "✓", "Rejected": "✗", "PendingManualApproval": "⏸"}.get(status, "?")
+    icon = {"Approved": "✓", "Rejected": "✗", "PendingManualApproval": "‖"}.get(status, "?")
     return f"{icon} {status}"
 
 

@@ -8,7 +8,7 @@
   const token = document.querySelector("meta[name=csrf-token]").content;
   const STATUS = {
     PENDING: "○ pending", RUNNING: "▶ running", RETRYING: "↻ retrying",
-    WAITING: "⏸ waiting for approval", SUCCEEDED: "✓ succeeded", FAILED: "✗ failed",
+    WAITING: "‖ waiting for approval", SUCCEEDED: "✓ succeeded", FAILED: "✗ failed",
     SKIPPED: "– skipped",
   };
 
