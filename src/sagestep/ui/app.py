@@ -33,8 +33,10 @@ COMPARE_DEFAULT = 20
 class Guard:
     """Host check on every request; token and same-origin check on every POST."""
 
-    def __init__(self, app: ASGIApp, token: str, hosts: Iterable[str]) -> None:
-        self.app, self.token, self.hosts = app, token, set(hosts)
+    def __init__(self, app: ASGIApp, token: str, hosts: Iterable[str] | None) -> None:
+        # hosts None: bound beyond loopback on purpose, any Host name may reach it
+        self.app, self.token = app, token
+        self.hosts = None if hosts is None else set(hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +44,7 @@ class Guard:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
-        if host.rsplit(":", 1)[0] not in self.hosts:
+        if self.hosts is not None and host.rsplit(":", 1)[0] not in self.hosts:
             await PlainTextResponse(f"host {host!r} is not served here", 421)(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
@@ -60,8 +62,9 @@ async def _refuse(message: str, scope: Scope, receive: Receive, send: Send) -> N
     await JSONResponse({"error": message}, status_code=403)(scope, receive, send)
 
 
-def create_app(backend: Any, *, hosts: Iterable[str] = LOOPBACK, token: str | None = None) -> ASGIApp:
-    """The UI over ``backend``; ``hosts`` are the Host names it answers to."""
+def create_app(backend: Any, *, hosts: Iterable[str] | None = LOOPBACK,
+               token: str | None = None) -> ASGIApp:
+    """The UI over ``backend``; ``hosts`` are the Host names it answers to (None: any)."""
     token = token or secrets.token_urlsafe(24)
     handlers = api.make(backend)
 
@@ -154,5 +157,6 @@ def serve(backend: Any, host: str = "127.0.0.1", port: int = 8600,
     import uvicorn
 
     warm(backend)
-    hosts = {*LOOPBACK, host}
+    # On loopback, refuse other Host names (DNS rebinding); bound wider, the user chose so.
+    hosts = LOOPBACK if host in ("127.0.0.1", "localhost", "::1") else None
     uvicorn.run(create_app(backend, hosts=hosts), host=host, port=port, log_level=log_level)
