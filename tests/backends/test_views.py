@@ -68,3 +68,36 @@ def test_a_failed_job_cause_is_its_failure_reason():
              '"ProcessingJobStatus": "Failed"}')
     assert reason(cause) == "p-1: AlgorithmError: exit 1"
     assert reason("plain words") == "plain words"
+
+
+def _event(i, kind, **details):
+    event = {"id": i, "type": kind, "timestamp": float(i)}
+    if kind.endswith("StateEntered"):
+        event["stateEnteredEventDetails"] = details
+    elif kind.endswith("StateExited"):
+        event["stateExitedEventDetails"] = details
+    elif details:
+        event[kind[0].lower() + kind[1:] + "EventDetails"] = details
+    return event
+
+
+def test_a_stage_whose_task_failed_and_runs_again_is_retrying():
+    from sagestep.backends.base import RunInfo
+    from sagestep.backends.run_view import build_view
+
+    events = [
+        _event(1, "ExecutionStarted"),
+        _event(2, "TaskStateEntered", name="Run Training"),
+        _event(3, "TaskScheduled", resource="createTrainingJob.sync",
+               resourceType="sagemaker", parameters='{"TrainingJobName": "t-1"}'),
+        _event(4, "TaskFailed", error="SageMaker.ThrottlingException", cause="slow down"),
+        _event(5, "TaskScheduled", resource="createTrainingJob.sync",
+               resourceType="sagemaker", parameters='{"TrainingJobName": "t-1"}'),
+    ]
+    info = RunInfo(arn="a", name="r", status="RUNNING", input={"stages": {"training": {}}})
+    (training,) = build_view(info, events).stages
+    assert (training.stage, training.status, training.failed_attempts) == ("training", "RETRYING", 1)
+    events.append(_event(6, "TaskSucceeded", output="{}"))
+    (training,) = build_view(info, events).stages
+    # the retry worked: no longer RETRYING (RUNNING or SUCCEEDED is progress.stages' call)
+    assert training.status != "RETRYING" and training.failed_attempts == 1

@@ -77,7 +77,9 @@ def build_view(info: RunInfo, events: Sequence[dict[str, Any]]) -> RunView:
     base = progress.stages(events, info.status, enabled_stages(info.input))
     failures: dict[str, int] = {}
     last_task: dict[str, str] = {}
+    current: str | None = None
     for event, owner in owned(events):
+        current = owner
         kind = str(event.get("type"))
         if owner is None:
             continue
@@ -86,16 +88,21 @@ def build_view(info: RunInfo, events: Sequence[dict[str, Any]]) -> RunView:
             last_task[owner] = "failed"
         elif kind in ("TaskScheduled", "TaskSucceeded", "TaskStarted"):
             last_task[owner] = kind
-    stages = tuple(_stage_view(s, failures.get(s.stage, 0), last_task.get(s.stage)) for s in base)
+    live = current if info.status == "RUNNING" else None  # only the stage running now retries
+    stages = tuple(_stage_view(s, failures.get(s.stage, 0), last_task.get(s.stage), s.stage == live)
+                   for s in base)
     waiting = info.status == "RUNNING" and find_task_token(events) is not None
     last = int(events[-1].get("id", 0)) if events else 0
     return RunView(info, stages, tuple(events), last, waiting, _failure(info, stages))
 
 
-def _stage_view(s: StageInfo, failures: int, last_task: str | None) -> StageView:
+def _stage_view(s: StageInfo, failures: int, last_task: str | None, live: bool) -> StageView:
     status = s.status
-    if status == "RUNNING" and failures and last_task in ("failed", "TaskScheduled", "TaskStarted"):
-        status = "RETRYING"  # a task of this stage failed and the machine is trying again
+    # A task of the stage running now failed and is scheduled again (Retry): RETRYING. The
+    # stage may read SUCCEEDED in progress.stages, which closes it at the failure's time.
+    if (live and failures and status in ("RUNNING", "SUCCEEDED")
+            and last_task in ("failed", "TaskScheduled", "TaskStarted")):
+        status = "RETRYING"
     return StageView(s.stage, status, s.started, s.ended, s.jobs, reason(s.detail), failures)
 
 
