@@ -5,11 +5,15 @@ Screenshots go to out/ui/ (git-ignored) as test artefacts.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,59 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[int]:
+    """``app`` served by uvicorn on a free loopback port (yields the port)."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass
+class Reply:
+    status_code: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class Client:
+    """A plain HTTP client for the served UI (real sockets, headers as given)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def request(self, method: str, path: str, body: Any = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        data = None if body is None else json.dumps(body)
+        sent = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if data is not None:
+            sent["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=sent)
+        response = conn.getresponse()
+        reply = Reply(response.status, response.read().decode())
+        conn.close()
+        return reply
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("POST", path, json if json is not None else {}, headers)
+
+
 class Site:
     """The served UI: its backend, base URL and the configs registered in it."""
 
@@ -49,26 +106,16 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
     root = tmp_path_factory.mktemp("ui")
     configs = write_configs(root)
     backend = LocalBackend(root / "ws")
     for path in configs.values():
         backend.register(path)
     warm(backend)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
     try:
-        yield Site(backend, f"http://127.0.0.1:{port}", configs)
+        with served(create_app(backend)) as port:
+            yield Site(backend, f"http://127.0.0.1:{port}", configs)
     finally:
-        server.should_exit = True
-        thread.join(10)
         for endpoint in backend.endpoints():  # endpoint servers are processes: stop them
             backend.delete_endpoint(str(endpoint["EndpointName"]))
         backend.runtime.engine.close()

@@ -11,8 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
-from tests.ui.conftest import free_port
+from tests.ui.conftest import Client, free_port, served
 
 from sagestep.backends.base import RunInfo
 from sagestep.backends.local import LocalBackend
@@ -27,8 +26,8 @@ TOKEN = "t0ken"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     backend = LocalBackend(tmp_path_factory.mktemp("app") / "ws")
-    with TestClient(create_app(backend, hosts=["testserver"], token=TOKEN)) as test_client:
-        yield test_client
+    with served(create_app(backend, token=TOKEN)) as port:
+        yield Client(port)
     if "runtime" in backend.__dict__:
         backend.runtime.engine.close()
 
@@ -54,7 +53,7 @@ def test_actions_need_the_page_token_and_the_same_origin(client):
     assert cross.status_code == 403 and "cross-origin" in cross.json()["error"]
     # with the token the request reaches the backend, which answers in its own words
     allowed = client.post("/api/runs/some-run/approve", json={},
-                          headers={"X-CSRF-Token": TOKEN, "Origin": "http://testserver"})
+                          headers={"X-CSRF-Token": TOKEN, "Origin": f"http://127.0.0.1:{client.port}"})
     assert allowed.status_code == 400 and "ExecutionDoesNotExist" in allowed.json()["error"]
 
 

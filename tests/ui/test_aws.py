@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.testclient import TestClient
+from typing import Any
+
 from tests.backends.test_aws import EXAMPLE, _backend, stack  # noqa: F401
+from tests.ui.conftest import Client, served
 
 from sagestep.ui.app import create_app
 
@@ -14,7 +16,11 @@ def test_runs_run_page_and_stop_over_the_aws_backend(stack):  # noqa: F811
     backend = _backend(stack)
     backend.register(EXAMPLE)
     ref = backend.start_run("xgboost-breast-cancer", params={"market": "fr"})
-    client = TestClient(create_app(backend, hosts=["testserver"], token=TOKEN))
+    with served(create_app(backend, token=TOKEN)) as port:
+        _exercise(Client(port), backend, ref)
+
+
+def _exercise(client: Client, backend: Any, ref: Any) -> None:
     listing = client.get("/?pipeline=xgboost-breast-cancer")
     assert listing.status_code == 200 and ref.name in listing.text and "market=fr" in listing.text
     page = client.get(f"/runs/{ref.name}")
