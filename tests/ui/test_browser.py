@@ -81,6 +81,8 @@ def test_failed_run_shows_its_summary_first(site, page):
 
 
 def test_runs_list_filters_and_updates_live(site, page):
+    broken = site.backend.start_run("broken")
+    site.wait(broken.name, lambda v: v.info.done)
     page.goto(f"{site.url}/?pipeline=broken")
     assert page.locator("#runs tbody tr").count() >= 1
     assert all("broken" in t for t in page.locator("#runs tbody td:nth-child(3)").all_inner_texts())
