@@ -281,6 +281,12 @@ class ViewsMixin:
         described = dict(self.sagemaker.describe_endpoint(EndpointName=endpoint))
         described.pop("ResponseMetadata", None)
         described["ModelPackages"] = sorted(self._endpoint_packages(endpoint))
+        try:
+            config = self.sagemaker.describe_endpoint_config(
+                EndpointConfigName=described["EndpointConfigName"])
+            described["Models"] = [v.get("ModelName") for v in config.get("ProductionVariants", [])]
+        except Exception:  # noqa: BLE001 - the config was deleted; the endpoint still shows
+            described["Models"] = []
         return described
 
 

@@ -349,7 +349,8 @@ def endpoint_body(prefix: str, described: Mapping[str, Any]) -> str:
         f"<dt>Config</dt><dd>{e(described.get('EndpointConfigName'))}</dd></dl>"
         '<h2>Variants</h2><table id=variants><thead><tr><th scope=col>Variant</th>'
         f'<th scope=col>Weight</th><th scope=col>Instances</th></tr></thead><tbody>{variants}</tbody></table>'
-        f"<h2>Model packages</h2><ul>{packages or '<li>none</li>'}</ul>"
+        f"<h2>Models</h2><ul>{''.join(f'<li>{e(m)}</li>' for m in described.get('Models', []))}</ul>"
+        f"<h2>Model packages</h2><ul>{packages or '<li>none named by its models</li>'}</ul>"
         f'<h2>Test invoke</h2><form id=invoke data-endpoint="{e(name)}">'
         '<label>Content type <input name=content_type value="text/csv"></label>'
         '<label>Body <textarea name=body rows=4></textarea></label>'
