@@ -117,3 +117,28 @@ def test_aws_jobs_link_to_their_console_page():
         "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1"
         "#/jobs/churn-train-1")
     assert console_url(SimpleNamespace(kind="local"), "training", "j") == ""
+
+
+def test_graph_is_layered_top_down_with_status_in_words():
+    nodes, height = graph.layout([("preprocessing", "SUCCEEDED"), ("training", "RETRYING"),
+                                  ("approval", "WAITING")])
+    assert [n.key for n in nodes] == ["start", "preprocessing", "training", "approval", "end"]
+    assert all(a.y + a.h < b.y for a, b in zip(nodes, nodes[1:], strict=False))
+    assert height > nodes[-1].y
+    svg = graph.svg([("training", "RETRYING"), ("approval", "WAITING")])
+    assert 'class="node st-RETRYING"' in svg and "↻ retrying" in svg
+    assert "waiting for approval" in svg and svg.count("<line") == 3
+
+
+def test_metric_charts_name_min_max_and_latest():
+    from datetime import UTC, datetime
+
+    from sagestep.ui import charts
+
+    runs = [(RunInfo(arn=f"a{i}", name=f"r{i}", status="SUCCEEDED",
+                     start=datetime(2024, 1, i + 1, tzinfo=UTC)), {"error": v})
+            for i, v in enumerate([0.3, 0.1, 0.2])]
+    drawn = charts.charts(runs)
+    assert drawn.count("<figure") == 1 and drawn.count("<circle") == 3
+    assert "error: 3 runs, min 0.1, max 0.3, latest 0.2" in drawn
+    assert charts.charts([]) == "<p class=empty>No metrics yet.</p>"
