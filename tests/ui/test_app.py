@@ -142,3 +142,19 @@ def test_metric_charts_name_min_max_and_latest():
     assert drawn.count("<figure") == 1 and drawn.count("<circle") == 3
     assert "error: 3 runs, min 0.1, max 0.3, latest 0.2" in drawn
     assert charts.charts([]) == "<p class=empty>No metrics yet.</p>"
+
+
+def test_server_with_a_busy_ui_port_says_so_and_goes_on():
+    import io
+    import socket
+
+    from rich.console import Console
+
+    from sagestep.cli.server import _start_web
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        out = io.StringIO()
+        assert _start_web(None, busy.getsockname()[1], Console(file=out, width=200)) is None
+    assert "web UI not started" in out.getvalue() and "--ui-port" in out.getvalue()

@@ -99,16 +99,27 @@ def _retrain(breaches: Any, console: Console) -> None:
 
 def _start_web(backend: Any, port: int, console: Console) -> Any:
     """The web UI under /ui on 127.0.0.1:``port``, served from a thread."""
+    import socket
+
     import uvicorn
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
     from sagestep.ui.app import create_app, warm
 
+    sock = socket.socket()
+    try:  # bound here, so a busy port is a message and the worker still runs
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        console.print(f"web UI not started: 127.0.0.1:{port}: {exc.strerror}; "
+                      "pass --ui-port with a free port (0: no UI)")
+        return None
     warm(backend)
     app = Starlette(routes=[Mount("/ui", app=create_app(backend))])
-    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=web.run, name="sagestep-ui", daemon=True).start()
+    web = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    threading.Thread(target=web.run, kwargs={"sockets": [sock]}, name="sagestep-ui",
+                     daemon=True).start()
     console.print(f"web UI on http://127.0.0.1:{port}/ui/")
     return web
 
