@@ -37,6 +37,8 @@ def test_graph_colours_change_live_and_logs_open(site, page):
     assert page.locator("pre.log b").count() == 0
     rows = page.locator("#events tbody tr")
     assert rows.count() > 4 and "ExecutionSucceeded" in page.locator("#events").inner_text()
+    page.locator("#event-filter").fill("ExecutionSucceeded")
+    assert page.locator("#events tbody tr:visible").count() == 1
     shoot(page, "run-succeeded")
 
 

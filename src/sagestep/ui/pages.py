@@ -188,7 +188,8 @@ def run_body(prefix: str, view: Any) -> str:
         '<h2>Stages</h2><div class=table-wrap><table id=stages><thead><tr><th scope=col>Stage</th>'
         '<th scope=col>Status</th><th scope=col>Duration</th><th scope=col>Jobs</th>'
         f'<th scope=col>Failed attempts</th></tr></thead><tbody>{table}</tbody></table></div>'
-        '<h2>Event history</h2><div class=table-wrap><table id=events><thead><tr>'
+        '<h2>Event history</h2><label>Filter events <input id=event-filter type=search '
+        'placeholder="type, state or detail"></label><div class=table-wrap><table id=events><thead><tr>'
         '<th scope=col>#</th><th scope=col>Time (UTC)</th><th scope=col>Type</th><th scope=col>State</th>'
         f'<th scope=col>Detail</th></tr></thead><tbody>{events}</tbody></table></div>'
         + dialog())

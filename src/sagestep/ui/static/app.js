@@ -131,12 +131,21 @@
         if (v.event_rows.length) {
           document.querySelector("#events tbody").append(rowsFrom(v.event_rows.join("")));
           lastEvent = v.last_event;
+          filterEvents();
         }
         done = !["RUNNING", "PENDING_REDRIVE"].includes(status);
         body.dataset.runStatus = status;
       } catch (err) { flash("Update failed: " + err.message, true); }
       setTimeout(poll, done ? 5000 : 1000);
     }
+    const filterBox = document.getElementById("event-filter");
+    function filterEvents() {
+      const words = filterBox.value.trim().toLowerCase();
+      document.querySelectorAll("#events tbody tr").forEach((tr) => {
+        tr.hidden = words !== "" && !tr.textContent.toLowerCase().includes(words);
+      });
+    }
+    filterBox.addEventListener("input", filterEvents);
     poll();
 
     function pre(value, cut) {
