@@ -6,6 +6,8 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   need=()
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  # the web UI's browser tests drive Debian's chromium with Playwright (no browser download)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sagestep.backends.base import LogChunk, RunInfo, RunRef, StageInfo
+from sagestep.backends.views import ViewsMixin
 from sagestep.errors import BackendError
 
 
@@ -30,7 +31,7 @@ def check_date(text: str) -> None:
         raise BackendError(f"--date {text}: not a date; write YYYY-MM-DD, e.g. 2024-06-30")
 
 
-class BackendBase:
+class BackendBase(ViewsMixin):
     """Shared implementation of the Backend protocol (see backends/base.py)."""
 
     kind = "base"

@@ -37,6 +37,7 @@ _GROUPS = (
     "sagestep.cli.api",
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
+    "sagestep.cli.ui",
 )
 
 

@@ -25,6 +25,7 @@ def serve(
     backend: Any, stop: threading.Event, console: Console, *, poll: float = POLL_SECONDS,
     watch: bool = True, schedules: bool = True, now: Callable[[], float] = time.time,
     api: tuple[str, int] | None = None,
+    ui_port: int = 0,
 ) -> None:
     """Run engine, endpoints, schedules, watcher and (``api`` = host, port) the AWS API
     until ``stop`` is set."""
@@ -33,7 +34,7 @@ def serve(
 
     runtime = backend.runtime
     engine = runtime.engine
-    scheduler = watcher = api_server = None
+    scheduler = watcher = api_server = web = None
     try:  # everything inside: Ctrl-C at any point still closes what was opened
         backend.state_machine_arn  # noqa: B018 - create/update the generic machine first
         engine.worker.start()
@@ -53,11 +54,14 @@ def serve(
             watcher = Watcher(runtime.object_store, db_path, backend.send_event)
             console.print(f"watching {runtime.workspace.s3_root}")
         breaches = _breaches(backend)
+        web = _start_web(backend, ui_port, console) if ui_port else None
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
             _retrain(breaches, console)
             stop.wait(poll)
     finally:
+        if web is not None:
+            web.should_exit = True
         for part in (scheduler, watcher):
             if part is not None:
                 part.close()
@@ -104,6 +108,33 @@ def _retrain(breaches: Any, console: Console) -> None:
         console.print(f"retraining {ref.name} ({ref.pipeline}) started by a monitoring breach")
 
 
+def _start_web(backend: Any, port: int, console: Console) -> Any:
+    """The web UI under /ui on 127.0.0.1:``port``, served from a thread."""
+    import socket
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from sagestep.ui.app import create_app, warm
+
+    sock = socket.socket()
+    try:  # bound here, so a busy port is a message and the worker still runs
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        console.print(f"web UI not started: 127.0.0.1:{port}: {exc.strerror}; "
+                      "pass --ui-port with a free port (0: no UI)")
+        return None
+    warm(backend)
+    app = Starlette(routes=[Mount("/ui", app=create_app(backend))])
+    web = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    threading.Thread(target=web.run, kwargs={"sockets": [sock]}, name="sagestep-ui",
+                     daemon=True).start()
+    console.print(f"web UI on http://127.0.0.1:{port}/ui/")
+    return web
+
+
 def _restore_endpoints(runtime: Any) -> int | None:
     # Jobs and endpoints are processes: after a restart, re-attach to (or fail) the jobs a
     # dead worker left running, and bring InService endpoints back.
@@ -123,6 +154,7 @@ def server(
                              "(loopback only by default; anyone who can reach it still needs the keys)."),
     api_port: int = typer.Option(0, "--api-port", help="Port of the AWS API (0: any free port, "
                                  "printed and written to <workspace>/api.json)."),
+    ui_port: int = typer.Option(8600, "--ui-port", help="Serve the web UI at /ui on this port (0: off)."),
 ) -> None:
     """Run the local worker: engine, endpoints, schedules, object-store watcher (Ctrl-C stops)."""
     backend = options.backend_from_options("local", home)
@@ -130,7 +162,7 @@ def server(
     console = Console(highlight=False, soft_wrap=True, markup=False)
     try:
         serve(backend, stop, console, poll=poll, watch=watch, schedules=schedules,
-              api=(host, api_port) if api else None)
+              api=(host, api_port) if api else None, ui_port=ui_port)
     except KeyboardInterrupt:
         stop.set()
 

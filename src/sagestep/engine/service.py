@@ -100,7 +100,10 @@ class EngineService:
 
     def list_executions(self, machine_arn: str, status: str | None) -> list[Any]:
         self.machines.get(machine_arn, "ListExecutions")
-        sql = "SELECT * FROM sfn_executions WHERE machine_arn = ?"
+        # Summary columns only: a row's snapshot, input and output can be large, and a list
+        # of 1,000 runs must not read them (the UI lists runs on every poll).
+        sql = ("SELECT arn, machine_arn, name, status, started, stopped, redrive_count"
+               " FROM sfn_executions WHERE machine_arn = ?")
         params: list[Any] = [machine_arn]
         if status:
             sql += " AND status = ?"
