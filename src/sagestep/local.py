@@ -52,7 +52,11 @@ class LocalRuntime:
         from sagestep.engine.service import EngineService
         from sagestep.integrations.services import local_integrations
 
-        return EngineService(self.workspace, local_integrations(self), self.clock)
+        service = EngineService(self.workspace, local_integrations(self), self.clock)
+        # Every worker supervises the workspace's jobs: a job whose watching process died is
+        # finished by whichever worker runs next (sagemaker/recovery.py).
+        service.worker.idle_hooks.append(lambda: self.sagemaker.reconcile())
+        return service
 
     def client(self, service: str) -> Any:
         """A boto3-shaped client for ``service`` over this runtime."""
