@@ -66,12 +66,16 @@ class RunInfo:
         return out
 
 
+WAITING_FOR_APPROVAL = "WAITING_FOR_APPROVAL"  # a stage (and its run) parked at an approval
+RETRYING = "RETRYING"  # a stage waiting on a Retry; detail says which attempt comes when
+
+
 @dataclass(frozen=True)
 class StageInfo:
     """Progress of one pipeline stage within an execution (from its history)."""
 
     stage: str
-    status: str  # PENDING | RUNNING | SUCCEEDED | FAILED | SKIPPED | WAITING
+    status: str  # PENDING | RUNNING | RETRYING | SUCCEEDED | FAILED | SKIPPED | WAITING_FOR_APPROVAL
     started: float | None = None
     ended: float | None = None
     jobs: tuple[str, ...] = ()  # SageMaker job (or resource) names the stage created
@@ -117,6 +121,8 @@ class Backend(Protocol):
     def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]: ...
     def approve(self, run: str, comment: str = "") -> str: ...
     def reject(self, run: str, comment: str = "") -> str: ...
+    def stop_run(self, run: str, cause: str = "") -> RunInfo: ...
+    def redrive_run(self, run: str) -> RunInfo: ...
 
     # models and endpoints
     def models(self, group: str | None = None) -> list[dict[str, Any]]: ...

@@ -33,6 +33,7 @@ _GROUPS = (
     "sagestep.cli.sfn",
     "sagestep.cli.sagemaker",
     "sagestep.cli.server",
+    "sagestep.cli.control",
     "sagestep.cli.aws",
 )
 
