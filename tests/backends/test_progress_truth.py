@@ -58,8 +58,8 @@ def test_a_failed_gate_shows_gate_failed_with_metric_value_and_threshold(tmp_pat
 def test_a_job_failure_is_reported_on_its_stage_not_on_notify(tmp_path: Path) -> None:
     item = _item(tmp_path)
     h, _ = _harness(tmp_path, item, mse=1.0)
-    from tests.pipeline.test_generic_run import _trigger
     from sagestep.triggers.render import render_run
+    from tests.pipeline.test_generic_run import _trigger
 
     names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
     h.sm.fail_jobs = {names["training"] + "-0", names["training"] + "-1"}

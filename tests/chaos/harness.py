@@ -11,6 +11,7 @@ trials) and bench/chaos.py (many).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -266,10 +267,8 @@ def trial(pipeline: str, point: str, victim: str, root: Path, data: Path,
         if left:
             out.problems.append(f"orphan processes: {left}")
             for pid in left:
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
         out.seconds = time.monotonic() - began
     return out, outputs
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sagestep.backends.base import RETRYING, WAITING_FOR_APPROVAL, StageInfo
@@ -222,7 +222,7 @@ def retry_note(definition: Mapping[str, Any] | None, state: str, error: str, fai
             if retrier.get("MaxDelaySeconds") is not None:
                 wait = min(wait, float(retrier["MaxDelaySeconds"]))
             when = "" if failed_at is None else ", next at " + datetime.fromtimestamp(
-                failed_at + wait, tz=timezone.utc).strftime("%H:%M:%S UTC")
+                failed_at + wait, tz=UTC).strftime("%H:%M:%S UTC")
             return f"retrying (attempt {fails + 1} of {attempts + 1}{when}) after {error}"
     return None
 

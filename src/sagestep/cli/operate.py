@@ -11,8 +11,8 @@ from typing import Any
 
 import typer
 
-from sagestep.cli import options
 from sagestep.backends.base import WAITING_FOR_APPROVAL
+from sagestep.cli import options
 from sagestep.cli.follow import run_status, shorten, stage_line
 from sagestep.cli.pipeline import out
 from sagestep.cli.pipeline import table as make_table

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import socket
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -120,9 +120,9 @@ class Worker:
         return len(arns)
 
     def _retry_soon(self, arn: str) -> None:
-        with contextlib.suppress(sqlite3.OperationalError):
-            with self.service.journal.tx() as conn:
-                self.service.journal.wake(conn, arn, self.service.clock.now() + RETRY_SECONDS)
+        journal = self.service.journal
+        with contextlib.suppress(sqlite3.OperationalError), journal.tx() as conn:
+            journal.wake(conn, arn, self.service.clock.now() + RETRY_SECONDS)
 
     def _idle(self, stop: threading.Event) -> None:
         for hook in self.idle_hooks:

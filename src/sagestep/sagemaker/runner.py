@@ -1,6 +1,6 @@
 """The job runner: one background thread per job around one child process.
 
-Lifecycle of a submitted :class:`JobDefinition`:
+Lifecycle of a created :class:`JobDefinition` (:meth:`JobRunner.create`):
 ``prepare(ctx) -> Launch`` (stage inputs, write config files) -> the process starts in its
 sandbox (``ctx.sandbox``) with stdout+stderr going to a file -> every line goes to the job's
 log stream and to ``job.line`` (metrics) -> MaxRuntime and stop requests are enforced
@@ -149,15 +149,6 @@ class JobRunner:
         with self._lock:  # recovery in this process must not see the row before the thread
             self.records.insert(job.kind, job.name, doc, operation, run=row)
             self._start_thread(job, lambda: self._run(job, ctx), locked=True)
-        return ctx
-
-    def launch(self, job: JobDefinition) -> JobContext:
-        """Submit ``job`` and note in its record where it runs and logs (``SagestepLocal``)."""
-        ctx = self.submit(job)
-        where = {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
-                 "WorkDir": str(ctx.sandbox.workdir)}
-        self.records.update(job.kind, job.name,
-                            lambda d: d.setdefault("SagestepLocal", {}).update(where))
         return ctx
 
     def watching(self, kind: str, name: str) -> bool:
