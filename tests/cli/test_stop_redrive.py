@@ -70,20 +70,15 @@ def test_stop_stops_the_running_job_and_aborts_the_run(tmp_path, capsys):
     assert f"{name}  ctl v1  ABORTED" in out
 
 
-@pytest.mark.xfail(strict=True, reason="the generic machine catches every stage error and ends in "
-                   "its Fail state, so RedriveExecution (AWS semantics) re-runs only that state; "
-                   "the machine needs a redrive-aware final state (open in issue 16's report)")
-def test_redrive_runs_a_failed_run_again_from_the_failed_stage(tmp_path):
-    flag = tmp_path / "fixed"
-    config, home = _project(tmp_path, f"import os, sys\nif not os.path.exists({str(flag)!r}):\n"
-                                      "    sys.exit('not fixed yet')\nprint('fixed')\n")
+def test_redrive_of_a_run_that_ended_in_the_pipelines_fail_state_says_what_to_do(tmp_path, capsys):
+    """The generic machine catches a stage's error and ends in its Fail state: RedriveExecution
+    would re-run only that state (and fail again), so the command says so and what to do."""
+    config, home = _project(tmp_path, "import sys\nsys.exit('not fixed yet')\n")
     code, out = _cli("run", str(config), "--home", str(home))
     assert code == 1 and "not fixed yet" in out
     name = out.split("started ")[1].split()[0]
-    flag.write_text("yes")
     code, out = _cli("redrive", name, "--home", str(home))
-    assert code == 0, out
-    assert out.splitlines()[0] == f"redriven {name}: RUNNING"
-    assert out.strip().endswith(f"{name} SUCCEEDED")
-    code, out = _cli("redrive", name, "--home", str(home))
+    err = capsys.readouterr().err.replace("\n", "")
     assert code == 1
+    assert f"run '{name}' failed in stage preprocessing and ended in the pipeline's final Fail" in err
+    assert "start a new run: `sagestep run ctl`" in err
