@@ -76,3 +76,21 @@ def test_a_run_at_its_manual_approval_waits_for_approval(tmp_path: Path) -> None
     arn = h.start(item)
     h.run(arn)
     assert _stages(h, arn)["approval"].status == "WAITING_FOR_APPROVAL"
+
+
+def test_a_stage_waiting_in_its_own_retry_policy_says_so(tmp_path: Path) -> None:
+    from sagestep.triggers.render import render_run
+    from tests.pipeline.test_generic_run import _trigger
+
+    item = _item(tmp_path)
+    item["stages"]["preprocessing"]["retry"] = {"max_attempts": 1, "interval_seconds": 60,
+                                               "backoff_rate": 2.0}
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    base = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]["preprocessing"]
+    h.sm.fail_jobs = {f"{base}-0", f"{base}-1"}
+    arn = h.start(item)
+    _step_until(h, arn, lambda: _stages(h, arn)["preprocessing"].detail.startswith(
+        "retrying (attempt 2 of 2"))
+    info = _stages(h, arn)["preprocessing"]
+    assert info.status == "RETRYING" and info.detail.endswith(" UTC) after States.TaskFailed")
+    assert h.run(arn)["status"] == "SUCCEEDED"

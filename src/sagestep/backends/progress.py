@@ -141,6 +141,7 @@ class _Tracker:
             "start": at, "end": None, "work": 0, "jobs": [], "error": "", "failed": False,
             "waiting": False, "resource": "", "error_resource": None,
             "entered": [], "fails": {}, "open_failure": None, "error_name": "",
+            "loop_wait": None,
         })
         rec["end"] = None
         rec["open_failure"] = None
@@ -150,6 +151,7 @@ class _Tracker:
             rec["work"] += 1
         if name.endswith(" Failed"):  # the generic machine's catch path for this stage
             rec["failed"] = True
+        rec["loop_wait"] = _loop_wait(stage, name, input_text, at)
         if name == "Gate Rejected":  # the gate ran and its verdict was "no": it FAILED
             rec["failed"] = True
             rec["error"] = "Sagestep.GateFailed: " + _gate_summary(input_text)
@@ -227,6 +229,22 @@ def retry_note(definition: Mapping[str, Any] | None, state: str, error: str, fai
     return None
 
 
+def _loop_wait(stage: str, name: str, input_text: Any, at: float | None) -> str | None:
+    """The note of the generic machine's "<Title> Wait" (a stage's data-driven retry)."""
+    if not name.endswith(" Wait") or name == "Wait":
+        return None
+    try:
+        data = json.loads(input_text) if isinstance(input_text, str) else input_text
+        counter = data["work"]["retries"][stage]
+        attempts = int(data["stages"][stage]["retry"]["max_attempts"]) + 1
+        count, wait = int(counter["count"]), float(counter["wait"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    when = "" if at is None else ", next at " + datetime.fromtimestamp(
+        at + wait, tz=UTC).strftime("%H:%M:%S UTC")
+    return f"retrying (attempt {count + 1} of {attempts}{when}) after States.TaskFailed"
+
+
 def _gate_summary(input_text: Any) -> str:
     try:
         data = json.loads(input_text) if isinstance(input_text, str) else input_text
@@ -246,6 +264,8 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
         owner, failed_at = rec["open_failure"]
         note = retry_note(definition, owner, rec["error_name"], rec["fails"].get(owner, 1),
                           failed_at)
+    if note is None and rec.get("loop_wait") and not rec["failed"] and status == "RUNNING":
+        note = rec["loop_wait"]  # the stage's own retry policy waits before the next attempt
     if rec["failed"]:
         state = "FAILED"
     elif note is not None:
