@@ -88,6 +88,7 @@ class Worker:
                 self.calls = CallPool(svc.journal, svc.clock, self.owner, self._wake.set)
         while not stop.is_set():
             worked = self.run_once()
+            self._run_hooks()  # also while busy: each hook throttles itself
             if worked:
                 continue
             self._idle(stop)
@@ -124,12 +125,14 @@ class Worker:
         with contextlib.suppress(sqlite3.OperationalError), journal.tx() as conn:
             journal.wake(conn, arn, self.service.clock.now() + RETRY_SECONDS)
 
-    def _idle(self, stop: threading.Event) -> None:
+    def _run_hooks(self) -> None:
         for hook in self.idle_hooks:
             try:
                 hook()
             except Exception:  # noqa: BLE001 - a supervisor's hiccup must not stop the engine
                 log.exception("engine: idle hook failed")
+
+    def _idle(self, stop: threading.Event) -> None:
         clock = self.service.clock
         due = self.service.journal.next_due()
         now = clock.now()
