@@ -187,8 +187,8 @@ def _running_job(ws: Workspace, kind: str | None = None) -> str | None:
 
 def _detector(point: str, started: float, random_at: float) -> Callable[[Workspace], Any]:
     def detect(ws: Workspace) -> Any:
-        if point == "random":
-            return time.monotonic() - started >= random_at or None
+        if point == "random":  # a kill before the run exists would only undo the command
+            return (ws.run() is not None and time.monotonic() - started >= random_at) or None
         if point in ("job_running", "job_ends_in_downtime"):
             return _running_job(ws)
         if point == "batch_transform":

@@ -67,7 +67,8 @@ def test_stop_stops_the_running_job_and_aborts_the_run(tmp_path, capsys):
         pid, start = conn.execute("SELECT pid, pid_start FROM sm_runs WHERE name=?", (jobs[0],)).fetchone()
     assert not alive(pid, start)
     code, out = _cli("status", name, "--home", str(home))
-    assert f"{name}  ctl v1  ABORTED" in out
+    assert f"{name}  ctl draft (not registered)  ABORTED" in out
+    assert "preprocessing    ABORTED" in out
 
 
 def test_redrive_of_a_run_that_ended_in_the_pipelines_fail_state_says_what_to_do(tmp_path, capsys):

@@ -75,7 +75,7 @@ class StageInfo:
     """Progress of one pipeline stage within an execution (from its history)."""
 
     stage: str
-    status: str  # PENDING | RUNNING | RETRYING | SUCCEEDED | FAILED | SKIPPED | WAITING_FOR_APPROVAL
+    status: str  # PENDING|RUNNING|RETRYING|SUCCEEDED|FAILED|ABORTED|SKIPPED|WAITING_FOR_APPROVAL
     started: float | None = None
     ended: float | None = None
     jobs: tuple[str, ...] = ()  # SageMaker job (or resource) names the stage created

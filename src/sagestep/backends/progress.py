@@ -168,6 +168,7 @@ class _Tracker:
         if rec is None:
             return
         rec["failed"] = True
+        rec["aborted"] = kind == "ExecutionAborted"  # stopped there, not failed there
         rec["error"] = rec["error"] or _why(why, kind)
         rec["end"] = rec["end"] or at
 
@@ -267,7 +268,7 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
     if note is None and rec.get("loop_wait") and not rec["failed"] and status == "RUNNING":
         note = rec["loop_wait"]  # the stage's own retry policy waits before the next attempt
     if rec["failed"]:
-        state = "FAILED"
+        state = "ABORTED" if rec.get("aborted") else "FAILED"
     elif note is not None:
         return StageInfo(stage, RETRYING, rec["start"], None, jobs, note)
     elif rec["waiting"]:
@@ -279,7 +280,7 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
     else:
         state = "SUCCEEDED"
     return StageInfo(stage, state, rec["start"], rec["end"], jobs,
-                     rec["error"] if rec["failed"] else "")
+                     rec["error"] if rec["failed"] else "")  # ABORTED: why it was stopped
 
 
 def _jobs(parameters: Any) -> list[str]:

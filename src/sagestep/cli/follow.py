@@ -29,7 +29,7 @@ from sagestep.backends.base import WAITING_FOR_APPROVAL, RunInfo, StageInfo
 
 POLL_SECONDS = 0.2
 FAILED_TAIL = 20
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "WAITING_FOR_APPROVAL": "magenta",
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "ABORTED": "red", "RUNNING": "yellow", "WAITING_FOR_APPROVAL": "magenta",
           "RETRYING": "yellow",
           "SKIPPED": "dim", "PENDING": "dim"}
 
@@ -181,7 +181,7 @@ def stage_line(stage: StageInfo) -> str:
         line += f" {stage.seconds:6.1f}s"
     if stage.jobs:
         line += "  " + ", ".join(stage.jobs)
-    if stage.detail and stage.status in ("FAILED", "RETRYING"):
+    if stage.detail and stage.status in ("FAILED", "RETRYING", "ABORTED"):
         line += f"\n{'':<16} {shorten(stage.detail)}"
     return line.rstrip()
 
