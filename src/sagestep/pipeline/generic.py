@@ -56,7 +56,7 @@ NOTIFY_SUCCESS = "Notify Success?"
 # SageMaker.AmazonSageMakerException, but that is what a ValidationException arrives as, so a
 # typo in a request took 4 retries (~75 s) to show; it now fails the stage at once with
 # SageMaker's message. (On AWS, throttling may also arrive under the generic name; the local
-# integration names these codes exactly, see backends/integrations.py.)
+# integration names these codes exactly, see integrations/services.py.)
 SAGEMAKER_ERRORS = (
     "SageMaker.ResourceLimitExceededException",
     "SageMaker.ResourceLimitExceeded",
