@@ -1,6 +1,7 @@
 """Whole-pipeline chaos: SIGKILL the sagestep worker at named points and random moments.
 
     python bench/chaos.py [--trials 50] [--seed 1] [--only diabetes-regression,approval]
+                          [--points random,endpoint]
 
 Each trial: a fresh workspace, a bundled example (or the diabetes pipeline with a manual
 approval), a real `sagestep server` or following `sagestep upload` working it; that process is
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default=",".join(harness.POINTS))
+    parser.add_argument("--points", default="", help="only these kill points (comma-separated)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     pipelines = args.only.split(",")
@@ -40,8 +42,9 @@ def main() -> None:
     for p in pipelines:
         baselines[p], seconds = harness.baseline(p, root / f"base-{p}", data[p])
         print(f"baseline {p}: {seconds:.1f} s uninterrupted", flush=True)
+    chosen = set(filter(None, args.points.split(",")))
     plan = [(p, point, victim) for p in pipelines for point in harness.POINTS[p]
-            for victim in ("server", "follower")]
+            for victim in ("server", "follower") if not chosen or point in chosen]
     rng.shuffle(plan)
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # passed, total, reached
     started = time.monotonic()
