@@ -62,6 +62,14 @@ class BackendError(SagestepError):
     """A backend (local or AWS) could not carry out a request."""
 
 
+class AlreadyAnswered(BackendError):
+    """A run's approval was answered before; ``same`` when it was given the same answer."""
+
+    def __init__(self, message: str, same: bool) -> None:
+        super().__init__(message)
+        self.same = same
+
+
 def client_error(code: str, message: str, operation: str, status: int = 400) -> ClientError:
     """Build a botocore ClientError exactly as boto3 raises it for an AWS error response."""
     response: dict[str, Any] = {

@@ -52,7 +52,11 @@ class LocalRuntime:
         from sagestep.engine.service import EngineService
         from sagestep.integrations.services import local_integrations
 
-        return EngineService(self.workspace, local_integrations(self), self.clock)
+        service = EngineService(self.workspace, local_integrations(self), self.clock)
+        # Every worker supervises the workspace's jobs: a job whose watching process died is
+        # finished by whichever worker runs next (sagemaker/recovery.py).
+        service.worker.idle_hooks.append(lambda: self.sagemaker.reconcile())
+        return service
 
     def api_endpoint(self) -> Any:
         """This workspace's live local AWS API (an ApiEndpoint), started here if none answers.

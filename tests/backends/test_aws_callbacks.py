@@ -94,7 +94,7 @@ def test_approve_answers_the_waiting_task_with_success() -> None:
         approved = _final(backend, arn)
         assert approved.status == "SUCCEEDED"
         assert approved.output["approved"] is True and approved.output["comment"] == "looks good"
-        with pytest.raises(BackendError, match="not waiting for an approval"):
+        with pytest.raises(BackendError, match="was already answered: approved"):
             backend.approve("run-yes")
 
 

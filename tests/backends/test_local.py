@@ -79,7 +79,7 @@ def until_waiting(b, arn, timeout=10.0):
     import time
 
     deadline = time.monotonic() + timeout
-    while not any(s.status == "WAITING" for s in b.stages(arn)):
+    while not any(s.status == "WAITING_FOR_APPROVAL" for s in b.stages(arn)):
         assert time.monotonic() < deadline, "the run never reached its approval"
         time.sleep(0.05)
 
@@ -114,12 +114,12 @@ def test_manual_approval_approve_and_reject(backend):
     b = backend(pipeline(approval=True))
     ref = b.start_run("churn")
     until_waiting(b, ref.arn)
-    assert {s.stage: s.status for s in b.stages(ref.arn)}["approval"] == "WAITING"
+    assert {s.stage: s.status for s in b.stages(ref.arn)}["approval"] == "WAITING_FOR_APPROVAL"
     b.approve(ref.name, comment="looks good")
     info = wait(b, ref.arn)
     assert info.status == "SUCCEEDED"
     assert info.output["results"]["approval"]["comment"] == "looks good"
-    with pytest.raises(BackendError, match="not waiting for an approval"):
+    with pytest.raises(BackendError, match="was already answered: approved"):
         b.approve(ref.name)
     other = b.start_run("churn")
     until_waiting(b, other.arn)
@@ -167,7 +167,7 @@ def test_manual_approval_with_the_compiled_generic_machine(tmp_path):
         assert b.register(config).version == 1
         ref = b.start_run("approve-only")
         until_waiting(b, ref.arn)
-        assert [(s.stage, s.status) for s in b.stages(ref.arn)] == [("approval", "WAITING")]
+        assert [(s.stage, s.status) for s in b.stages(ref.arn)] == [("approval", "WAITING_FOR_APPROVAL")]
         b.approve(ref.name, "fine")
         assert wait(b, ref.arn).status == "SUCCEEDED"
         other = b.start_run("approve-only")

@@ -32,7 +32,7 @@ class Scripted:
 RUNNING = ("RUNNING", [StageInfo("training", "RUNNING", 0.0)])
 DONE = ("SUCCEEDED", [StageInfo("training", "SUCCEEDED", 0.0, 1.0)])
 WAITING = ("RUNNING", [StageInfo("training", "SUCCEEDED", 0.0, 1.0),
-                       StageInfo("approval", "WAITING", 1.0)])
+                       StageInfo("approval", "WAITING_FOR_APPROVAL", 1.0)])
 
 
 def console():
@@ -48,7 +48,7 @@ def test_runs_are_followed_together_and_reported_as_each_ends():
     assert [(f.info.status, f.waiting) for f in result] == [("SUCCEEDED", False), ("RUNNING", True)]
     assert len(sleeps) == 2  # stopped as soon as a-1 ended and b-1 only waits for an answer
     text = con.export_text()
-    assert "b-1  approval         WAITING\n" in text
+    assert "b-1  approval         WAITING_FOR_APPROVAL\n" in text
     assert "b-1                   waiting for approval: answer with `sagestep approve b-1`" in text
     assert backend.step["b-1"] == 3 and backend.step["a-1"] == 3  # a-1 not polled once ended
 

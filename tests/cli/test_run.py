@@ -20,7 +20,7 @@ def test_run_parked_at_an_approval_says_how_to_answer_and_exits_4(cli):
     name = out.split("started ")[1].split()[0]
     hint = f"waiting for approval: answer with `sagestep approve {name}` (or `sagestep reject {name}`)"
     lines = out.splitlines()
-    waiting = lines.index("approval         WAITING")
+    waiting = lines.index("approval         WAITING_FOR_APPROVAL")
     assert lines[waiting + 1].strip() == hint  # shown at once, under the stage
     assert lines[-1] == f"{name} {hint}"
 
@@ -34,15 +34,30 @@ def test_approve_then_status_and_reject(cli):
     until_waiting(backend, backend.runs.execution_arn(name))
     code, out, _ = cli("status", name)
     assert code == 0
-    assert normalise(out).splitlines()[0] == f"{normalise(name)}  gated v2  RUNNING"
-    assert "approval         WAITING" in out
+    assert normalise(out).splitlines()[0] == f"{normalise(name)}  gated v2  WAITING_FOR_APPROVAL"
+    assert "approval         WAITING_FOR_APPROVAL" in out
     code, out, _ = cli("approve", name, "-m", "ok")
-    assert (code, out) == (0, f"approved {name}\n")
-    backend.runtime.engine.wait(backend.runs.execution_arn(name), timeout=10)
+    # approve drives the run itself (no worker needs to run) until it ends
+    assert code == 0 and out.startswith(f"approved {name}\n") and out.endswith(f"{name} SUCCEEDED\n")
     code, out, _ = cli("status", name)
     assert f"{name}  gated v2  SUCCEEDED" in out
+    code, out, _ = cli("approve", name)
+    assert (code, out) == (0, f"the approval of run '{name}' was already answered: approved\n")
     code, out, err = cli("reject", name)
-    assert code == 1 and "not waiting for an approval" in err.replace("\n", "")
+    assert code == 1 and "already answered: approved; it cannot be changed now" in err.replace("\n", "")
+
+
+def test_approve_without_follow_says_what_carries_the_run_on(cli):
+    code, out, _ = cli("run", "gated", "--no-follow")
+    name = out.split("started ")[1].strip()
+    backend = cli.backend()
+    from tests.backends.test_local import until_waiting
+
+    until_waiting(backend, backend.runs.execution_arn(name))
+    code, out, _ = cli("reject", name, "--no-follow")
+    assert code == 0
+    assert out.replace("\n", "") == (f"rejected {name}the run goes on while a sagestep worker runs on "
+                                     f"this workspace: `sagestep server --home {backend.runtime.workspace.root}`")
 
 
 def test_unknown_pipeline_is_an_error_without_traceback(cli):
@@ -78,9 +93,9 @@ def test_live_table_lists_stages_and_the_approval_hint():
     console = Console(width=160, record=True, color_system=None)
     info = RunInfo(arn="a", name="gated-20240501-abcd1234", status="RUNNING", pipeline="gated")
     console.print(stage_table(info, [StageInfo("training", "SUCCEEDED", 0.0, 2.5, ("j-0",)),
-                                     StageInfo("approval", "WAITING", 2.5)], 3.0))
+                                     StageInfo("approval", "WAITING_FOR_APPROVAL", 2.5)], 3.0))
     text = console.export_text()
-    assert "gated · gated-20240501-abcd1234 · RUNNING · 3s" in text
+    assert "gated · gated-20240501-abcd1234 · WAITING_FOR_APPROVAL · 3s" in text
     row = next(line for line in text.splitlines() if "training" in line)
     assert [c.strip() for c in row.strip("│ ").split("│")] == ["training", "SUCCEEDED", "2.5s", "j-0"]
     assert ("waiting for approval: answer with `sagestep approve gated-20240501-abcd1234`"

@@ -29,7 +29,7 @@ def test_upload_follows_every_run_it_starts_together(cli, tmp_path):
     assert f"{churn} SUCCEEDED" in lines
     assert any(line.startswith(f"{churn}  training         SUCCEEDED") for line in lines)
     # gated says at once what it waits for, and following stops there (--stop-at-approval)
-    waiting = lines.index(f"{gated}  approval         WAITING")
+    waiting = lines.index(f"{gated}  approval         WAITING_FOR_APPROVAL")
     assert lines[waiting + 1].split() == [gated, *HINT.format(gated).split()]
     assert lines[-1] == f"{gated} " + HINT.format(gated)
 

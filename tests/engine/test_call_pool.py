@@ -125,3 +125,38 @@ def test_wake_during_a_pass_survives_every_commit_of_that_pass(tmp_path) -> None
     journal.commit("e", "w", [], None, 1, None, None, 6.0)
     assert journal.one("SELECT due FROM sfn_queue")[0] is None  # ...so it is spent
     journal.close()
+
+
+def test_call_running_under_a_dead_worker_is_claimed_again_without_any_wake(rt) -> None:
+    """Issue 16: a Lambda call without TimeoutSeconds waits with no timer; when the worker
+    running it dies, the next worker must find it (nothing else ever looks at it again)."""
+    calls: list[int] = []
+
+    def once(event, context):
+        calls.append(1)
+        return len(calls)
+
+    rt.lambdas.register("once2", once)
+    sfn = rt.client("stepfunctions")
+    arn = machine(sfn, _task("once2"), "orphaned")
+    real_submit = CallPool.submit
+    lost = {"n": 0}
+
+    def submit_then_die(self, key, arn_, call):
+        if lost["n"] == 0:  # recorded RUNNING under a worker that died; nobody wakes it
+            lost["n"] += 1
+            with self.journal.tx() as conn:
+                conn.execute("INSERT OR REPLACE INTO sfn_calls (key, execution_arn, owner,"
+                             " status) VALUES (?, ?, ?, 'RUNNING')",
+                             (key, arn_, f"{self.owner.split(':')[0]}:4194305:dead"))
+            return
+        real_submit(self, key, arn_, call)
+
+    CallPool.submit = submit_then_die  # type: ignore[method-assign]
+    try:
+        ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+        rt.engine.wait(ex, timeout=10)
+    finally:
+        CallPool.submit = real_submit  # type: ignore[method-assign]
+    desc = sfn.describe_execution(executionArn=ex)
+    assert (desc["status"], json.loads(desc["output"]), len(calls)) == ("SUCCEEDED", 1, 1)

@@ -68,3 +68,32 @@ def test_worker_stops_cleanly(tmp_path) -> None:
     assert thread is not None and thread.is_alive()
     svc.close()
     assert not thread.is_alive()
+
+
+def test_a_transient_database_error_pauses_the_execution_instead_of_failing_it(tmp_path) -> None:
+    """Issue 16 / REVIEW S7: "database is locked" during a pass is retried, not States.Runtime."""
+    import sqlite3
+
+    from sagestep.engine import worker as worker_module
+    from tests.engine.helpers import run as run_machine
+    from tests.engine.helpers import runtime as make_runtime
+
+    rt = make_runtime(tmp_path)
+    real = worker_module.Worker.advance
+    failures = {"n": 0}
+
+    def flaky(self, arn):
+        if failures["n"] < 2:
+            failures["n"] += 1
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, arn)
+
+    worker_module.Worker.advance = flaky  # type: ignore[method-assign]
+    try:
+        desc = run_machine(rt, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                           {"x": 1}, timeout=20)
+    finally:
+        worker_module.Worker.advance = real  # type: ignore[method-assign]
+        rt.engine.close()
+    assert failures["n"] == 2
+    assert desc["status"] == "SUCCEEDED", desc

@@ -16,7 +16,9 @@ from sagestep.pipeline.item import JOB_STAGES, STAGES
 
 GOLDEN = Path(__file__).parent / "golden" / "generic.json"
 ROOT = Path(__file__).resolve().parents[2]
-SAGEMAKER_ERRORS = "SageMaker.AmazonSageMakerException"
+SAGEMAKER_ERRORS = "SageMaker.ThrottlingException"
+# What a ValidationException arrives as: retrying cannot fix it (fail fast, issue 16).
+NOT_RETRIED = "SageMaker.AmazonSageMakerException"
 
 
 def states() -> dict[str, Any]:
@@ -83,6 +85,7 @@ def test_job_stages_are_retried_attempts_with_fresh_names() -> None:
         assert attempt["Type"] == "Parallel"
         assert attempt["Parameters"]["attempt.$"] == "$$.State.RetryCount"
         assert SAGEMAKER_ERRORS in attempt["Retry"][0]["ErrorEquals"]
+        assert all(NOT_RETRIED not in r["ErrorEquals"] for r in attempt["Retry"])
         assert [c["ErrorEquals"] for c in attempt["Catch"]] == [["States.TaskFailed"], ["States.ALL"]]
         assert [c["Next"] for c in attempt["Catch"]] == [f"{title} Retry?", f"{title} Failed"]
         assert s[f"{title} Again?"]["Default"] == f"{title} Failed"
@@ -100,6 +103,7 @@ def test_every_sagemaker_call_retries_and_fails_into_the_failure_path() -> None:
             continue
         assert SAGEMAKER_ERRORS in st["Retry"][0]["ErrorEquals"], name
         assert "SageMaker.ValidationException" not in st["Retry"][0]["ErrorEquals"], name
+        assert NOT_RETRIED not in st["Retry"][0]["ErrorEquals"], name
         if name in ("Find Endpoint", "Find Model Package Group"):
             continue  # "not found" leads to the create path
         assert st["Catch"][0]["Next"].endswith(" Failed"), name

@@ -141,6 +141,16 @@ class BackendBase(ViewsMixin):
     def reject(self, run: str, comment: str = "") -> str:
         return str(self.runs.answer(run, False, comment))
 
+    def stop_run(self, run: str, cause: str = "") -> RunInfo:
+        """StopExecution; the run ends ABORTED and the jobs it waits for are stopped."""
+        info: RunInfo = self.runs.stop(run, cause)
+        return info
+
+    def redrive_run(self, run: str) -> RunInfo:
+        """RedriveExecution: restart a failed run from the state that failed."""
+        info: RunInfo = self.runs.redrive(run)
+        return info
+
     # --- models and endpoints ----------------------------------------------------------------
 
     def models(self, group: str | None = None) -> list[dict[str, Any]]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sagestep.backends.base import StageInfo
+from sagestep.backends.base import RETRYING, WAITING_FOR_APPROVAL, StageInfo
 from sagestep.pipeline.stages import STAGES
 
 # Words (after lower-casing and dropping separators) that name each stage in a state name.
@@ -59,20 +59,22 @@ def stage_of(state_name: str) -> str | None:
 
 def stages(
     events: Sequence[Mapping[str, Any]], status: str = "RUNNING",
-    enabled: Sequence[str] | None = None,
+    enabled: Sequence[str] | None = None, definition: Mapping[str, Any] | None = None,
 ) -> list[StageInfo]:
     """Progress per stage in canonical order; stages never entered are PENDING/SKIPPED.
 
     ``enabled`` (stage keys whose run flag is on) limits the not-yet-entered stages shown.
+    ``definition`` (the execution's state machine) lets a stage waiting on a Retry say which
+    attempt comes next and when.
     """
-    tracker = _Tracker()
+    tracker = _Tracker(definition)
     for event in events:
         tracker.see(event)
     seen = tracker.seen
     wanted = {stage_of(s) or s for s in enabled} if enabled is not None else None
     shown = []
     for stage in STAGES:
-        info = _info(stage, seen.get(stage), status)
+        info = _info(stage, seen.get(stage), status, tracker.definition)
         if wanted is not None and stage not in wanted and info.status in ("SKIPPED", "PENDING"):
             continue  # its run flag is off: passing its Choice is not news
         if wanted is None and stage not in seen and stage == "notify":
@@ -89,16 +91,17 @@ class _Tracker:
     machine enters "<Title> Failed", or when the execution fails while it holds the error.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, definition: Mapping[str, Any] | None = None) -> None:
         self.seen: dict[str, dict[str, Any]] = {}
         self.current: str | None = None
+        self.definition = definition
 
     def see(self, event: Mapping[str, Any]) -> None:
         kind = str(event.get("type", ""))
         at = _ts(event.get("timestamp"))
         entered = event.get("stateEnteredEventDetails")
         if entered:
-            self._enter(str(entered.get("name", "")), kind, at)
+            self._enter(str(entered.get("name", "")), kind, at, entered.get("input"))
         elif kind.startswith("Execution") and kind != "ExecutionStarted":
             self._execution_ended(kind, _details(event), at)
         elif self.current is not None:
@@ -106,6 +109,7 @@ class _Tracker:
 
     def _in_stage(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any],
                   at: float | None) -> None:
+        rec["open_failure"] = None  # any later event: the failure was retried or caught
         if event.get("stateExitedEventDetails"):
             rec["end"] = at
         if kind == "TaskScheduled":
@@ -121,32 +125,50 @@ class _Tracker:
             why = _details(event)
             if why or not rec["error"]:  # ParallelStateFailed adds nothing to TaskFailed's why
                 rec["error"] = _why(why, kind)
+                rec["error_name"] = str(why.get("error") or rec.get("error_name") or "")
                 rec["error_resource"] = rec["resource"] if kind.startswith("Task") else None
             rec["end"] = at
+            owner = _retry_owner(rec, kind)
+            if owner is not None:
+                rec["fails"][owner] = rec["fails"].get(owner, 0) + 1
+                rec["open_failure"] = (owner, at)
 
-    def _enter(self, name: str, kind: str, at: float | None) -> None:
+    def _enter(self, name: str, kind: str, at: float | None, input_text: Any = None) -> None:
         stage = stage_of(name)
         if not stage:
             return
         rec = self.seen.setdefault(stage, {
             "start": at, "end": None, "work": 0, "jobs": [], "error": "", "failed": False,
             "waiting": False, "resource": "", "error_resource": None,
+            "entered": [], "fails": {}, "open_failure": None, "error_name": "",
+            "loop_wait": None,
         })
         rec["end"] = None
+        rec["open_failure"] = None
+        rec["entered"].append((name, kind.removesuffix("StateEntered")))
+        rec["fails"].pop(name, None)  # a new entry into a state starts its Retry count over
         if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
             rec["work"] += 1
         if name.endswith(" Failed"):  # the generic machine's catch path for this stage
             rec["failed"] = True
+        rec["loop_wait"] = _loop_wait(stage, name, input_text, at)
+        if name == "Gate Rejected":  # the gate ran and its verdict was "no": it FAILED
+            rec["failed"] = True
+            rec["error"] = "Sagestep.GateFailed: " + _gate_summary(input_text)
         self.current = stage
 
     def _execution_ended(self, kind: str, why: Mapping[str, Any], at: float | None) -> None:
         if kind == "ExecutionSucceeded" or any(r["failed"] for r in self.seen.values()):
             return
-        holders = [r for r in self.seen.values() if r["error"]]
+        # A failure belongs to the stage where it happened: the notify stage that runs after
+        # it is never blamed unless it is the only stage holding an error.
+        holders = [r for s, r in self.seen.items() if r["error"] and s != "notify"] or \
+            [r for r in self.seen.values() if r["error"]]
         rec = holders[-1] if holders else self.seen.get(self.current or "")
         if rec is None:
             return
         rec["failed"] = True
+        rec["aborted"] = kind == "ExecutionAborted"  # stopped there, not failed there
         rec["error"] = rec["error"] or _why(why, kind)
         rec["end"] = rec["end"] or at
 
@@ -162,15 +184,95 @@ def _why(details: Mapping[str, Any], kind: str) -> str:
     return f"{details.get('error', kind)}: {details.get('cause', '')}".strip(": ")
 
 
-def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
+def _retry_owner(rec: Mapping[str, Any], kind: str) -> str | None:
+    """The state whose Retry may catch this failure: the last Parallel/Map entered for their
+    own failure events, else the last Task entered."""
+    wanted = ("Parallel",) if kind.startswith("ParallelState") else \
+        ("Map",) if kind.startswith("MapState") else ("Task",)
+    for name, state_type in reversed(rec["entered"]):
+        if state_type in wanted:
+            return str(name)
+    return None
+
+
+def _find_state(definition: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    if not isinstance(definition, Mapping):
+        return None
+    states = definition.get("States") or {}
+    if name in states:
+        found: Mapping[str, Any] = states[name]
+        return found
+    for state in states.values():
+        for inner in [*state.get("Branches", []), state.get("ItemProcessor"), state.get("Iterator")]:
+            hit = _find_state(inner, name)
+            if hit is not None:
+                return hit
+    return None
+
+
+def retry_note(definition: Mapping[str, Any] | None, state: str, error: str, fails: int,
+               failed_at: float | None) -> str | None:
+    """"retrying (attempt n of m, next at T)" when ``state``'s Retry catches ``error``."""
+    found = _find_state(definition, state)
+    for retrier in (found or {}).get("Retry", []):
+        names = retrier.get("ErrorEquals", [])
+        if error in names or "States.ALL" in names:
+            attempts = int(retrier.get("MaxAttempts", 3))
+            if fails > attempts:
+                return None
+            wait = float(retrier.get("IntervalSeconds", 1)) * \
+                float(retrier.get("BackoffRate", 2.0)) ** (fails - 1)
+            if retrier.get("MaxDelaySeconds") is not None:
+                wait = min(wait, float(retrier["MaxDelaySeconds"]))
+            when = "" if failed_at is None else ", next at " + datetime.fromtimestamp(
+                failed_at + wait, tz=UTC).strftime("%H:%M:%S UTC")
+            return f"retrying (attempt {fails + 1} of {attempts + 1}{when}) after {error}"
+    return None
+
+
+def _loop_wait(stage: str, name: str, input_text: Any, at: float | None) -> str | None:
+    """The note of the generic machine's "<Title> Wait" (a stage's data-driven retry)."""
+    if not name.endswith(" Wait") or name == "Wait":
+        return None
+    try:
+        data = json.loads(input_text) if isinstance(input_text, str) else input_text
+        counter = data["work"]["retries"][stage]
+        attempts = int(data["stages"][stage]["retry"]["max_attempts"]) + 1
+        count, wait = int(counter["count"]), float(counter["wait"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    when = "" if at is None else ", next at " + datetime.fromtimestamp(
+        at + wait, tz=UTC).strftime("%H:%M:%S UTC")
+    return f"retrying (attempt {count + 1} of {attempts}{when}) after States.TaskFailed"
+
+
+def _gate_summary(input_text: Any) -> str:
+    try:
+        data = json.loads(input_text) if isinstance(input_text, str) else input_text
+        return str(data["results"]["gate"]["summary"])
+    except (ValueError, TypeError, KeyError):
+        return "the gate's metric did not meet its threshold"
+
+
+def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
+          definition: Mapping[str, Any] | None = None) -> StageInfo:
     if rec is None:
         done = status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
         return StageInfo(stage, "SKIPPED" if done else "PENDING")
     jobs = tuple(dict.fromkeys(rec["jobs"]))
+    note = None
+    if rec["open_failure"] is not None and not rec["failed"] and status == "RUNNING":
+        owner, failed_at = rec["open_failure"]
+        note = retry_note(definition, owner, rec["error_name"], rec["fails"].get(owner, 1),
+                          failed_at)
+    if note is None and rec.get("loop_wait") and not rec["failed"] and status == "RUNNING":
+        note = rec["loop_wait"]  # the stage's own retry policy waits before the next attempt
     if rec["failed"]:
-        state = "FAILED"
+        state = "ABORTED" if rec.get("aborted") else "FAILED"
+    elif note is not None:
+        return StageInfo(stage, RETRYING, rec["start"], None, jobs, note)
     elif rec["waiting"]:
-        state = "WAITING"
+        state = WAITING_FOR_APPROVAL
     elif rec["end"] is None and status == "RUNNING":
         state = "RUNNING"
     elif rec["work"] == 0:
@@ -178,7 +280,7 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
     else:
         state = "SUCCEEDED"
     return StageInfo(stage, state, rec["start"], rec["end"], jobs,
-                     rec["error"] if rec["failed"] else "")
+                     rec["error"] if rec["failed"] else "")  # ABORTED: why it was stopped
 
 
 def _jobs(parameters: Any) -> list[str]:

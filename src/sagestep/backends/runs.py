@@ -12,7 +12,7 @@ from typing import Any
 
 from sagestep.backends import progress
 from sagestep.backends.base import LogChunk, RunInfo, StageInfo, find_task_token, run_info
-from sagestep.errors import BackendError
+from sagestep.errors import AlreadyAnswered, BackendError
 
 REJECTED = "Sagestep.Rejected"  # the error the compiled machine's approval Catch expects
 LOG_GROUPS = (
@@ -74,7 +74,19 @@ class Runs:
 
     def stages(self, run: str) -> list[StageInfo]:
         info = self.describe(run)
-        return progress.stages(self.history(run), info.status, enabled_stages(info.input))
+        return progress.stages(self.history(run), info.status, enabled_stages(info.input),
+                               self._definition(info))
+
+    def _definition(self, info: RunInfo) -> dict[str, Any] | None:
+        """The execution's machine (for Retry policies), only while a stage may retry."""
+        if info.status != "RUNNING":
+            return None
+        try:
+            found = self.sfn.describe_state_machine_for_execution(executionArn=info.arn)
+            loaded = json.loads(found["definition"])
+        except Exception:  # noqa: BLE001 - progress is a view: without it, no retry note
+            return None
+        return loaded if isinstance(loaded, dict) else None
 
     def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
         if self.logs_client is None:
@@ -88,23 +100,94 @@ class Runs:
                     yield LogChunk(info.stage, job, tuple(lines))
 
     def answer(self, run: str, approved: bool, comment: str) -> str:
-        token = find_task_token(self.history(run))
+        events = self.history(run)
+        token = find_task_token(events)
         if token is None:
+            _raise_answered(run, events, approved)
             raise BackendError(
                 f"run {run!r} is not waiting for an approval (no pending task token); "
                 "check `sagestep status RUN`"
             )
         by = _user()
-        if approved:
-            self.sfn.send_task_success(
-                taskToken=token,
-                output=json.dumps({"approved": True, "by": by, "comment": comment}),
-            )
-        else:
-            self.sfn.send_task_failure(
-                taskToken=token, error=REJECTED, cause=comment or f"rejected by {by}"
-            )
+        try:
+            if approved:
+                self.sfn.send_task_success(
+                    taskToken=token,
+                    output=json.dumps({"approved": True, "by": by, "comment": comment}),
+                )
+            else:
+                self.sfn.send_task_failure(
+                    taskToken=token, error=REJECTED, cause=comment or f"rejected by {by}"
+                )
+        except Exception as exc:
+            if _code(exc) in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                # Answered by someone else between our read and our answer.
+                _raise_answered(run, self.history(run), approved)
+            raise
         return token
+
+    def stop(self, run: str, cause: str = "") -> RunInfo:
+        """StopExecution: the run ends ABORTED; its running jobs are asked to stop."""
+        info = self.describe(run)
+        if info.status != "RUNNING":
+            raise BackendError(f"run {run!r} is already {info.status}; nothing to stop")
+        self.sfn.stop_execution(executionArn=info.arn, error="Sagestep.Stopped",
+                                cause=cause or f"stopped by {_user()}")
+        return self.describe(run)
+
+    def redrive(self, run: str) -> RunInfo:
+        """RedriveExecution: a FAILED/ABORTED/TIMED_OUT run goes on from the state that failed."""
+        info = self.describe(run)
+        if info.status not in ("FAILED", "ABORTED", "TIMED_OUT"):
+            raise BackendError(f"run {run!r} is {info.status}; only a FAILED, ABORTED or "
+                               "TIMED_OUT run can be redriven")
+        caught = _caught_failure(self.history(run))
+        if caught is not None:
+            # RedriveExecution re-runs the state where the execution failed; for the generic
+            # machine that is its final Fail state, reached after the stage's error was caught,
+            # so a redrive would only fail again.
+            raise BackendError(
+                f"run {run!r} failed in stage {caught} and ended in the pipeline's final Fail "
+                "state; a redrive (RedriveExecution) would re-run only that state. Fix the "
+                f"cause and start a new run: `sagestep run {info.pipeline or 'PIPELINE'}`")
+        try:
+            self.sfn.redrive_execution(executionArn=info.arn)
+        except Exception as exc:
+            if _code(exc) in ("ExecutionNotRedrivable", "ExecutionLimitExceeded"):
+                raise BackendError(f"run {run!r} cannot be redriven: {exc}") from exc
+            raise
+        return self.describe(run)
+
+
+def _caught_failure(events: list[dict[str, Any]]) -> str | None:
+    """The stage whose caught error led the run into the generic machine's Fail state."""
+    entered = [str((e.get("stateEnteredEventDetails") or {}).get("name", "")) for e in events
+               if e.get("type") == "FailStateEntered"]
+    if not entered or entered[-1] != "Failed":
+        return None
+    stages = [i.stage for i in progress.stages(events, "FAILED") if i.status == "FAILED"]
+    return stages[-1] if stages else "unknown"
+
+
+def _raise_answered(run: str, events: list[dict[str, Any]], approved: bool) -> None:
+    """AlreadyAnswered when the run's approval task has closed (approved, rejected, timed out)."""
+    outcome = None
+    for event in events:
+        kind = str(event.get("type"))
+        details = event.get("taskScheduledEventDetails") or {}
+        if kind == "TaskScheduled" and str(details.get("resource", "")).endswith(".waitForTaskToken"):
+            outcome = "waiting"
+        elif outcome == "waiting" and kind in ("TaskSucceeded", "TaskFailed", "TaskTimedOut"):
+            outcome = {"TaskSucceeded": "approved", "TaskTimedOut": "timed out"}.get(
+                kind, "rejected")
+            failed = event.get("taskFailedEventDetails") or {}
+            if kind == "TaskFailed" and failed.get("error") != REJECTED:
+                outcome = "failed"
+    if outcome in (None, "waiting"):
+        return
+    same = outcome == ("approved" if approved else "rejected")
+    raise AlreadyAnswered(f"the approval of run {run!r} was already answered: {outcome}"
+                          + ("" if same else "; it cannot be changed now"), same)
 
 
 def enabled_stages(payload: Mapping[str, Any]) -> list[str] | None:

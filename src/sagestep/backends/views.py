@@ -207,15 +207,6 @@ class ViewsMixin:
                         break
         return metrics_of(state if isinstance(state, Mapping) else {})
 
-    def stop_run(self, run: str, comment: str = "") -> None:
-        """Stop a running execution (ABORTED), with the comment as its cause."""
-        self.runs.sfn.stop_execution(executionArn=self.runs.execution_arn(run),
-                                     error="Sagestep.Stopped", cause=comment or "stopped by user")
-
-    def redrive_run(self, run: str) -> None:
-        """Redrive a failed, timed-out or aborted execution from where it stopped."""
-        self.runs.sfn.redrive_execution(executionArn=self.runs.execution_arn(run))
-
     def lineage(self, model_arn: str) -> dict[str, Any]:
         """config version -> run -> model package -> endpoints serving it."""
         described = dict(self.sagemaker.describe_model_package(ModelPackageName=model_arn))

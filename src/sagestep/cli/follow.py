@@ -13,6 +13,8 @@ answer may come from another terminal) unless ``stop_at_approval`` is set.
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,11 +25,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from sagestep.backends.base import RunInfo, StageInfo
+from sagestep.backends.base import WAITING_FOR_APPROVAL, RunInfo, StageInfo
 
 POLL_SECONDS = 0.2
 FAILED_TAIL = 20
-_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "WAITING": "magenta",
+_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "ABORTED": "red", "RUNNING": "yellow", "WAITING_FOR_APPROVAL": "magenta",
+          "RETRYING": "yellow",
           "SKIPPED": "dim", "PENDING": "dim"}
 
 
@@ -68,6 +71,7 @@ def follow_runs(
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     if live:
         live.start()
+    previous = _sigterm_interrupts()
     try:
         while True:
             for view in views:
@@ -83,11 +87,34 @@ def follow_runs(
                 break
             sleep(POLL_SECONDS)
     except KeyboardInterrupt:  # stop watching; the runs themselves are not stopped
-        console.print("stopped following (the runs go on)", markup=False, highlight=False)
+        console.print(interrupted_note(backend), markup=False, highlight=False)
     finally:
+        _restore_sigterm(previous)
         if live:
             live.stop()
     return [v.followed or Followed(backend.describe_run(v.run)) for v in views]
+
+
+def interrupted_note(backend: Any) -> str:
+    """What Ctrl-C (or kill) of a following command leaves, and which command resumes it."""
+    if getattr(backend, "kind", "") != "local":
+        return "stopped following (the runs go on)"
+    home = backend.runtime.workspace.root
+    return ("stopped following; the runs are saved in the workspace and go on under the next "
+            f"sagestep worker: resume them with `sagestep server --home {home}`")
+
+
+def _sigterm_interrupts() -> Any:
+    # `kill PID` of a following command says the same as Ctrl-C (kill -9 says nothing, but
+    # leaves the same durable run behind).
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _View:
@@ -104,7 +131,7 @@ class _View:
              on_end: Callable[[Followed], None] | None) -> None:
         info: RunInfo = backend.describe_run(self.run)
         self.stages = backend.stages(self.run)
-        waiting = not info.done and any(s.status == "WAITING" for s in self.stages)
+        waiting = not info.done and any(s.status == WAITING_FOR_APPROVAL for s in self.stages)
         self.followed = Followed(info, waiting)
         if not is_live:
             _print_changes(console, self.stages, self.printed, info.name,
@@ -120,13 +147,13 @@ class _View:
 
 def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = None) -> Table:
     """A table of ``stages`` titled with the run."""
-    title = f"{info.pipeline} · {info.name} · {info.status}"
+    title = f"{info.pipeline} · {info.name} · {run_status(info, stages)}"
     if elapsed is not None:
         title += f" · {elapsed:.0f}s"
     table = Table(title=title, title_justify="left")
     for column in ("stage", "status", "time", "jobs"):
         table.add_column(column, overflow="fold")
-    if any(stage.status == "WAITING" for stage in stages):
+    if any(stage.status == WAITING_FOR_APPROVAL for stage in stages):
         table.caption = approval_hint(info.name)
         table.caption_justify = "left"
     # wide enough that the title and caption stay on one line each
@@ -139,6 +166,14 @@ def stage_table(info: RunInfo, stages: list[StageInfo], elapsed: float | None = 
     return table
 
 
+def run_status(info: RunInfo, stages: Sequence[StageInfo]) -> str:
+    """The run's status as a user reads it: a RUNNING run parked at an approval is
+    WAITING_FOR_APPROVAL (Step Functions itself says RUNNING)."""
+    if info.status == "RUNNING" and any(s.status == WAITING_FOR_APPROVAL for s in stages):
+        return WAITING_FOR_APPROVAL
+    return info.status
+
+
 def stage_line(stage: StageInfo) -> str:
     """One plain line for a stage's status."""
     line = f"{stage.stage:<16} {stage.status:<9}"
@@ -146,7 +181,7 @@ def stage_line(stage: StageInfo) -> str:
         line += f" {stage.seconds:6.1f}s"
     if stage.jobs:
         line += "  " + ", ".join(stage.jobs)
-    if stage.detail and stage.status == "FAILED":
+    if stage.detail and stage.status in ("FAILED", "RETRYING", "ABORTED"):
         line += f"\n{'':<16} {shorten(stage.detail)}"
     return line.rstrip()
 
@@ -182,7 +217,7 @@ def _print_changes(
             continue
         printed[stage.stage] = stage.status
         console.print(prefix + stage_line(stage), markup=False, highlight=False)
-        if stage.status == "WAITING":
+        if stage.status == WAITING_FOR_APPROVAL:
             console.print(f"{prefix}{'':<16} {approval_hint(run_name)}", markup=False,
                           highlight=False)
 

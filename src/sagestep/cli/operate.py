@@ -1,4 +1,4 @@
-"""CLI commands for runs and their products: status, history, logs, approve, reject,
+"""CLI commands for runs and their products: status, history, logs,
 models (list, describe, approve), endpoints (list, invoke, delete)."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 import typer
 
+from sagestep.backends.base import WAITING_FOR_APPROVAL
 from sagestep.cli import options
-from sagestep.cli.follow import shorten, stage_line
+from sagestep.cli.follow import run_status, shorten, stage_line
 from sagestep.cli.pipeline import out
 from sagestep.cli.pipeline import table as make_table
 
@@ -37,10 +38,11 @@ def status(
     info = chosen.describe_run(run)
     version = info.config_version
     shown = "draft (not registered)" if version == "draft" else f"v{version}"
-    console.print(f"{info.name}  {info.pipeline} {shown}  {info.status}")
-    for stage in chosen.stages(run):
+    stages = chosen.stages(run)
+    console.print(f"{info.name}  {info.pipeline} {shown}  {run_status(info, stages)}")
+    for stage in stages:
         console.print("  " + stage_line(stage), markup=False)
-        if stage.status == "WAITING":
+        if stage.status == WAITING_FOR_APPROVAL:
             console.print(f"  answer with: sagestep approve {info.name}  |  sagestep reject {info.name}",
                           markup=False)
     _monitoring(chosen, info, console)
@@ -97,28 +99,6 @@ def logs(
             console.print(line, markup=False)
     if not found:
         console.print("no job logs (yet) for this run" + (f" and stage {stage}" if stage else ""))
-
-
-def approve(
-    run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
-    comment: str = typer.Option("", "--comment", "-m", help="Why (kept in the history)."),
-    home: str = options.HomeOption, backend: str = options.BackendOption,
-    profile: str = options.ProfileOption, region: str = options.RegionOption,
-) -> None:
-    """Approve a run waiting at its manual approval stage."""
-    options.backend_from_options(backend, home, profile, region).approve(run, comment)
-    out().print(f"approved {run}")
-
-
-def reject(
-    run: str = typer.Argument(..., help="Execution name or ARN waiting for approval."),
-    comment: str = typer.Option("", "--comment", "-m", help="Why (becomes the failure cause)."),
-    home: str = options.HomeOption, backend: str = options.BackendOption,
-    profile: str = options.ProfileOption, region: str = options.RegionOption,
-) -> None:
-    """Reject a run waiting at its manual approval stage (the run fails)."""
-    options.backend_from_options(backend, home, profile, region).reject(run, comment)
-    out().print(f"rejected {run}")
 
 
 models_app = typer.Typer(help="Registered model packages.", no_args_is_help=True)
@@ -235,7 +215,7 @@ def _when(value: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    for fn in (status, history, logs, approve, reject, workspace):
+    for fn in (status, history, logs, workspace):
         app.command()(fn)
     app.add_typer(models_app, name="models")
     app.add_typer(endpoints_app, name="endpoints")

@@ -218,6 +218,27 @@ class Journal:
                 [(owner, now + lease_s, a) for a in arns])
             return arns
 
+    def call_owners(self) -> list[str]:
+        """Owners of pooled calls still RUNNING (to find those whose process died)."""
+        rows = self.query("SELECT DISTINCT owner FROM sfn_calls WHERE status = 'RUNNING'")
+        return [r[0] for r in rows]
+
+    def wake_orphaned_calls(self, dead_owners: Sequence[str], now: float) -> None:
+        """Make due now every execution with a call RUNNING under a dead owner.
+
+        Such a call waits with no timer (a Lambda without TimeoutSeconds), so nothing else
+        would ever look at it again; the pass re-submits it (at-least-once, as on AWS).
+        """
+        if not dead_owners:
+            return
+        marks = ",".join("?" * len(dead_owners))
+        with self.tx() as conn:
+            arns = [r[0] for r in conn.execute(
+                f"SELECT DISTINCT execution_arn FROM sfn_calls WHERE status = 'RUNNING'"
+                f" AND owner IN ({marks})", tuple(dead_owners)).fetchall()]
+            for arn in arns:
+                self.wake(conn, arn, now)
+
     def lease_holders(self) -> list[str]:
         rows = self.query("SELECT DISTINCT lease_owner FROM sfn_queue WHERE lease_owner IS NOT NULL")
         return [r[0] for r in rows]

@@ -9,11 +9,14 @@ simulations) is moved to the next due time instead of being waited for.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sagestep.engine.call_pool import CallPool
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.25  # real seconds between queue checks when nothing is due (other processes)
 CLAIM_BATCH = 16
+RETRY_SECONDS = 0.5  # after a transient database error, the execution is tried again then
 
 
 class Worker:
@@ -44,6 +48,9 @@ class Worker:
         self._lock = threading.Lock()
         # Lambda calls run here while serving; a bare run_once() loop runs them inline.
         self.calls: CallPool | None = None
+        # Run on every idle pass (e.g. the local SageMaker's job supervision); each must be
+        # cheap and throttle itself. The engine itself never names what they do.
+        self.idle_hooks: list[Callable[[], None]] = []
 
     def start(self) -> None:
         """Start the background thread (idempotent)."""
@@ -81,6 +88,7 @@ class Worker:
                 self.calls = CallPool(svc.journal, svc.clock, self.owner, self._wake.set)
         while not stop.is_set():
             worked = self.run_once()
+            self._run_hooks()  # also while busy: each hook throttles itself
             if worked:
                 continue
             self._idle(stop)
@@ -88,18 +96,41 @@ class Worker:
     def run_once(self) -> int:
         """Advance every execution due now; how many were advanced."""
         journal, clock = self.service.journal, self.service.clock
-        arns = journal.claim(self.owner, clock.now(), LEASE_SECONDS, CLAIM_BATCH,
-                             self._dead_owners())
+        try:
+            dead = self._dead_owners()
+            journal.wake_orphaned_calls(dead, clock.now())
+            arns = journal.claim(self.owner, clock.now(), LEASE_SECONDS, CLAIM_BATCH, dead)
+        except sqlite3.OperationalError as exc:  # e.g. "database is locked": try again later
+            log.warning("engine: could not claim work now: %s", exc)
+            return 0
         for arn in arns:
             try:
                 self.advance(arn)
+            except sqlite3.OperationalError as exc:
+                # Transient (a lock held too long by another process): nothing of this pass
+                # was committed past its last step; the execution is retried, not failed.
+                log.warning("engine: execution %s paused by a database error: %s", arn, exc)
+                self._retry_soon(arn)
             except Exception as exc:  # noqa: BLE001 - one broken execution must not stop the worker
                 log.exception("engine: execution %s failed inside the engine", arn)
                 journal.fail_internal(arn, self.owner, exc, clock.now())
             finally:
-                journal.release(arn, self.owner)
+                with contextlib.suppress(sqlite3.OperationalError):  # the lease then expires
+                    journal.release(arn, self.owner)
                 self.service.notify()
         return len(arns)
+
+    def _retry_soon(self, arn: str) -> None:
+        journal = self.service.journal
+        with contextlib.suppress(sqlite3.OperationalError), journal.tx() as conn:
+            journal.wake(conn, arn, self.service.clock.now() + RETRY_SECONDS)
+
+    def _run_hooks(self) -> None:
+        for hook in self.idle_hooks:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - a supervisor's hiccup must not stop the engine
+                log.exception("engine: idle hook failed")
 
     def _idle(self, stop: threading.Event) -> None:
         clock = self.service.clock
@@ -118,7 +149,8 @@ class Worker:
     def _dead_owners(self) -> list[str]:
         host = socket.gethostname()
         dead = []
-        for owner in self.service.journal.lease_holders():
+        journal = self.service.journal
+        for owner in {*journal.lease_holders(), *journal.call_owners()}:
             parts = owner.split(":")
             if owner == self.owner or len(parts) != 3 or parts[0] != host:
                 continue

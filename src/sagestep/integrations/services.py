@@ -47,6 +47,9 @@ REQUEST_RESPONSE = ("createModel", "createEndpointConfig", "createEndpoint", "up
 # SageMaker error codes the Java SDK models as their own exception class; others surface as
 # SageMaker.AmazonSageMakerException (the name AWS's examples retry on).
 _MODELLED = {"ResourceLimitExceeded", "ResourceInUse", "ResourceNotFound", "Conflict"}
+# Transient codes keep their own name, so the compiled machine retries them (and only them,
+# with capacity) while a ValidationException fails the stage at once (asl/generic.py).
+_TRANSIENT = {"ThrottlingException", "InternalFailure", "ServiceUnavailable"}
 _NOT_FOUND = re.compile(r"not (be )?found|does not exist|(could not|cannot|can't) find", re.IGNORECASE)
 # Locally a job's Describe* is one SQLite read, so a finished job is noticed within 0.05 s
 # instead of AWS-like 2 s. The stored poll timer stays the durable mechanism.
@@ -83,6 +86,8 @@ def service_error(service: str, exc: ClientError, sdk: bool) -> TaskError:
         name = f"{service}.{code}"
     elif code in _MODELLED:
         name = f"{service}.{code}Exception"
+    elif code in _TRANSIENT:
+        name = f"{service}.{code}"
     else:
         name = f"{service}.Amazon{service}Exception"
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)

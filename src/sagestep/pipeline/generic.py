@@ -54,12 +54,18 @@ SUCCEEDED = "Succeeded"
 NOTIFY_SUCCESS = "Notify Success?"
 
 # https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html: the optimized
-# integration reports API errors as SageMaker.<Name>; AWS's own examples retry on these two.
+# integration reports API errors as SageMaker.<Name>. Only errors a retry can fix are retried:
+# capacity, throttling and SageMaker's internal errors. AWS's examples also retry the generic
+# SageMaker.AmazonSageMakerException, but that is what a ValidationException arrives as, so a
+# typo in a request took 4 retries (~75 s) to show; it now fails the stage at once with
+# SageMaker's message. (On AWS, throttling may also arrive under the generic name; the local
+# integration names these codes exactly, see integrations/services.py.)
 SAGEMAKER_ERRORS = (
-    "SageMaker.AmazonSageMakerException",
     "SageMaker.ResourceLimitExceededException",
     "SageMaker.ResourceLimitExceeded",
     "SageMaker.ThrottlingException",
+    "SageMaker.InternalFailure",
+    "SageMaker.ServiceUnavailable",
 )
 # https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
 LAMBDA_ERRORS = (

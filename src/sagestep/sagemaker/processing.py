@@ -46,8 +46,7 @@ class ProcessingJobs:
             "CreationTime": now, "LastModifiedTime": now,
             "SagestepLocal": {"Sandbox": self._svc.sandbox_mode},
         })
-        self._svc.records.insert(KIND, name, doc, op)
-        self._svc.runner.launch(ProcessingJob(self._svc, name))
+        self._svc.runner.create(ProcessingJob(self._svc, name), doc, op)
         return {"ProcessingJobArn": doc["ProcessingJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:
@@ -81,6 +80,8 @@ class ProcessingJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name {name}",
                                "DescribeProcessingJob")
+        if doc.get(STATUS) in ("InProgress", "Stopping"):
+            self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 
     def stop(self, name: str) -> None:

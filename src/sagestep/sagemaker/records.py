@@ -51,8 +51,11 @@ class RecordStore:
         with self._lock:
             yield self._conn
 
-    def insert(self, kind: str, name: str, doc: dict[str, Any], operation: str) -> None:
-        """Store a new resource; an existing name is AWS's ResourceInUse."""
+    def insert(self, kind: str, name: str, doc: dict[str, Any], operation: str,
+               run: dict[str, Any] | None = None) -> None:
+        """Store a new resource; an existing name is AWS's ResourceInUse. ``run`` (a job's
+        ``sm_runs`` row) is written in the same transaction, so no job record ever exists
+        without the row that says which worker runs it."""
         with self._lock, transaction(self._conn):
             if self._conn.execute(
                 "SELECT 1 FROM sm_records WHERE kind=? AND name=?", (kind, name)
@@ -67,6 +70,11 @@ class RecordStore:
                 "INSERT INTO sm_records (kind, name, seq, doc) VALUES (?, ?, ?, ?)",
                 (kind, name, seq, json.dumps(doc)),
             )
+            if run is not None:
+                cols = ", ".join(["kind", "name", *run])
+                self._conn.execute(
+                    f"INSERT OR REPLACE INTO sm_runs ({cols}) VALUES ({', '.join('?' * (len(run) + 2))})",
+                    (kind, name, *run.values()))
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         with self._lock:

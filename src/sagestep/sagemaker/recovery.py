@@ -1,15 +1,25 @@
-"""After a worker restart: re-attach to job processes that still run, fail the orphans.
+"""Continuous job supervision: a job whose watching process died is taken over by another.
 
 A job row in ``sm_runs`` records the owning worker (pid + start time) and the job process
-(pid + start time). A job still InProgress/Stopping whose owner is gone is re-attached when
-its process still runs, else marked Failed with a reason saying what happened.
+(pid + start time). Every worker calls :func:`reconcile_jobs` from its idle loop, and
+Describe*Job calls :func:`supervise_job` for the job it reads, so a job launched by a killed
+`sagestep run` is finished by whichever sagestep process runs next, not only at start-up.
+
+A job still InProgress/Stopping whose owner is gone is claimed (compare-and-set on the owner
+columns, so exactly one worker takes it) and then, from what it left:
+
+- its process still runs -> watched to the end, as before;
+- its process ended and wrote the wrapper's exit code file -> finished exactly as if it had
+  been watched: Completed or Failed from the exit code and failure file, outputs uploaded once;
+- its process never started (the worker died while preparing) -> prepared and run again;
+- its process ended without an exit code -> Failed, with a reason that says so.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagestep.sagemaker.jobstate import transition
 from sagestep.sagemaker.process import alive
 
 if TYPE_CHECKING:
@@ -21,6 +31,7 @@ STATUS_FIELDS = {
     "processing-job": "ProcessingJobStatus",
     "transform-job": "TransformJobStatus",
 }
+_ACTIVE = ("InProgress", "Stopping")
 
 
 def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | None:
@@ -40,47 +51,81 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
 _UNCLAIMED_AFTER_S = 60.0
 
 
-def recover_jobs(svc: SageMakerService) -> None:
+_ACTIVE_SQL = " OR ".join(f"json_extract(d.doc, '$.{field}') IN ('InProgress', 'Stopping')"
+                         for field in STATUS_FIELDS.values())
+
+
+def reconcile_jobs(svc: SageMakerService, unclaimed: bool = True) -> int:
+    """Take over every active job whose watcher died; how many were taken over."""
     with svc.records.connection() as conn:
-        rows = [dict(r) for r in conn.execute("SELECT * FROM sm_runs").fetchall()]
-    _fail_unclaimed(svc, {(r["kind"], r["name"]) for r in rows})
-    for row in rows:
-        kind, name = row["kind"], row["name"]
-        field = STATUS_FIELDS.get(kind)
-        doc = svc.records.get(kind, name)
-        if field is None or doc is None or doc.get(field) not in ("InProgress", "Stopping"):
-            continue
-        if row["owner_pid"] == svc.runner.owner[0] or alive(row["owner_pid"], row["owner_start"]):
-            continue  # another live worker (or this one) watches it
-        job = _definition(svc, kind, name)
-        if job is not None and alive(row["pid"], row["pid_start"]):
-            svc.runner.attach(job, row["pid"], row["pid_start"] or "")
-            continue
-        _fail(svc, kind, name, field, row)
+        # One read of the active jobs only: finished jobs pile up, this runs every second.
+        rows = [dict(r) for r in conn.execute(
+            "SELECT r.*, d.kind AS doc_kind, d.name AS doc_name FROM sm_records d LEFT JOIN"
+            " sm_runs r ON r.kind = d.kind AND r.name = d.name"
+            f" WHERE d.kind IN ({', '.join('?' * len(STATUS_FIELDS))}) AND ({_ACTIVE_SQL})",
+            tuple(STATUS_FIELDS)).fetchall()]
+    if unclaimed:
+        _fail_unclaimed(svc, [(r["doc_kind"], r["doc_name"]) for r in rows if r["kind"] is None])
+    return sum(_supervise_row(svc, row) for row in rows if row["kind"] is not None)
 
 
-def _fail_unclaimed(svc: SageMakerService, claimed: set[tuple[str, str]]) -> None:
-    # A worker that died between storing the record and handing the job to its runner leaves
-    # a job no process will ever run; give a live worker a minute to claim it first.
+def supervise_job(svc: SageMakerService, kind: str, name: str) -> bool:
+    """Take over job ``name`` if its watcher died (a Describe*Job of an active job)."""
+    with svc.records.connection() as conn:
+        row = conn.execute("SELECT * FROM sm_runs WHERE kind=? AND name=?", (kind, name)).fetchone()
+    return row is not None and _supervise_row(svc, dict(row))
+
+
+def _watched(svc: SageMakerService, row: dict[str, Any]) -> bool:
+    runner = svc.runner
+    if (row["owner_pid"], row["owner_start"]) == runner.owner:
+        return runner.watching(row["kind"], row["name"])
+    return alive(row["owner_pid"], row["owner_start"])
+
+
+def _supervise_row(svc: SageMakerService, row: dict[str, Any]) -> bool:
+    kind, name = row["kind"], row["name"]
+    runner = svc.runner
+    with runner._lock:  # noqa: SLF001 - JobRunner.create holds it from insert to thread start
+        if _watched(svc, row):
+            return False
+    doc = svc.records.get(kind, name)
+    if doc is None or doc.get(STATUS_FIELDS[kind]) not in _ACTIVE:
+        return False
+    job = _definition(svc, kind, name)
+    if job is None or not runner.claim(kind, name, row["owner_pid"], row["owner_start"]):
+        return False
+    owner = f"pid {row['owner_pid']}" if row["owner_pid"] else "unknown"
+    if not row["pid"]:
+        runner.restart(job)
+    elif alive(row["pid"], row["pid_start"]) or _exit_code_file(svc, kind, name).exists():
+        runner.attach(job, row["pid"], row["pid_start"] or "")
+    else:
+        runner.lost(job, f"InternalServerError: the job process (pid {row['pid']}) vanished "
+                         f"without an exit record after its sagestep worker ({owner}) stopped; "
+                         "start the job again under a new name")
+    return True
+
+
+def _exit_code_file(svc: SageMakerService, kind: str, name: str) -> Path:
+    return svc.runner.jobs_root / kind / f"{name}.run" / "exitcode"
+
+
+def _fail_unclaimed(svc: SageMakerService, unclaimed: list[tuple[str, str]]) -> None:
+    # Since record and sm_runs row are written in one transaction, only a workspace written by
+    # an older sagestep can hold a job no worker owns; fail those once they are a minute old.
     now = svc.clock.now()
-    for kind, field in STATUS_FIELDS.items():
-        for doc in svc.records.list(kind):
-            name = str(doc.get(_NAME_FIELDS[kind], ""))
-            if (doc.get(field) in ("InProgress", "Stopping") and (kind, name) not in claimed
-                    and now - doc.get("LastModifiedTime", now) > _UNCLAIMED_AFTER_S):
-                _fail(svc, kind, name, field, {"owner_pid": None, "pid": None})
+    for kind, name in unclaimed:
+        doc = svc.records.get(kind, name) or {}
+        if now - doc.get("LastModifiedTime", now) > _UNCLAIMED_AFTER_S:
+            _fail(svc, kind, name, STATUS_FIELDS[kind])
 
 
-_NAME_FIELDS = {"training-job": "TrainingJobName", "processing-job": "ProcessingJobName",
-                "transform-job": "TransformJobName"}
+def _fail(svc: SageMakerService, kind: str, name: str, field: str) -> None:
+    from sagestep.sagemaker.jobstate import transition
 
-
-def _fail(svc: SageMakerService, kind: str, name: str, field: str, row: dict[str, Any]) -> None:
-    owner = f" (pid {row['owner_pid']})" if row["owner_pid"] else ""
-    reason = (f"InternalServerError: the sagestep worker running this job{owner} "
-              "stopped, and the job process "
-              + (f"(pid {row['pid']}) is no longer running" if row["pid"] else "had not started")
-              + "; start the job again under a new name")
+    reason = ("InternalServerError: no sagestep worker ever ran this job (its process had not "
+              "started); start the job again under a new name")
     now = svc.clock.now()
 
     def mark(d: dict[str, Any]) -> None:

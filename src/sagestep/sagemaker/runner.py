@@ -1,6 +1,6 @@
 """The job runner: one background thread per job around one child process.
 
-Lifecycle of a submitted :class:`JobDefinition`:
+Lifecycle of a created :class:`JobDefinition` (:meth:`JobRunner.create`):
 ``prepare(ctx) -> Launch`` (stage inputs, write config files) -> the process starts in its
 sandbox (``ctx.sandbox``) with stdout+stderr going to a file -> every line goes to the job's
 log stream and to ``job.line`` (metrics) -> MaxRuntime and stop requests are enforced
@@ -14,6 +14,7 @@ survives a restart of the worker: a new service re-attaches to a job whose pid s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -116,7 +117,7 @@ class JobRunner:
         self.sandbox_mode = sandbox_mode
         self.stop_grace_s = stop_grace_s
         self._threads: dict[tuple[str, str], threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # recovery holds it while asking watching()
         self.owner = (os.getpid(), proc_start(os.getpid()))
 
     def workdir(self, kind: str, name: str) -> Path:
@@ -132,36 +133,61 @@ class JobRunner:
         stream = self._stream_of(job) or f"{job.name}/algo-1-{int(self.clock.now())}"
         return JobContext(self, job.kind, job.name, job.status_field, sb, job.log_group, stream)
 
-    def launch(self, job: JobDefinition) -> JobContext:
-        """Submit ``job`` and note in its record where it runs and logs (``SagestepLocal``)."""
-        ctx = self.submit(job)
-        where = {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
-                 "WorkDir": str(ctx.sandbox.workdir)}
-        self.records.update(job.kind, job.name,
-                            lambda d: d.setdefault("SagestepLocal", {}).update(where))
+    def create(self, job: JobDefinition, doc: dict[str, Any], operation: str) -> JobContext:
+        """Store ``job``'s record and its ``sm_runs`` row in one transaction, then run it.
+
+        A crash can then leave no record that no worker owns: either both rows exist (and
+        :mod:`~sagestep.sagemaker.recovery` finds the dead owner) or neither does.
+        """
+        ctx = self.context(job)
+        doc.setdefault("SagestepLocal", {}).update(
+            {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
+             "WorkDir": str(ctx.sandbox.workdir)})
+        row = {"owner_pid": self.owner[0], "owner_start": self.owner[1],
+               "sandbox": ctx.sandbox.mode, "workdir": str(ctx.sandbox.workdir),
+               "log_stream": ctx.log_stream}
+        with self._lock:  # recovery in this process must not see the row before the thread
+            self.records.insert(job.kind, job.name, doc, operation, run=row)
+            self._start_thread(job, lambda: self._run(job, ctx), locked=True)
         return ctx
 
-    def submit(self, job: JobDefinition) -> JobContext:
-        """Run ``job`` in a background thread; returns its context (log stream, sandbox)."""
-        ctx = self.context(job)
+    def watching(self, kind: str, name: str) -> bool:
+        """Whether a thread of this process watches the job now."""
+        with self._lock:
+            thread = self._threads.get((kind, name))
+        return thread is not None and thread.is_alive()
+
+    def claim(self, kind: str, name: str, owner_pid: int | None, owner_start: str | None) -> bool:
+        """Take the job over from the (dead) owner recorded; False if another worker did first."""
         with self.records.connection() as conn, transaction(conn):
-            conn.execute(
-                "INSERT OR REPLACE INTO sm_runs (kind, name, owner_pid, owner_start, sandbox,"
-                " workdir, log_stream) VALUES (?,?,?,?,?,?,?)",
-                (job.kind, job.name, self.owner[0], self.owner[1], ctx.sandbox.mode,
-                 str(ctx.sandbox.workdir), ctx.log_stream),
-            )
+            cur = conn.execute(
+                "UPDATE sm_runs SET owner_pid=?, owner_start=? WHERE kind=? AND name=?"
+                " AND owner_pid IS ? AND owner_start IS ?",
+                (self.owner[0], self.owner[1], kind, name, owner_pid, owner_start))
+            return cur.rowcount == 1
+
+    def restart(self, job: JobDefinition) -> None:
+        """Run a claimed job whose process never started (its worker died while preparing)."""
+        ctx = self.context(job, self._recorded_sandbox(job))
         self._start_thread(job, lambda: self._run(job, ctx))
-        return ctx
 
     def attach(self, job: JobDefinition, pid: int, pid_start: str) -> None:
-        """Watch a job process started by an earlier worker, then finish it."""
-        ctx = self.context(job, Sandbox(self._run_row(job)["sandbox"] or self.sandbox_mode,
-                                        self.workdir(job.kind, job.name),
-                                        self.jobs_root / job.kind / f"{job.name}.run" / "tmp"))
+        """Watch a claimed job's process started by an earlier worker, then finish it. The
+        process may have ended already: its exit code file tells how, as if it were watched."""
+        ctx = self.context(job, self._recorded_sandbox(job))
         self._set_run(job, owner_pid=self.owner[0], owner_start=self.owner[1])
         proc = Process.adopt(pid, pid_start, self._run_dir(job) / "exitcode")
         self._start_thread(job, lambda: self._watch(job, ctx, proc, reattached=True))
+
+    def lost(self, job: JobDefinition, message: str) -> None:
+        """Finish a claimed job that vanished without an exit record."""
+        ctx = self.context(job, self._recorded_sandbox(job))
+        self._start_thread(job, lambda: self._finish(job, ctx, Exit("lost", None, message)))
+
+    def _recorded_sandbox(self, job: JobDefinition) -> Sandbox:
+        return Sandbox(self._run_row(job)["sandbox"] or self.sandbox_mode,
+                       self.workdir(job.kind, job.name),
+                       self.jobs_root / job.kind / f"{job.name}.run" / "tmp")
 
     def wait(self, kind: str, name: str, timeout: float | None = None) -> bool:
         """Block until the job's thread ends (tests, CLI); True if it ended."""
@@ -180,10 +206,14 @@ class JobRunner:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _start_thread(self, job: JobDefinition, target: Callable[[], None]) -> None:
+    def _start_thread(self, job: JobDefinition, target: Callable[[], None],
+                      locked: bool = False) -> None:
         thread = threading.Thread(target=target, name=f"{job.kind}:{job.name}", daemon=True)
-        with self._lock:
+        if locked:
             self._threads[(job.kind, job.name)] = thread
+        else:
+            with self._lock:
+                self._threads[(job.kind, job.name)] = thread
         thread.start()
 
     def _run(self, job: JobDefinition, ctx: JobContext) -> None:
@@ -259,10 +289,32 @@ class JobRunner:
     def _finish(self, job: JobDefinition, ctx: JobContext, exit: Exit) -> None:
         try:
             job.finish(ctx, exit)
+            return
         except Exception as exc:  # noqa: BLE001 - last resort so the record never hangs
             message = f"InternalServerError: finishing the job failed: {type(exc).__name__}: {exc}"
+        with contextlib.suppress(Exception):
             ctx.log(message)
+        try:
             job.finish(ctx, Exit("error", exit.code, message))
+        except Exception:  # noqa: BLE001 - e.g. the database stays locked: write the bare status
+            self._force_failed(job, message)
+
+    def _force_failed(self, job: JobDefinition, message: str) -> None:
+        """Mark the record Failed with no other work; retried, since a lock is transient."""
+        def mark(d: dict[str, Any]) -> None:
+            if d.get(job.status_field) in ("InProgress", "Stopping"):
+                d[job.status_field] = "Failed"
+                d["FailureReason"] = message[:1024]
+                d["LastModifiedTime"] = self.clock.now()
+
+        for attempt in range(20):
+            try:
+                self.records.update(job.kind, job.name, mark)
+                return
+            except KeyError:
+                return  # deleted meanwhile
+            except Exception:  # noqa: BLE001 - retry below; recovery takes over if all fail
+                time.sleep(0.05 * (attempt + 1))
 
     def _run_dir(self, job: JobDefinition) -> Path:
         path = self.jobs_root / job.kind / f"{job.name}.run"

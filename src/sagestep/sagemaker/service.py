@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 from sagestep.clock import Clock
@@ -31,6 +32,7 @@ MAX_JOBS_ENV = "SAGESTEP_MAX_RUNNING_JOBS"
 _NO_DATA_PLANE = ("this local SageMaker service was built without a data plane, so it runs no "
                   "{what}; build it with sagestep.local.sagemaker_service(...) (or use "
                   "sagestep.local.client)")
+RECONCILE_S = 1.0  # how often an idle worker looks for jobs whose watcher died
 
 
 class SageMakerService:
@@ -56,6 +58,7 @@ class SageMakerService:
         env_cap = os.environ.get(MAX_JOBS_ENV)
         self.max_running_jobs = max_running_jobs if max_running_jobs is not None else (
             int(env_cap) if env_cap and env_cap.isdigit() else None)
+        self._reconciled = 0.0
         self._build_components(data_plane)
         if recover:
             self.recover()
@@ -102,11 +105,24 @@ class SageMakerService:
         return self.runner.sandbox_mode
 
     def recover(self) -> None:
-        """Re-attach to or fail the jobs an earlier worker left running (see recovery.py)."""
-        from sagestep.sagemaker.recovery import recover_jobs
+        """Take over the jobs and tuning controllers of dead workers (see recovery.py)."""
+        from sagestep.sagemaker.recovery import reconcile_jobs
 
-        recover_jobs(self)
+        reconcile_jobs(self)
         self.tuning.resume()
+        self._reconciled = time.monotonic()
+
+    def reconcile(self, every_s: float = RECONCILE_S) -> None:
+        """:meth:`recover`, at most every ``every_s`` seconds: called from worker idle loops."""
+        if time.monotonic() - self._reconciled >= every_s:
+            self._reconciled = time.monotonic()
+            self.recover()
+
+    def supervise(self, kind: str, name: str) -> None:
+        """Take over job ``name`` now if its watching process died (lazy, on Describe*Job)."""
+        from sagestep.sagemaker.recovery import supervise_job
+
+        supervise_job(self, kind, name)
 
     def check_capacity(self, operation: str) -> None:
         """ResourceLimitExceeded when ``max_running_jobs`` training/processing/transform jobs run."""

@@ -59,8 +59,7 @@ class TrainingJobs:
         if tuning_job_arn:
             doc["TuningJobArn"] = tuning_job_arn
         transition(doc, "Starting", "Preparing the instances for training", now)
-        self._svc.records.insert(KIND, name, doc, op)
-        self._svc.runner.launch(TrainingJob(self._svc, name))
+        self._svc.runner.create(TrainingJob(self._svc, name), doc, op)
         return {"TrainingJobArn": doc["TrainingJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:
@@ -89,6 +88,8 @@ class TrainingJobs:
         doc = self._svc.records.get(KIND, name)
         if doc is None:
             raise client_error("ValidationException", "Requested resource not found.", "DescribeTrainingJob")
+        if doc.get(STATUS) in ("InProgress", "Stopping"):
+            self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 
     def stop(self, name: str) -> None:
@@ -164,11 +165,18 @@ class TrainingJob:
 
     def __init__(self, svc: SageMakerService, name: str) -> None:
         self._svc, self.name = svc, name
-        doc = svc.records.get(KIND, name) or {}
-        self._scraper = MetricScraper(metric_definitions(doc))
+        self._scraper_: MetricScraper | None = None
         self._recent: deque[str] = deque(maxlen=20)
         self._script_mode = False
         self._command = ""
+
+    @property
+    def _scraper(self) -> MetricScraper:
+        # Built on first use: the definition exists before its record is stored (runner.create).
+        if self._scraper_ is None:
+            doc = self._svc.records.get(KIND, self.name) or {}
+            self._scraper_ = MetricScraper(metric_definitions(doc))
+        return self._scraper_
 
     def max_runtime(self) -> float | None:
         doc = self._svc.records.get(KIND, self.name) or {}

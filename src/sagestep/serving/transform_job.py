@@ -49,8 +49,7 @@ class TransformJobs:
             "CreationTime": now, "LastModifiedTime": now,
             "SagestepLocal": {"Sandbox": self._svc.sandbox_mode},
         })
-        self._svc.records.insert(KIND, name, doc, op)
-        self._svc.runner.launch(TransformJob(self._svc, name))
+        self._svc.runner.create(TransformJob(self._svc, name), doc, op)
         return {"TransformJobArn": doc["TransformJobArn"]}
 
     def _check(self, req: dict[str, Any], op: str) -> None:
@@ -91,6 +90,8 @@ class TransformJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name "
                                f"{name}", "DescribeTransformJob")
+        if doc.get(STATUS) in ("InProgress", "Stopping"):
+            self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 
     def stop(self, name: str) -> None:
