@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sagestep.engine import dataflow, state_fields
+from sagestep.engine import dataflow, distributed, itemreader, payload, state_fields
 from sagestep.engine import failure as names
+from sagestep.engine.batching import batch_inputs
+from sagestep.engine.integration import CallContext
+from sagestep.engine.payload import Scope
 from sagestep.engine.failure import Failure
 from sagestep.engine.states_error import StatesError
 from sagestep.engine.threads import WAIT, Fan, Thread
@@ -50,25 +53,65 @@ def run_parallel(run: Interpreter, t: Thread, state: Any) -> None:
 def run_map(run: Interpreter, t: Thread, state: Any) -> None:
     ctx, variables = run.context(t), run.variables(t)
     try:
-        items = state_fields.map_items(state, t.input, ctx, variables)
         limits = state_fields.map_limits(state, t.input, ctx, variables)
+        if state.item_reader is None:
+            items = state_fields.map_items(state, t.input, ctx, variables)
     except StatesError as exc:
         run.fail_state(t, state, run.error_of(t, exc))
         return
-    kind = "MapRunStarted" if state.distributed else "MapStateStarted"
-    details = ({"mapRunArn": run.info.arn.replace(":execution:", ":mapRun:") + "/" + state.name}
-               if state.distributed else {"length": len(items)})
-    started = run.emit(t, kind, details)
+    if state.distributed:
+        started = run.emit(t, "MapStateStarted", {"length": 0})
+        map_run = distributed.start(run, state, started, limits)
+        started = run.emit(t, "MapRunStarted", {"mapRunArn": map_run["arn"]})
+    else:
+        map_run = None
+        started = run.emit(t, "MapStateStarted", {"length": len(items)})
+    prepared = False
+    if state.distributed:
+        try:
+            items, prepared = _distributed_inputs(run, t, state, ctx, variables)
+        except StatesError as exc:
+            run.emit(t, "MapRunFailed", {"error": exc.error, "cause": exc.cause})
+            run.emit(t, "MapStateFailed")
+            run.fail_state(t, state, run.error_of(t, exc))
+            return
     t.fan = Fan(total=len(items), results=[None] * len(items), limit=limits.max_concurrency,
                 tolerated_count=limits.tolerated_count,
                 tolerated_pct=limits.tolerated_percentage, items=list(items),
-                started_event=started)
+                started_event=started, map_run=map_run, prepared=prepared)
     t.phase, t.wait = WAIT, {"kind": "children"}
     _keep(t, state)
+    distributed.record(run, t.fan, "RUNNING")
     if t.fan.done == t.fan.total:
         _complete(run, t, state)
         return
     _fill(run, t, state)
+
+
+def _distributed_inputs(run: Interpreter, t: Thread, state: Any, ctx: dict[str, Any],
+                        variables: Any) -> tuple[list[Any], bool]:
+    """A distributed Map's items (ItemReader or input), as iteration inputs when batched."""
+    if state.item_reader is not None:
+        call = CallContext(str(state.item_reader.get("Resource", "")), run.info.arn, state.name)
+        items = itemreader.read_items(state, run.integrations, t.input, ctx, variables, call)
+        if not state.jsonata and state.items_path not in (None, "$"):
+            items = _array(payload.apply_path(state.items_path, Scope(items, ctx, variables)))
+    else:
+        items = state_fields.map_items(state, t.input, ctx, variables)
+    if state.item_batcher is None:
+        return items, False
+    selected = []
+    for index, item in enumerate(items):
+        item_ctx = {**ctx, "Map": {"Item": {"Index": index, "Value": item}}}
+        selected.append(state_fields.item_input(state, item, t.input, item_ctx, variables))
+    return batch_inputs(state, selected, t.input, ctx, variables), True
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise StatesError(itemreader.READER_FAILED, "Attempting to map over non-iterable node.",
+                          prefixed=False)
+    return value
 
 
 def _keep(t: Thread, state: Any) -> set[int]:
@@ -96,11 +139,14 @@ def _fill(run: Interpreter, t: Thread, state: Any) -> None:
         if index in fan.ok:  # kept by a redrive: its result is in already
             fan.started += 1
             continue
-        item, fan.items[index] = fan.items[index], None
+        item = fan.items[index]
+        if fan.map_run is None or fan.map_run.get("drop_items", True):
+            fan.items[index] = None  # its slot row keeps it; memory need not
         ctx = run.context(t)
         ctx["Map"] = {"Item": {"Index": index, "Value": item}}
         try:
-            value = state_fields.item_input(state, item, t.input, ctx, run.variables(t))
+            value = item if fan.prepared else state_fields.item_input(
+                state, item, t.input, ctx, run.variables(t))
         except StatesError as exc:
             _fail(run, t, state, run.error_of(t, exc))
             return
@@ -165,9 +211,15 @@ def _fail(run: Interpreter, t: Thread, state: Any, failure: Failure) -> None:
             if state.TYPE == "Map" and not state.distributed:  # noqa: SIM102
                 run.emit(t, "MapIterationAborted", {"name": state.name, "index": other.index})
             stop_thread(run, other)
-    kind = "ParallelStateFailed" if state.TYPE == "Parallel" else (
-        "MapRunFailed" if state.distributed else "MapStateFailed")
-    run.emit(t, kind)
+    if state.TYPE == "Parallel":
+        run.emit(t, "ParallelStateFailed")
+    elif state.distributed:
+        run.emit(t, "MapRunFailed", {"error": failure.error, "cause": failure.cause})
+        if t.fan is not None:
+            distributed.record(run, t.fan, "FAILED")
+        run.emit(t, "MapStateFailed")
+    else:
+        run.emit(t, "MapStateFailed")
     # Should this fail the execution, a redrive keeps what succeeded (read in finish()).
     run.kept = kept_of(t)
     t.fan = None
@@ -185,11 +237,22 @@ def kept_of(t: Thread) -> dict[str, Any] | None:
 def _complete(run: Interpreter, t: Thread, state: Any) -> None:
     fan = t.fan
     assert fan is not None
-    kind = "ParallelStateSucceeded" if state.TYPE == "Parallel" else (
-        "MapRunSucceeded" if state.distributed else "MapStateSucceeded")
-    run.emit(t, kind)
-    results, t.fan = fan.results, None
-    t.wait = None
+    if state.TYPE == "Parallel":
+        run.emit(t, "ParallelStateSucceeded")
+    elif state.distributed:
+        run.emit(t, "MapRunSucceeded")
+    results: Any = fan.results
+    try:
+        if state.TYPE == "Map" and state.result_writer is not None and fan.map_run is not None:
+            results = distributed.write_results(run, t, state, fan)
+        if state.TYPE == "Map":
+            distributed.record(run, fan, "SUCCEEDED", written=fan.done)
+            run.emit(t, "MapStateSucceeded")
+    except StatesError as exc:
+        t.fan, t.wait = None, None
+        run.fail_state(t, state, run.error_of(t, exc))
+        return
+    t.fan, t.wait = None, None
     try:
         output, assigned = dataflow.state_output(state, t.input, results, run.context(t),
                                                  run.variables(t))

@@ -266,6 +266,21 @@ class Journal:
             "SELECT token, execution_arn, status, output, error, cause, heartbeat"
             " FROM sfn_task_tokens WHERE token = ?", (token,))
 
+    # -- map runs ------------------------------------------------------------------------------
+
+    def put_map_run(self, arn: str, execution_arn: str, data: str) -> None:
+        with self.tx() as conn:
+            conn.execute("INSERT INTO sfn_map_runs (arn, execution_arn, data) VALUES (?, ?, ?)"
+                         " ON CONFLICT (arn) DO UPDATE SET data = excluded.data",
+                         (arn, execution_arn, data))
+
+    def map_runs(self, execution_arn: str | None = None,
+                 arn: str | None = None) -> list[sqlite3.Row]:
+        if arn is not None:
+            return self.query("SELECT data FROM sfn_map_runs WHERE arn = ?", (arn,))
+        return self.query("SELECT data FROM sfn_map_runs WHERE execution_arn = ?"
+                          " ORDER BY rowid", (execution_arn,))
+
     # -- outbox / lambdas ---------------------------------------------------------------------
 
     def add_outbox(self, resource: str, execution_arn: str | None, payload: str,

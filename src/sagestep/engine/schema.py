@@ -118,4 +118,15 @@ CREATE TABLE sfn_calls (
 CREATE INDEX sfn_calls_by_execution ON sfn_calls (execution_arn)
 """
 
-SCRIPTS = [V1, V2, V3, V4]
+# Distributed Map runs (DescribeMapRun, ListMapRuns): one row per run, written at its start
+# and end (an upsert, so a pass replayed after a crash writes the same row).
+V5 = """
+CREATE TABLE sfn_map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX sfn_map_runs_by_execution ON sfn_map_runs (execution_arn)
+"""
+
+SCRIPTS = [V1, V2, V3, V4, V5]

@@ -38,6 +38,10 @@ class Fan:
     tolerated_pct: float | None = None
     items: list[Any] | None = None   # Map: items not yet started are taken from here
     started_event: int = 0
+    # Distributed Map: its map run (ARN, id, start, limits), and whether ``items`` are the
+    # iteration inputs already (ItemSelector/ItemBatcher applied at the start).
+    map_run: dict[str, Any] | None = None
+    prepared: bool = False
     # Not saved with the thread: ``items``/``results``/``ok`` (the slots that succeeded) live
     # in slot rows; ``fresh`` (all slots must be written) and ``dirty`` (results set since the
     # last commit) say which to write.

@@ -23,6 +23,7 @@ from sagestep.engine.failure import TaskError
 from sagestep.engine.integration import Call, Callback, CallContext, Integration, Job
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.integrations.nested import nested_integrations
+from sagestep.integrations.s3 import s3_integrations
 
 SM = "arn:aws:states:::sagemaker:"
 SDK = "arn:aws:states:::aws-sdk:"
@@ -221,11 +222,6 @@ def outbox_integrations(record: Callable[[str, str, Any], None]) -> dict[str, In
         "arn:aws:states:::events:putEvents": Call(put_events),
         "arn:aws:states:::events:putEvents.waitForTaskToken": Callback(put_events),
     }
-
-
-def s3_integrations(get_client: Callable[[], Any]) -> dict[str, Integration]:
-    """``aws-sdk:s3:<action>``: any action the S3 client has (getObject's Body as a string)."""
-    return {SDK + "s3:*": Call(_call(get_client, None, "S3", sdk=True))}
 
 
 def local_integrations(runtime: Any) -> dict[str, Integration]:
