@@ -32,6 +32,7 @@ _GROUPS = (
     "sagestep.cli.pipeline",
     "sagestep.cli.configs",
     "sagestep.cli.sfn",
+    "sagestep.cli.sqs",
     "sagestep.cli.sagemaker",
     "sagestep.cli.server",
     "sagestep.cli.api",

@@ -179,6 +179,35 @@ class LocalStepFunctionsClient:
         callbacks.send_heartbeat(self._svc.journal, taskToken, self._svc.clock.now())
         return _response({})
 
+    # -- distributed Map runs --------------------------------------------------------------------
+
+    def list_map_runs(self, *, executionArn: str, maxResults: int | None = None,
+                      nextToken: str | None = None, **_: Any) -> dict[str, Any]:
+        self._svc.execution(executionArn, "ListMapRuns")
+        runs = [_map_run(row) for row in self._svc.journal.map_runs(executionArn)]
+        keys = ("executionArn", "mapRunArn", "stateMachineArn", "startDate", "stopDate")
+        rows = [{k: r[k] for k in keys if k in r} for r in runs]
+        page, token = _page(rows, maxResults, nextToken, "ListMapRuns")
+        body: dict[str, Any] = {"mapRuns": page}
+        if token:
+            body["nextToken"] = token
+        return _response(body)
+
+    def describe_map_run(self, *, mapRunArn: str, **_: Any) -> dict[str, Any]:
+        rows = self._svc.journal.map_runs(arn=mapRunArn)
+        if not rows:
+            raise client_error("ResourceNotFound", f"Resource not found: '{mapRunArn}'",
+                               "DescribeMapRun")
+        return _response(_map_run(rows[0]))
+
+
+def _map_run(row: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(row["data"])
+    for key in ("startDate", "stopDate"):
+        if key in data:
+            data[key] = utc(data[key])
+    return data
+
 
 def _machine(row: Any) -> dict[str, Any]:
     body: dict[str, Any] = {

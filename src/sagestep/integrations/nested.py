@@ -23,13 +23,22 @@ from sagestep.engine.failure import TaskError
 from sagestep.engine.integration import Call, CallContext, Integration, Job
 
 START = "arn:aws:states:::states:startExecution"
-_FIELDS = ("ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails",
-           "RedriveCount", "RedriveStatus", "StartDate", "StateMachineArn", "Status", "StopDate",
-           "Error", "Cause")
+SDK = "arn:aws:states:::aws-sdk:sfn:*"
+# The fields of the child's DescribeExecution a .sync task returns, as AWS records them
+# (LocalStack parity suite, test_callback.py::test_start_execution_sync*): no redrive fields.
+_FIELDS = ("Cause", "Error", "ExecutionArn", "Input", "InputDetails", "Name", "Output",
+           "OutputDetails", "StartDate", "StateMachineArn", "Status", "StopDate")
 
 
 def _ms(value: Any) -> Any:
     return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+
+
+def _pascal(value: Any) -> Any:
+    """``{"included": true}`` -> ``{"Included": true}`` (the Details objects)."""
+    if isinstance(value, dict):
+        return {k[0].upper() + k[1:]: v for k, v in value.items()}
+    return value
 
 
 def _error(exc: ClientError) -> TaskError:
@@ -52,14 +61,26 @@ def _machine(params: Any) -> str:
 
 
 def _start(get_client: Callable[[], Any], params: Any, name: str) -> dict[str, Any]:
-    child_input = params.get("Input", {})
-    text = child_input if isinstance(child_input, str) else json.dumps(child_input)
+    # An absent or null Input starts the child with "{}", as AWS does.
+    child_input = params.get("Input")
+    if child_input is None:
+        child_input = {}
+    text = child_input if isinstance(child_input, str) else json.dumps(child_input,
+                                                                        separators=(",", ":"))
     try:
         out = get_client().start_execution(stateMachineArn=_machine(params), name=name,
                                            input=text)
     except ClientError as exc:
         raise _error(exc) from exc
-    return {"ExecutionArn": out["executionArn"], "StartDate": _ms(out["startDate"])}
+    request_id = str(out.get("ResponseMetadata", {}).get("RequestId") or uuid.uuid4())
+    return {"ExecutionArn": out["executionArn"], "StartDate": _ms(out["startDate"]),
+            "SdkHttpMetadata": {
+                "AllHttpHeaders": {"x-amzn-RequestId": [request_id],
+                                   "Content-Type": ["application/x-amz-json-1.0"]},
+                "HttpHeaders": {"Content-Type": "application/x-amz-json-1.0",
+                                "x-amzn-RequestId": request_id},
+                "HttpStatusCode": 200},
+            "SdkResponseMetadata": {"RequestId": request_id}}
 
 
 def _describe(get_client: Callable[[], Any], arn: str, as_json: bool) -> Any | None:
@@ -69,7 +90,7 @@ def _describe(get_client: Callable[[], Any], arn: str, as_json: bool) -> Any | N
         if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
             return None
         raise _error(exc) from exc
-    pascal = {key[0].upper() + key[1:]: _ms(value) for key, value in out.items()
+    pascal = {key[0].upper() + key[1:]: _pascal(_ms(value)) for key, value in out.items()
               if key != "ResponseMetadata"}
     if as_json:
         for key in ("Input", "Output"):
@@ -104,7 +125,42 @@ def nested_integrations(get_client: Callable[[], Any],
         return _start(get_client, params, _child_name(params, ctx))
 
     return {
+        SDK: Call(_sdk(get_client)),
         START: Call(start),
         START + ".sync": _job(get_client, as_json=False, poll_seconds=poll_seconds),
         START + ".sync:2": _job(get_client, as_json=True, poll_seconds=poll_seconds),
     }
+
+
+def _deep_pascal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k[0].upper() + k[1:]: _deep_pascal(v) for k, v in value.items()
+                if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_deep_pascal(v) for v in value]
+    return _ms(value)
+
+
+def _sdk(get_client: Callable[[], Any]) -> Callable[[Any, CallContext], Any]:
+    """``aws-sdk:sfn:<action>`` on the local engine: PascalCase in and out (as the AWS SDK
+    integration speaks), errors as ``Sfn.<Code>Exception``."""
+    import re
+
+    def invoke(params: Any, ctx: CallContext) -> Any:
+        action = ctx.resource.rsplit(":", 1)[-1].split(".")[0]
+        method = getattr(get_client(), re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower(), None)
+        if method is None:
+            raise TaskError("Sfn.SfnException", f"The local Step Functions has no {action}")
+        kwargs = {k[0].lower() + k[1:]: v for k, v in (params or {}).items()}
+        if action == "startExecution" and not isinstance(kwargs.get("input", ""), str):
+            kwargs["input"] = json.dumps(kwargs["input"], separators=(",", ":"))
+        try:
+            return _deep_pascal(method(**kwargs))
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            raise TaskError(f"Sfn.{err.get('Code', 'Unknown')}Exception",
+                            str(err.get("Message", exc))) from exc
+        except TypeError as exc:
+            raise TaskError("Sfn.ValidationException", str(exc)) from exc
+
+    return invoke

@@ -24,6 +24,8 @@ from sagestep.engine.integration import Call, Callback, CallContext, Integration
 from sagestep.engine.lambda_tasks import lambda_integrations
 from sagestep.integrations.nested import nested_integrations
 from sagestep.integrations.s3 import s3_integrations
+from sagestep.integrations.sqs import sqs_integrations
+from sagestep.stores.queues import LocalQueues
 
 SM = "arn:aws:states:::sagemaker:"
 SDK = "arn:aws:states:::aws-sdk:"
@@ -242,4 +244,14 @@ def local_integrations(runtime: Any) -> dict[str, Integration]:
     table.update(s3_integrations(lambda: runtime.client("s3")))
     table.update(outbox_integrations(record))
     table.update(nested_integrations(lambda: runtime.client("stepfunctions")))
+    table.update(sqs_integrations(lambda: local_queues(runtime)))
     return table
+
+
+def local_queues(runtime: Any) -> LocalQueues:
+    """The workspace's local SQS queues (one per runtime, opened on first use)."""
+    queues = getattr(runtime, "_sagestep_queues", None)
+    if queues is None:
+        queues = LocalQueues(runtime.workspace.db_path, runtime.clock.now)
+        runtime._sagestep_queues = queues
+    return queues
