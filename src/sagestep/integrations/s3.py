@@ -1,7 +1,7 @@
 """S3 for the engine: ``aws-sdk:s3:*`` Tasks and the distributed Map's reader and writer.
 
 ``aws-sdk:s3:<action>`` answers as AWS Step Functions does (recorded in LocalStack's parity
-suite): ``putObject`` JSON-serialises a non-string Body (compact) and answers
+suite): ``putObject`` writes the Body's JSON text (compact; a string keeps its quotes) and answers
 ``{ChecksumCRC32, ChecksumType, ETag, ServerSideEncryption}``; ``getObject`` answers the object's
 metadata with ``Body`` as text; other actions answer the members of botocore's output shape
 for the operation (dates as epoch milliseconds, ``ResponseMetadata`` dropped). Errors are
@@ -52,6 +52,12 @@ def body_bytes(body: Any) -> bytes:
         return body.encode()
     if isinstance(body, bytes | bytearray):
         return bytes(body)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sdk_body(body: Any) -> bytes:
+    """An ``aws-sdk:s3:putObject`` Body as AWS writes it: its JSON text, strings included
+    (AWS stored ``"text data"`` with the quotes: ETag 2b5df371... in the recording)."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -106,7 +112,7 @@ def sdk_call(get_client: Callable[[], Any]) -> Callable[[Any, CallContext], Any]
         client = get_client()
         try:
             if action == "putObject":
-                data = body_bytes(params.pop("Body", ""))
+                data = sdk_body(params.pop("Body", ""))
                 out = client.put_object(Body=data, **params)
                 crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
                 return {"ChecksumCRC32": crc, "ChecksumType": "FULL_OBJECT",
