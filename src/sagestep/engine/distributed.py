@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sagestep.engine import jsonata_eval, payload
+from sagestep.engine import jsonata_eval, payload, state_fields
 from sagestep.engine.dataflow import jsonata_env
 from sagestep.engine.failure import TaskError
 from sagestep.engine.integration import CallContext, lookup
@@ -96,14 +96,15 @@ def _writer_params(run: Interpreter, state: Any, raw_input: Any, ctx: Mapping[st
     return value
 
 
-def _records(fan: Fan, info: Mapping[str, Any], now: float, ok: bool) -> Iterator[dict[str, Any]]:
+def _records(fan: Fan, info: Mapping[str, Any], now: float, ok: bool,
+             input_of: Callable[[int, Any], Any]) -> Iterator[dict[str, Any]]:
     """The child execution records of the slots that succeeded (or failed)."""
     items = fan.items or []
     for index in range(fan.total):
         if index >= fan.started or (index in fan.ok) != ok:
             continue
         arn, name = child_arn(info, index)
-        child_input = items[index] if index < len(items) else None
+        child_input = input_of(index, items[index] if index < len(items) else None)
         rec: dict[str, Any] = {
             "ExecutionArn": arn, "Input": json.dumps(child_input, separators=(",", ":")),
             "InputDetails": {"Included": True}, "Name": name}
@@ -150,10 +151,19 @@ def write_results(run: Interpreter, t: Any, state: Any, fan: Fan) -> dict[str, A
     files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     call = CallContext(PUT, run.info.arn, state.name)
     put = lookup(run.integrations, PUT)
+    base_ctx, variables = run.context(t), run.variables(t)
+
+    def input_of(index: int, item: Any) -> Any:
+        """The child's input: the item after ItemSelector (batches are inputs already)."""
+        if fan.prepared:
+            return item
+        ctx = {**base_ctx, "Map": {"Item": {"Index": index, "Value": item}}}
+        return state_fields.item_input(state, item, t.input, ctx, variables)
+
     for status, ok in (("SUCCEEDED", True), ("FAILED", False)):
         if not (len(fan.ok) if ok else fan.failures):
             continue
-        body = _encode(_records(fan, info, run.now, ok), config)
+        body = _encode(_records(fan, info, run.now, ok, input_of), config)
         key = f"{base}/{status}_0.json"
         _put(put, call, bucket, key, body)
         files[status].append({"Key": key, "Size": len(body)})
