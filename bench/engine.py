@@ -2,6 +2,11 @@
 
     python bench/engine.py [--repeat 3] [--only pass_chain,map_c0]
 
+Distributed Map (issue 15, ``--only dmap_s3``): a distributed Map whose ItemReader lists
+10,000 small objects of the local object store and whose ResultWriter writes the results back,
+reported as items/s and peak RSS, next to its floor/peer in the same run: the same number
+of items (numbers in the execution input) through an inline Map.
+
 Four workloads (issue 2): a chain of 1,000 Pass states with Parameters and ResultPath; an
 inline Map over 1,000 items of 3 states with MaxConcurrency 0 and 1; a Choice loop counting
 to 1,000 with States.MathAdd; a Parallel of 10 branches x 50 Pass states. Each (engine,
@@ -73,6 +78,53 @@ WORKLOADS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # moto's results as measured on this machine, quoted by issue 2 (for orientation only).
 ISSUE_MOTO = {"pass_chain": 162, "map_c0": 888, "map_c1": 743, "choice_loop": 1215,
               "parallel": 174}
+
+
+DMAP_OBJECTS = 10_000
+
+
+def distributed_map(reader: bool) -> dict[str, Any]:
+    body = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {
+        "key.$": "$.Key", "size.$": "$.Size"}, "End": True}}}
+    state: dict[str, Any] = {"Type": "Map", "MaxConcurrency": 0, "ItemProcessor": body,
+                             "End": True}
+    if reader:
+        body["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        state["ItemReader"] = {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                               "Parameters": {"Bucket": "bench-in", "Prefix": "files/"}}
+        state["ResultWriter"] = {"Resource": "arn:aws:states:::s3:putObject",
+                                 "Parameters": {"Bucket": "bench-out", "Prefix": "runs"}}
+        return {"StartAt": "M", "States": {"M": state}}
+    # The peer: the same number of items as input numbers (10,000 key records as execution
+    # input would pass the 256 KiB payload limit), through an inline Map.
+    body["States"]["A"]["Parameters"] = {"key.$": "States.Format('files/{}.json', $)",
+                                         "size": 10}
+    state["ItemsPath"] = "$.items"
+    return {"StartAt": "M", "States": {"M": state}}
+
+
+def run_distributed(name: str) -> dict[str, Any]:
+    """``dmap_s3``: ItemReader over 10,000 objects + ResultWriter; ``dmap_inline``: the same
+    items from the input through an inline Map (the peer)."""
+    from sagestep.local import LocalRuntime
+    from sagestep.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as home:
+        rt = LocalRuntime(Workspace.resolve(home))
+        for i in range(DMAP_OBJECTS):
+            rt.object_store.put_bytes("bench-in", f"files/{i:05d}.json", b'{"v": %d}' % i)
+        data: dict[str, Any] = {"items": list(range(DMAP_OBJECTS))} if name != "dmap_s3" else {}
+        sfn = rt.client("stepfunctions")
+        arn = sfn.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps(
+            distributed_map(name == "dmap_s3")))["stateMachineArn"]
+        rt.engine.worker.start()
+        t0 = time.perf_counter()
+        ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(data))["executionArn"]
+        row = rt.engine.wait(ex, timeout=900)
+        elapsed = time.perf_counter() - t0
+        rt.engine.close()
+        return {"status": row["status"], "seconds": elapsed, "items": DMAP_OBJECTS,
+                "peak_mb": _peak_mb()}
 
 
 def _peak_mb() -> float:
@@ -154,10 +206,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         engine, name = args.child
-        print(json.dumps(run_sagestep(name, args.batch) if engine == "sagestep"
-                         else run_moto(name)))
+        if name.startswith("dmap_"):
+            print(json.dumps(run_distributed(name)))
+        else:
+            print(json.dumps(run_sagestep(name, args.batch) if engine == "sagestep"
+                             else run_moto(name)))
         return
+    if "dmap_s3" in args.only.split(","):
+        _distributed_report(args.repeat)
     names = [n for n in WORKLOADS if not args.only or n in args.only.split(",")]
+    if not names:
+        return
     print(f"{'workload':<12} {'trans':>6} {'sagestep t/s':>13} {'MB':>6} {'moto t/s':>9} "
           f"{'MB':>6} {'ratio':>7}   (issue's moto t/s)")
     for name in names:
@@ -172,6 +231,17 @@ def main() -> None:
         print(f"{name:<12} {trans:>6} {ours_tps:>13.0f} {ours.get('peak_mb', 0):>6.0f} "
               f"{moto_tps:>9.0f} {moto.get('peak_mb', 0):>6.0f} {ratio:>7}   "
               f"({ISSUE_MOTO[name]})", flush=True)
+
+
+def _distributed_report(repeat: int) -> None:
+    print(f"{'workload':<12} {'items':>6} {'items/s':>9} {'MB':>6}   (peer in the same run)")
+    for name in ("dmap_s3", "dmap_inline"):
+        best = min((_child("sagestep", name, 900) for _ in range(repeat)),
+                   key=lambda r: r.get("seconds", 1e9))
+        rate = (best["items"] / best["seconds"]) if best.get("status") == "SUCCEEDED" else 0.0
+        peer = "" if name == "dmap_s3" else "peer: inline Map, items from the input"
+        print(f"{name:<12} {best.get('items', 0):>6} {rate:>9.0f} "
+              f"{best.get('peak_mb', 0):>6.0f}   {best.get('status')} {peer}", flush=True)
 
 
 if __name__ == "__main__":

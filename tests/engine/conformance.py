@@ -156,6 +156,9 @@ def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0
     started: list[tuple[dict[str, Any], str]] = []
     results: list[Result] = []
     for number, case in enumerate(cases):
+        for obj in case.get("seed", {}).get("s3", []):  # objects the recording's test put
+            runtime.client("s3").put_object(Bucket=obj["Bucket"], Key=obj["Key"],
+                                            Body=obj["Body"].encode())
         for need in case.get("needs", []):
             if need.startswith("lambda:"):
                 _, behaviour, name = need.split(":", 2)

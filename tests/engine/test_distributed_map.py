@@ -124,7 +124,8 @@ def test_max_items_and_max_items_path(rt: Any) -> None:
     assert len(_output(desc)) == 2
     desc = run(rt, _map(_get("CSV", MaxItemsPath="$.max")),
                {"Bucket": "data", "Key": "rows.csv", "max": -1})
-    assert desc["status"] == "FAILED" and desc["error"] == "States.Runtime"
+    assert (desc["error"], desc["cause"]) == ("States.ItemReaderFailed",
+                                              "field MaxItems must be positive")
 
 
 def test_list_objects_v2_pages_through_every_object(rt: Any) -> None:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sagestep.engine import dataflow, distributed, itemreader, payload, state_fields
+from sagestep.engine import dataflow, distributed, itemreader, state_fields
 from sagestep.engine import failure as names
 from sagestep.engine.batching import batch_inputs
 from sagestep.engine.integration import CallContext
-from sagestep.engine.payload import Scope
 from sagestep.engine.failure import Failure
 from sagestep.engine.states_error import StatesError
 from sagestep.engine.threads import WAIT, Fan, Thread
@@ -93,9 +92,9 @@ def _distributed_inputs(run: Interpreter, t: Thread, state: Any, ctx: dict[str, 
     """A distributed Map's items (ItemReader or input), as iteration inputs when batched."""
     if state.item_reader is not None:
         call = CallContext(str(state.item_reader.get("Resource", "")), run.info.arn, state.name)
+        # ItemsPath is ignored next to an ItemReader, as AWS does (recorded:
+        # test_map_item_reader_base_json_with_items_path, all three paths read the object).
         items = itemreader.read_items(state, run.integrations, t.input, ctx, variables, call)
-        if not state.jsonata and state.items_path not in (None, "$"):
-            items = _array(payload.apply_path(state.items_path, Scope(items, ctx, variables)))
     else:
         items = state_fields.map_items(state, t.input, ctx, variables)
     if state.item_batcher is None:
@@ -105,13 +104,6 @@ def _distributed_inputs(run: Interpreter, t: Thread, state: Any, ctx: dict[str, 
         item_ctx = {**ctx, "Map": {"Item": {"Index": index, "Value": item}}}
         selected.append(state_fields.item_input(state, item, t.input, item_ctx, variables))
     return batch_inputs(state, selected, t.input, ctx, variables), True
-
-
-def _array(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise StatesError(itemreader.READER_FAILED, "Attempting to map over non-iterable node.",
-                          prefixed=False)
-    return value
 
 
 def _keep(t: Thread, state: Any) -> set[int]:
