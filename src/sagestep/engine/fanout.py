@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sagestep.engine import dataflow, distributed, itemreader, state_fields
 from sagestep.engine import failure as names
 from sagestep.engine.batching import batch_inputs
-from sagestep.engine.integration import CallContext
 from sagestep.engine.failure import Failure
+from sagestep.engine.integration import CallContext
 from sagestep.engine.states_error import StatesError
 from sagestep.engine.threads import WAIT, Fan, Thread
 
@@ -150,6 +150,7 @@ def _fill(run: Interpreter, t: Thread, state: Any) -> None:
                                 previous=fan.started_event)
             t.last_event = fan.started_event
         child = run.new_thread(t, index, (*t.scope, state.name, -1), last_event=previous)
+        child.quiet = child.quiet or state.distributed
         run.enter(child, state.body.start_at, value)
 
 

@@ -101,6 +101,8 @@ class Interpreter:
 
     def emit(self, t: Thread | None, kind: str, details: dict[str, Any] | None = None,
              previous: int | None = None) -> int:
+        if t is not None and t.quiet:
+            return t.last_event
         eid = self.next_event
         self.next_event += 1
         prev = previous if previous is not None else (t.last_event if t is not None else 0)
@@ -124,7 +126,7 @@ class Interpreter:
         if parent is not None:
             self.snap.next_thread += 1
         t = Thread(tid, None if parent is None else parent.id, index, scope, "", None,
-                   last_event=last_event)
+                   last_event=last_event, quiet=parent is not None and parent.quiet)
         self.snap.threads[tid] = t
         self.dirty.add(tid)
         return t

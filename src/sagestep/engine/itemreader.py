@@ -98,7 +98,7 @@ def _invoke(table: Integrations, resource: str, params: Any, call: CallContext) 
     try:
         return lookup(table, resource).invoke(params, call)  # type: ignore[union-attr]
     except TaskError as exc:
-        raise ReaderFailed(exc.failure.cause or exc.failure.error) from exc
+        raise ReaderFailed(exc.failure.cause or str(exc.failure.error)) from exc
 
 
 def _get_text(table: Integrations, resource: str, params: Any, call: CallContext) -> str:

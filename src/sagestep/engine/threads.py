@@ -94,6 +94,9 @@ class Thread:
     task: dict[str, Any] | None = None
     fan: Fan | None = None
     kept: dict[str, Any] | None = None  # redrive: the slots of a failed Map/Parallel to keep
+    # Inside a distributed Map's child: its events belong to the child execution, not to this
+    # execution's history (AWS counts them apart; 10,000 children stay under 25,000 events).
+    quiet: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = self.__dict__.copy()

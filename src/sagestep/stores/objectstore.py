@@ -261,21 +261,26 @@ class LocalObjectStore:
                 Path(dirpath, fname).unlink(missing_ok=True)
             Path(dirpath).rmdir()
 
-    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Objects whose key starts with ``prefix``, in key order (as S3 lists them)."""
+    def list(self, bucket: str, prefix: str = "", after: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix`` (and sorts after ``after``), in key order
+        (as S3 lists them). Keys are built as strings and only the yielded objects are
+        stat'ed, so paging through a large prefix stays cheap."""
         base = self.bucket_path(bucket)
         if not base.is_dir():
             return
         start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
         if not start.is_dir():
             return
+        root = str(base)
         keys = []
         for dirpath, _dirs, files in os.walk(start):
+            rel = dirpath[len(root) + 1:].replace(os.sep, "/")
+            folder = f"{rel}/" if rel else ""
             for fname in files:
                 if fname.endswith(_ETAG_SUFFIX):
                     continue
-                key = Path(dirpath, fname).relative_to(base).as_posix()
-                if key.startswith(prefix):
+                key = folder + fname
+                if key.startswith(prefix) and key > after:
                     keys.append(key)
         for key in sorted(keys):
             yield self.head(bucket, key)

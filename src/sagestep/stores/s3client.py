@@ -106,9 +106,7 @@ class LocalS3Client:
         prefixes: list[str] = []
         last = ""
         truncated = False
-        for info in self._store.list(Bucket, Prefix):
-            if info.key <= after:
-                continue
+        for info in self._store.list(Bucket, Prefix, after):
             common = _common_prefix(info.key, Prefix, Delimiter)
             if common and prefixes and prefixes[-1] == common:
                 continue
