@@ -148,6 +148,14 @@ def recorded_clock(cases: list[dict[str, Any]]) -> WarpClock:
     return clock
 
 
+def _with_arns(value: Any, arns: dict[str, str]) -> str:
+    """The input as JSON text, ``${machine:NAME}`` replaced by that machine's ARN."""
+    text = json.dumps(value)
+    for name, arn in arns.items():
+        text = text.replace("${machine:" + name + "}", arn)
+    return text
+
+
 def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0) -> list[Result]:
     """Start every case, wait for all of them, compare."""
     cases = list(cases)
@@ -159,6 +167,11 @@ def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0
         for obj in case.get("seed", {}).get("s3", []):  # objects the recording's test put
             runtime.client("s3").put_object(Bucket=obj["Bucket"], Key=obj["Key"],
                                             Body=obj["Body"].encode())
+        arns = {}
+        for target in case.get("seed", {}).get("machines", []):  # machines the test created
+            arns[target["name"]] = client.create_state_machine(
+                name=target["name"], definition=json.dumps(target["definition"]),
+                roleArn="arn:aws:iam::111111111111:role/conformance")["stateMachineArn"]
         for need in case.get("needs", []):
             if need.startswith("lambda:"):
                 _, behaviour, name = need.split(":", 2)
@@ -169,7 +182,7 @@ def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0
                 roleArn="arn:aws:iam::111111111111:role/conformance",
                 type=case.get("state_machine_type", "STANDARD"))["stateMachineArn"]
             arn = client.start_execution(stateMachineArn=machine, name=f"run-{number}",
-                                         input=json.dumps(case["input"]))["executionArn"]
+                                         input=_with_arns(case["input"], arns))["executionArn"]
         except Exception as exc:  # noqa: BLE001 - a refused case is a failed case
             results.append(Result(case, False, f"refused: {exc}"))
             continue
