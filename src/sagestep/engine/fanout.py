@@ -53,7 +53,7 @@ def run_map(run: Interpreter, t: Thread, state: Any) -> None:
     ctx, variables = run.context(t), run.variables(t)
     try:
         limits = state_fields.map_limits(state, t.input, ctx, variables)
-        if state.item_reader is None:
+        if not state.distributed:  # a distributed Map reads its items after MapRunStarted
             items = state_fields.map_items(state, t.input, ctx, variables)
     except StatesError as exc:
         run.fail_state(t, state, run.error_of(t, exc))
