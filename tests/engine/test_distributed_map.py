@@ -254,3 +254,21 @@ def test_describe_unknown_map_run(rt: Any) -> None:
         rt.client("stepfunctions").describe_map_run(
             mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:m/M:nope")
     assert info.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_failed_map_run_still_writes_its_results(rt: Any) -> None:
+    definition = _map(None, body=FAILING_BODY, ResultWriter=_writer("failed"), MaxConcurrency=1)
+    desc = run(rt, definition, [{"n": 0}, {"n": 1}, {"n": 2}])
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "States.ExceedToleratedFailureThreshold"
+    sfn = rt.client("stepfunctions")
+    [summary] = sfn.list_map_runs(executionArn=desc["executionArn"])["mapRuns"]
+    assert sfn.describe_map_run(mapRunArn=summary["mapRunArn"])["status"] == "FAILED"
+    run_id = summary["mapRunArn"].rsplit(":", 1)[-1]
+    s3 = rt.client("s3")
+    manifest = json.loads(s3.get_object(Bucket="results",
+                                        Key=f"failed/{run_id}/manifest.json")["Body"].read())
+    [failed_file] = manifest["ResultFiles"]["FAILED"]
+    [record] = json.loads(s3.get_object(Bucket="results", Key=failed_file["Key"])["Body"].read())
+    assert (record["Error"], json.loads(record["Input"])) == ("Bad", {"n": 1})
+    assert len(manifest["ResultFiles"]["SUCCEEDED"]) == 1

@@ -16,6 +16,7 @@ https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -101,8 +102,9 @@ def _records(fan: Fan, info: Mapping[str, Any], now: float, ok: bool,
     """The child execution records of the slots that succeeded (or failed)."""
     items = fan.items or []
     for index in range(fan.total):
-        if index >= fan.started or (index in fan.ok) != ok:
-            continue
+        aborted = not ok and fan.results[index] is None
+        if index >= fan.started or (index in fan.ok) != ok or aborted:
+            continue  # not started, the other kind, or aborted while running
         arn, name = child_arn(info, index)
         child_input = input_of(index, items[index] if index < len(items) else None)
         rec: dict[str, Any] = {
@@ -179,3 +181,12 @@ def _put(put: Any, call: CallContext, bucket: str, key: str, body: bytes) -> Non
     except TaskError as exc:
         raise StatesError(WRITER_FAILED, exc.failure.cause or str(exc.failure.error),
                           prefixed=False) from exc
+
+
+def write_on_failure(run: Interpreter, t: Any, state: Any, fan: Fan) -> None:
+    """A failed map run still writes what its children did (best effort: the state fails
+    with its own error either way)."""
+    if state.result_writer is None or fan.map_run is None:
+        return
+    with contextlib.suppress(StatesError):
+        write_results(run, t, state, fan)

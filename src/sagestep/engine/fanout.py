@@ -210,6 +210,7 @@ def _fail(run: Interpreter, t: Thread, state: Any, failure: Failure) -> None:
         run.emit(t, "MapRunFailed", {"error": failure.error, "cause": failure.cause})
         if t.fan is not None:
             distributed.record(run, t.fan, "FAILED")
+            distributed.write_on_failure(run, t, state, t.fan)
         run.emit(t, "MapStateFailed")
     else:
         run.emit(t, "MapStateFailed")
