@@ -272,3 +272,53 @@ def test_failed_map_run_still_writes_its_results(rt: Any) -> None:
     [record] = json.loads(s3.get_object(Bucket="results", Key=failed_file["Key"])["Body"].read())
     assert (record["Error"], json.loads(record["Input"])) == ("Bad", {"n": 1})
     assert len(manifest["ResultFiles"]["SUCCEEDED"]) == 1
+
+
+def test_map_run_counts_while_children_wait_on_sqs_callbacks(rt: Any) -> None:
+    """150 children each send their task token to a local queue and wait; a consumer answers
+    100 of them, DescribeMapRun reports a RUNNING run with 100 succeeded, then the rest."""
+    from sagestep.stores.queues import LocalQueues
+
+    body = {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "work", "MessageBody": {"n.$": "$.n",
+                                                           "token.$": "$$.Task.Token"}},
+        "End": True}}}
+    sfn = rt.client("stepfunctions")
+    arn = sfn.create_state_machine(name="waits", roleArn="arn:aws:iam::123456789012:role/t",
+                                   definition=json.dumps(_map(None, body=body)))[
+                                       "stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+        [{"n": i} for i in range(150)]))["executionArn"]
+    queues = LocalQueues(rt.workspace.db_path)
+
+    def answer(limit: int) -> int:
+        done = 0
+        while done < limit and (messages := queues.receive("work", min(10, limit - done))):
+            for message in messages:
+                data = json.loads(message["Body"])
+                sfn.send_task_success(taskToken=data["token"], output=json.dumps(data["n"] * 2))
+                queues.delete("work", message["ReceiptHandle"])
+                done += 1
+        return done
+
+    def until(check: Any) -> Any:
+        for _ in range(400):
+            rt.engine.wait(ex, timeout=0.05)
+            found = check()
+            if found:
+                return found
+        raise AssertionError("timed out")
+
+    until(lambda: queues.count("work") == 150)
+    assert answer(100) == 100
+    run_arn = sfn.list_map_runs(executionArn=ex)["mapRuns"][0]["mapRunArn"]
+    running = until(lambda: (d := sfn.describe_map_run(mapRunArn=run_arn))["itemCounts"][
+        "succeeded"] == 100 and d)
+    assert running["status"] == "RUNNING" and running["itemCounts"]["total"] == 150
+    assert answer(50) == 50
+    desc = until(lambda: (d := sfn.describe_execution(executionArn=ex))["status"] != "RUNNING"
+                 and d)
+    assert json.loads(desc["output"]) == [2 * i for i in range(150)]
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    assert described["status"] == "SUCCEEDED" and described["itemCounts"]["succeeded"] == 150

@@ -22,6 +22,9 @@ from sagestep.engine.integration import CallContext
 from sagestep.engine.states_error import StatesError
 from sagestep.engine.threads import WAIT, Fan, Thread
 
+# How often (in finished children) a running map run's DescribeMapRun record is refreshed.
+MAP_RUN_RECORD_EVERY = 100
+
 if TYPE_CHECKING:
     from sagestep.engine.interpreter import Interpreter
 
@@ -176,6 +179,8 @@ def child_done(run: Interpreter, parent: Thread, child: Thread, output: Any,
         if not is_map or _over_threshold(fan):
             _fail(run, parent, state, _map_failure(state, fan, failure) if is_map else failure)
             return
+    if fan.map_run is not None and fan.done % MAP_RUN_RECORD_EVERY == 0:
+        distributed.record(run, fan, "RUNNING")  # DescribeMapRun's counts as the run goes
     if fan.done == fan.total:
         _complete(run, parent, state)
     elif is_map:

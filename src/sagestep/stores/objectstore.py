@@ -262,9 +262,8 @@ class LocalObjectStore:
             Path(dirpath).rmdir()
 
     def list(self, bucket: str, prefix: str = "", after: str = "") -> Iterator[ObjectInfo]:
-        """Objects whose key starts with ``prefix`` (and sorts after ``after``), in key order
-        (as S3 lists them). Keys are built as strings and only the yielded objects are
-        stat'ed, so paging through a large prefix stays cheap."""
+        """Objects under ``prefix`` sorting after ``after``, in key order (as S3 lists them);
+        keys are plain strings and only yielded objects are stat'ed (cheap paging)."""
         base = self.bucket_path(bucket)
         if not base.is_dir():
             return
