@@ -149,7 +149,7 @@ def recorded_clock(cases: list[dict[str, Any]]) -> WarpClock:
 
 
 def _with_arns(value: Any, arns: dict[str, str]) -> str:
-    """The input as JSON text, ``${machine:NAME}`` replaced by that machine's ARN."""
+    """``value`` as JSON text, ``${machine:NAME}`` replaced by that machine's ARN."""
     text = json.dumps(value)
     for name, arn in arns.items():
         text = text.replace("${machine:" + name + "}", arn)
@@ -178,7 +178,7 @@ def run_cases(cases: Iterable[dict[str, Any]], home: Path, timeout: float = 45.0
                 runtime.lambdas.register(name, BEHAVIOURS[behaviour])
         try:
             machine = client.create_state_machine(
-                name=f"case-{number}", definition=json.dumps(case["definition"]),
+                name=f"case-{number}", definition=_with_arns(case["definition"], arns),
                 roleArn="arn:aws:iam::111111111111:role/conformance",
                 type=case.get("state_machine_type", "STANDARD"))["stateMachineArn"]
             arn = client.start_execution(stateMachineArn=machine, name=f"run-{number}",

@@ -19,13 +19,13 @@ GROUPS = sorted({c["group"] for c in __import__("json").loads(
 
 # Pass counts reached (raise them as the engine improves; never lower them).
 FLOORS: dict[str, int] = {
-    "api": 4, "arguments": 4, "assign": 33, "aws_sdk_s3": 10, "base": 35,
+    "api": 4, "arguments": 4, "assign": 33, "aws_sdk_s3": 10, "aws_sdk_sfn": 4, "base": 35,
     "choice_operators": 491, "comments": 2, "context_object": 7, "distributed_map": 23,
     "error_handling": 14, "evaluate_jsonata": 17, "express": 5, "intrinsic_functions": 163,
     "local_mocking": 5, "nested_executions": 5, "outputdecl": 16, "query_language": 13,
     "scenarios": 138, "services": 18, "states_variables": 12,
 }
-TOTAL_FLOOR = 1015  # of 1015 cases
+TOTAL_FLOOR = 1019  # of 1019 cases
 
 
 def test_floors_cover_the_corpus() -> None:

@@ -150,6 +150,9 @@ def test_task_token_failure_is_catchable(env) -> None:
 def test_unknown_token_and_bad_output(env) -> None:
     with pytest.raises(ClientError) as exc:
         env.sfn.send_task_success(taskToken="nope", output="{}")
+    assert exc.value.response["Error"]["Code"] == "InvalidToken"  # not a token of ours
+    with pytest.raises(ClientError) as exc:
+        env.sfn.send_task_success(taskToken="A" * 88, output="{}")
     assert exc.value.response["Error"]["Code"] == "TaskDoesNotExist"
     env.handlers["notify"] = lambda event: None
     arn = env.start(CALLBACK)

@@ -7,10 +7,15 @@ execution next (in any process) resumes the waiting task.
 from __future__ import annotations
 
 import json
+import re
 
 from sagestep.engine.journal import Journal
 from sagestep.errors import client_error
 
+# The engine's task tokens (tasks.new_token: 66 random bytes, URL-safe base64). AWS answers
+# InvalidToken to a token that is not one of its own (recorded:
+# test_sfn_send_task_outcome_with_no_such_token), TaskDoesNotExist to one it no longer knows.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{88}")
 MAX_OUTPUT = 262_144
 MAX_ERROR = 256
 MAX_CAUSE = 32_768
@@ -21,6 +26,8 @@ def _waiting(journal: Journal, token: str, op: str) -> str:
     if not isinstance(token, str) or not 1 <= len(token) <= 2048:
         raise client_error("InvalidToken", "Invalid Token: must be 1-2048 characters", op)
     row = journal.token(token)
+    if row is None and not _TOKEN.fullmatch(token):  # not one this engine could have made
+        raise client_error("InvalidToken", "Invalid Token: 'Invalid token'", op)
     if row is None:
         raise client_error("TaskDoesNotExist", "Task Does Not Exist", op)
     if row["status"] == "TIMED_OUT":
@@ -33,6 +40,7 @@ def _waiting(journal: Journal, token: str, op: str) -> str:
 def send_success(journal: Journal, token: str, output: str, now: float) -> str:
     """Record the task's output; the execution ARN to wake."""
     op = "SendTaskSuccess"
+    _waiting(journal, token, op)  # AWS judges the token before the output (recorded)
     if not isinstance(output, str) or len(output.encode()) > MAX_OUTPUT:
         raise client_error("InvalidOutput", f"Invalid Output: must be JSON text of at most "
                            f"{MAX_OUTPUT} bytes", op)

@@ -158,8 +158,10 @@ def _sdk(get_client: Callable[[], Any]) -> Callable[[Any, CallContext], Any]:
             return _deep_pascal(method(**kwargs))
         except ClientError as exc:
             err = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
             raise TaskError(f"Sfn.{err.get('Code', 'Unknown')}Exception",
-                            str(err.get("Message", exc))) from exc
+                            f"{err.get('Message', exc)} (Service: Sfn, Status Code: {status}, "
+                            f"Request ID: {uuid.uuid4()}) (SDK Attempt Count: 1)") from exc
         except TypeError as exc:
             raise TaskError("Sfn.ValidationException", str(exc)) from exc
 
