@@ -322,3 +322,20 @@ def test_map_run_counts_while_children_wait_on_sqs_callbacks(rt: Any) -> None:
     assert json.loads(desc["output"]) == [2 * i for i in range(150)]
     described = sfn.describe_map_run(mapRunArn=run_arn)
     assert described["status"] == "SUCCEEDED" and described["itemCounts"]["succeeded"] == 150
+
+
+def test_parquet_reader(rt: Any) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", "b", None]}), buffer)
+    _put(rt, "rows.parquet", buffer.getvalue())
+    desc = run(rt, _map(_get("PARQUET")), {"Bucket": "data", "Key": "rows.parquet"})
+    assert _output(desc) == [{"id": 1, "name": "a"}, {"id": 2, "name": "b"},
+                             {"id": 3, "name": None}]
+    _put(rt, "bad.parquet", b"not parquet")
+    desc = run(rt, _map(_get("PARQUET")), {"Bucket": "data", "Key": "bad.parquet"})
+    assert desc["error"] == "States.ItemReaderFailed"

@@ -5,7 +5,8 @@ The reader's ``Resource`` (``arn:aws:states:::s3:getObject`` or ``...:s3:listObj
 looked up in the integration table like a Task's, so the engine reads whatever S3 the runtime
 hands it (the local object store, or boto3's). ``getObject`` returns the object's text;
 ``ReaderConfig.InputType`` says how to parse it: JSON (an array), JSONL (one value a line), CSV
-(header row or given headers; every value a string, as AWS reads them) or MANIFEST (an S3
+(header row or given headers; every value a string, as AWS reads them), PARQUET (a row an
+item) or MANIFEST (an S3
 inventory manifest: the CSV files it lists, one item per object). Without InputType the
 resource lists objects: one item per object, ``{Etag, Key, LastModified, Size, StorageClass}``.
 A reader that cannot read fails the state with ``States.ItemReaderFailed``.
@@ -53,6 +54,8 @@ def read_items(state: Map, table: Integrations, raw_input: Any, ctx: Mapping[str
     input_type = config.get("InputType")
     if resource == LIST or (input_type is None and resource.endswith(":listObjectsV2")):
         items = _listing(table, resource, params, call)
+    elif input_type == "PARQUET":
+        items = _parquet(_get_bytes(table, resource, params, call))
     else:
         text = _get_text(table, resource, params, call)
         items = _parse(text, input_type, config, table, call)
@@ -101,12 +104,28 @@ def _invoke(table: Integrations, resource: str, params: Any, call: CallContext) 
         raise ReaderFailed(exc.failure.cause or str(exc.failure.error)) from exc
 
 
-def _get_text(table: Integrations, resource: str, params: Any, call: CallContext) -> str:
+def _get_bytes(table: Integrations, resource: str, params: Any, call: CallContext) -> bytes:
     result = _invoke(table, resource, params, call)
     body = result.get("Body") if isinstance(result, dict) else result
     if isinstance(body, bytes):
-        return body.decode("utf-8", errors="replace")
-    return body if isinstance(body, str) else json.dumps(body)
+        return body
+    return (body if isinstance(body, str) else json.dumps(body)).encode()
+
+
+def _get_text(table: Integrations, resource: str, params: Any, call: CallContext) -> str:
+    return _get_bytes(table, resource, params, call).decode("utf-8", errors="replace")
+
+
+def _parquet(data: bytes) -> Iterator[Any]:
+    """A Parquet object: one item per row, as a JSON object (dates and decimals as text)."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
+        raise ReaderFailed(f"Failed to read the Parquet object: {exc}") from exc
+    for row in table.to_pylist():
+        yield json.loads(json.dumps(row, default=str))
 
 
 def _listing(table: Integrations, resource: str, params: dict[str, Any],
@@ -146,7 +165,7 @@ def _parse(text: str, input_type: Any, config: Mapping[str, Any], table: Integra
     if input_type == "MANIFEST":
         return _manifest(text, table, call)
     raise runtime(f"Unsupported ReaderConfig InputType {input_type!r}: "
-                  "use JSON, JSONL, CSV or MANIFEST")
+                  "use JSON, JSONL, CSV, PARQUET or MANIFEST")
 
 
 def _jsonl(text: str) -> Iterator[Any]:
