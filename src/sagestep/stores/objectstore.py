@@ -262,25 +262,19 @@ class LocalObjectStore:
             Path(dirpath).rmdir()
 
     def list(self, bucket: str, prefix: str = "", after: str = "") -> Iterator[ObjectInfo]:
-        """Objects under ``prefix`` sorting after ``after``, in key order (as S3 lists them);
-        keys are plain strings and only yielded objects are stat'ed (cheap paging)."""
+        """Objects under ``prefix`` whose key sorts after ``after``, in key order (as S3)."""
         base = self.bucket_path(bucket)
         if not base.is_dir():
             return
         start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
         if not start.is_dir():
             return
-        root = str(base)
-        keys = []
+        root, keys = str(base), []  # keys as plain strings: paging a large prefix stays cheap
         for dirpath, _dirs, files in os.walk(start):
             rel = dirpath[len(root) + 1:].replace(os.sep, "/")
             folder = f"{rel}/" if rel else ""
-            for fname in files:
-                if fname.endswith(_ETAG_SUFFIX):
-                    continue
-                key = folder + fname
-                if key.startswith(prefix) and key > after:
-                    keys.append(key)
+            keys += [key for f in files if not f.endswith(_ETAG_SUFFIX)
+                     and (key := folder + f).startswith(prefix) and key > after]
         for key in sorted(keys):
             yield self.head(bucket, key)
 
