@@ -48,6 +48,7 @@ class FakeSageMaker:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.endpoints: dict[str, str] = {}
+        self.configs: dict[str, str] = {}
         self.groups: set[str] = set()
         self.fail_jobs = fail_jobs or set()
         self.throttle = throttle
@@ -102,11 +103,13 @@ class FakeSageMaker:
     def create_endpoint(self, **p: Any) -> Any:
         self.calls.append(("CreateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Creating"
+        self.configs[p["EndpointName"]] = p["EndpointConfigName"]
         return {"EndpointArn": "arn:ep"}
 
     def update_endpoint(self, **p: Any) -> Any:
         self.calls.append(("UpdateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Updating"
+        self.configs[p["EndpointName"]] = p["EndpointConfigName"]
         return {"EndpointArn": "arn:ep"}
 
     def describe_endpoint(self, EndpointName: str) -> Any:  # noqa: N803
@@ -114,7 +117,8 @@ class FakeSageMaker:
             raise _error("ValidationException", f"Could not find endpoint {EndpointName}")
         status = self.endpoints[EndpointName]
         self.endpoints[EndpointName] = "InService"  # ready at the next poll
-        return {"EndpointName": EndpointName, "EndpointStatus": status}
+        return {"EndpointName": EndpointName, "EndpointStatus": status,
+                "EndpointConfigName": self.configs.get(EndpointName, "seeded-config")}
 
     def describe_model_package_group(self, ModelPackageGroupName: str) -> Any:  # noqa: N803
         if ModelPackageGroupName not in self.groups:

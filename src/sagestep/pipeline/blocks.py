@@ -319,6 +319,12 @@ class Deploy(Stage):
     data_capture: DataCapture | None = doc(
         None, "Record requests and responses (DataCaptureConfig) for monitoring.",
         {"destination": "s3://my-bucket/capture", "sampling_percentage": 20})
+    latest_wins: bool = doc(
+        False,
+        "Deploy queue policy. Runs deploying to one endpoint wait until it is InService and "
+        "update it in trigger order; an update never replaces a later run's model. With "
+        "latest_wins a waiting deploy is skipped (and says so) as soon as a later run's "
+        "endpoint config exists, so a burst of runs deploys only the newest model.", True)
 
 
 class BatchTransform(Job):

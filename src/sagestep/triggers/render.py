@@ -46,7 +46,7 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float,
     rid = names.run_id(pipeline, trigger.identity)
     execution = names.execution_name(pipeline, dataset_date, rid)
     endpoint = _configured_endpoint(item)
-    run_names = names.run_names(pipeline, rid, endpoint)
+    run_names = names.run_names(pipeline, rid, endpoint, names.deploy_order(when))
     prefix, _, filename = trigger.key.rpartition("/")
     values: dict[str, Any] = {
         "pipeline": pipeline,
