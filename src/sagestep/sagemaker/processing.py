@@ -37,7 +37,6 @@ class ProcessingJobs:
         op = "CreateProcessingJob"
         name = req["ProcessingJobName"]
         self._check(req, op)
-        self._svc.check_capacity(op)
         now = self._svc.clock.now()
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)
@@ -81,6 +80,8 @@ class ProcessingJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name {name}",
                                "DescribeProcessingJob")
+        if "WaitingFor" in (doc.get("SagestepLocal") or {}):
+            self._svc.runner.poll_queue()  # a worker that polls a queued job admits it
         return doc
 
     def stop(self, name: str) -> None:

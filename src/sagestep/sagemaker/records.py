@@ -17,6 +17,7 @@ from typing import Any
 
 from sagestep.clock import utc
 from sagestep.errors import client_error
+from sagestep.sagemaker.admission import MIGRATION as ADMISSION_MIGRATION
 from sagestep.stores.sqlite import connect, migrate, transaction
 
 COMPONENT = "sagemaker"
@@ -34,6 +35,7 @@ MIGRATIONS = [
         id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, detail_type TEXT NOT NULL,
         resources TEXT NOT NULL, detail TEXT NOT NULL)
     """,
+    ADMISSION_MIGRATION,
 ]
 
 

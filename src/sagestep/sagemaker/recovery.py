@@ -37,6 +37,8 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
     return None
 
 
+job_definition = _definition  # the runner's resolver for queued jobs (admission.py)
+
 _UNCLAIMED_AFTER_S = 60.0
 
 
@@ -50,13 +52,28 @@ def recover_jobs(svc: SageMakerService) -> None:
         doc = svc.records.get(kind, name)
         if field is None or doc is None or doc.get(field) not in ("InProgress", "Stopping"):
             continue
+        if row.get("state") == "queued":
+            continue  # waiting for capacity: admission starts it (see admission.py)
         if row["owner_pid"] == svc.runner.owner[0] or alive(row["owner_pid"], row["owner_start"]):
             continue  # another live worker (or this one) watches it
         job = _definition(svc, kind, name)
         if job is not None and alive(row["pid"], row["pid_start"]):
             svc.runner.attach(job, row["pid"], row["pid_start"] or "")
             continue
+        if job is not None and not row["pid"]:
+            requeue(svc, kind, name)  # admitted, but its worker died before the process began
+            continue
         _fail(svc, kind, name, field, row)
+
+
+def requeue(svc: SageMakerService, kind: str, name: str) -> None:
+    """Put an admitted job that never started back in the queue, in its old place."""
+    from sagestep.stores.sqlite import transaction
+
+    with svc.records.connection() as conn, transaction(conn):
+        conn.execute("UPDATE sm_runs SET state = 'queued' WHERE kind = ? AND name = ?",
+                     (kind, name))
+    svc.runner.dispatch()
 
 
 def _fail_unclaimed(svc: SageMakerService, claimed: set[tuple[str, str]]) -> None:

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sagestep.clock import Clock
+from sagestep.sagemaker import admission
+from sagestep.sagemaker.capacity import Capacity, job_instance_type, slots_for
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.logtail import LineReader
 from sagestep.sagemaker.process import Process, proc_start
@@ -34,6 +36,7 @@ from sagestep.sagemaker.sandbox import Sandbox, job_environment
 from sagestep.stores.sqlite import transaction
 
 _POLL_S = 0.02
+_DISPATCH_S = 0.1
 _STOP_CHECK_S = 0.25
 _WRAPPER = 'trap : TERM INT; "$@"; echo $? > "$0"'
 
@@ -110,7 +113,8 @@ class JobRunner:
     """Starts and watches job processes; one instance per service."""
 
     def __init__(self, records: RecordStore, logs: LogStore, clock: Clock, jobs_root: Path,
-                 sandbox_mode: str, stop_grace_s: float = 120.0) -> None:
+                 sandbox_mode: str, stop_grace_s: float = 120.0,
+                 capacity: Capacity | None = None) -> None:
         self.records, self.logs, self.clock = records, logs, clock
         self.jobs_root = jobs_root
         self.sandbox_mode = sandbox_mode
@@ -118,6 +122,9 @@ class JobRunner:
         self._threads: dict[tuple[str, str], threading.Thread] = {}
         self._lock = threading.Lock()
         self.owner = (os.getpid(), proc_start(os.getpid()))
+        self.capacity = capacity or Capacity.of_machine()
+        self.resolver: admission.Resolver | None = None  # set by the service (job kinds)
+        self._dispatched = 0.0
 
     def workdir(self, kind: str, name: str) -> Path:
         """The host directory that is /opt/ml for this job."""
@@ -142,17 +149,55 @@ class JobRunner:
         return ctx
 
     def submit(self, job: JobDefinition) -> JobContext:
-        """Run ``job`` in a background thread; returns its context (log stream, sandbox)."""
+        """Queue ``job`` and start what fits: the one admission point of every local job.
+
+        The queue row and the capacity check are one transaction (see admission.py); a job
+        that does not fit stays InProgress, waiting for local capacity, and starts in order.
+        """
         ctx = self.context(job)
+        doc = self.records.get(job.kind, job.name) or {}
         with self.records.connection() as conn, transaction(conn):
-            conn.execute(
-                "INSERT OR REPLACE INTO sm_runs (kind, name, owner_pid, owner_start, sandbox,"
-                " workdir, log_stream) VALUES (?,?,?,?,?,?,?)",
-                (job.kind, job.name, self.owner[0], self.owner[1], ctx.sandbox.mode,
-                 str(ctx.sandbox.workdir), ctx.log_stream),
-            )
-        self._start_thread(job, lambda: self._run(job, ctx))
+            total = self.capacity.total(admission.endpoint_memory_mb(conn))
+            admission.enqueue(conn, {
+                "kind": job.kind, "name": job.name, "owner_pid": self.owner[0],
+                "owner_start": self.owner[1], "sandbox": ctx.sandbox.mode,
+                "workdir": str(ctx.sandbox.workdir), "log_stream": ctx.log_stream,
+                "slots": slots_for(job_instance_type(doc), total)})
+            decision = admission.admit(conn, self.capacity, self.owner)
+        self._start(decision, {(job.kind, job.name): (job, ctx)})
         return ctx
+
+    def dispatch(self) -> None:
+        """Admit queued jobs that now fit and start them in this worker."""
+        with self.records.connection() as conn:
+            if not admission.has_queued(conn):
+                return
+            with transaction(conn):
+                decision = admission.admit(conn, self.capacity, self.owner)
+        self._start(decision, {})
+
+    def poll_queue(self) -> None:
+        """Dispatch, at most every ``_DISPATCH_S`` (called while a waiting job is described)."""
+        now = time.monotonic()
+        if now - self._dispatched < _DISPATCH_S:
+            return
+        self._dispatched = now
+        self.dispatch()
+
+    def _start(self, decision: admission.Decision,
+               known: dict[tuple[str, str], tuple[JobDefinition, JobContext]]) -> None:
+        for key in (*decision.start, *decision.stopped):
+            job, ctx = known.get(key) or (None, None)
+            if job is None:
+                job = self.resolver(*key) if self.resolver else None
+                if job is None:
+                    continue
+                ctx = self.context(job)
+            assert ctx is not None
+            if key in decision.stopped:  # stopped while it waited: it never ran
+                self._start_thread(job, lambda j=job, c=ctx: self._finish(j, c, Exit("stopped")))
+            else:
+                self._start_thread(job, lambda j=job, c=ctx: self._run(j, c))
 
     def attach(self, job: JobDefinition, pid: int, pid_start: str) -> None:
         """Watch a job process started by an earlier worker, then finish it."""
@@ -177,11 +222,21 @@ class JobRunner:
         row = self._run_row_of(kind, name)
         if row and row["pid"]:
             Process.adopt(row["pid"], row["pid_start"] or "", Path()).signal(signal.SIGTERM)
+        elif row and row["state"] == "queued":
+            self.dispatch()  # a queued job stopped: admission finishes it as Stopped now
 
     # --- internals -------------------------------------------------------------------------
 
     def _start_thread(self, job: JobDefinition, target: Callable[[], None]) -> None:
-        thread = threading.Thread(target=target, name=f"{job.kind}:{job.name}", daemon=True)
+        def body() -> None:
+            try:
+                target()
+            finally:  # the record is final (or the process died): free the slots
+                with self.records.connection() as conn, transaction(conn):
+                    admission.release(conn, job.kind, job.name)
+                self.dispatch()
+
+        thread = threading.Thread(target=body, name=f"{job.kind}:{job.name}", daemon=True)
         with self._lock:
             self._threads[(job.kind, job.name)] = thread
         thread.start()

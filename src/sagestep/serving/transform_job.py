@@ -91,6 +91,8 @@ class TransformJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name "
                                f"{name}", "DescribeTransformJob")
+        if "WaitingFor" in (doc.get("SagestepLocal") or {}):
+            self._svc.runner.poll_queue()  # a worker that polls a queued job admits it
         return doc
 
     def stop(self, name: str) -> None:
