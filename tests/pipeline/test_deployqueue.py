@@ -53,3 +53,12 @@ def test_latest_wins_skips_when_a_later_run_has_its_config_ready() -> None:
     assert got["action"] == "skip" and got["superseded_by"] == config(9)
     assert got["reason"].startswith("skipped (latest_wins)")
     assert deploy_turn({**event, "config": config(9), "latest_wins": True})["action"] == "update"
+
+
+def test_configured_output_paths_stay_unique_per_run() -> None:
+    from sagestep.pipeline.requests import per_run
+
+    assert per_run("s3://b/shared/out/") == "s3://b/shared/out/{{ run.id }}"
+    for own in ("s3://b/{{ run.id }}/x", "s3://b/{{run.execution_name}}", "s3://b/SFN_EXECUTION_ID/x",
+                "s3://b/{{ names.training }}"):
+        assert per_run(own) == own

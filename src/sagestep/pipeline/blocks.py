@@ -101,7 +101,9 @@ class ProcessingOutput(Block):
     source: str | None = doc(None, "Local path; default /opt/ml/processing/output/<name>",
                              "/opt/ml/processing/output/train")
     destination: str | None = doc(
-        None, "S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>",
+        None, "S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>. A URI "
+        "naming nothing run-unique ({{ run.id }}, {{ run.execution_name }}, {{ names.* }}) gets "
+        "/{{ run.id }} appended, so runs at once never overwrite each other's outputs.",
         "s3://my-bucket/churn/{{ run.id }}/train",
     )
 
@@ -331,7 +333,8 @@ class BatchTransform(Job):
     """batch_transform: a transform job over the run's model."""
 
     input: str = doc("", "S3 URI of the data to score.", "s3://my-bucket/churn/to-score/")
-    output: str | None = doc(None, "S3 URI for the results (default under the bucket).",
+    output: str | None = doc(None, "S3 URI for the results (default under the run's prefix); "
+                             "one naming nothing run-unique gets /{{ run.id }} appended.",
                              "s3://my-bucket/churn/scored/{{ run.id }}")
     content_type: str = doc("text/csv", "ContentType of the input.", "text/csv")
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = doc(
