@@ -120,7 +120,21 @@ class LocalBackend(BackendBase):
         logs = self._parts.get("logs")
         if logs is None and "sfn" not in self._parts:
             logs = getattr(self.runtime.sagemaker, "logs", None)
-        return Runs(self.sfn, lambda: self.state_machine_arn, logs)
+        note = None if "sfn" in self._parts else self._waiting_note
+        return Runs(self.sfn, lambda: self.state_machine_arn, logs, note)
+
+    def _waiting_note(self, job: str) -> str | None:
+        """Why local job ``job`` has not started yet (None when it runs or is unknown)."""
+        # The record store alone: a `sagestep status` process must not become a job worker.
+        from sagestep.sagemaker.admission import waiting_for
+
+        return waiting_for(self._records, job)
+
+    @cached_property
+    def _records(self) -> Any:
+        from sagestep.sagemaker.records import RecordStore
+
+        return RecordStore(self.runtime.workspace.db_path)
 
     # --- configs -----------------------------------------------------------------------------
 

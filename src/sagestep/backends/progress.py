@@ -35,6 +35,9 @@ _ALIASES = (
 _TITLES = sorted(
     ((stage, stage.replace("_", " ").title()) for stage in STAGES), key=lambda t: -len(t[1])
 )
+# The deploy queue's states (sagestep.pipeline.deploy): waiting for the endpoint, superseded.
+ENDPOINT_QUEUE = "Wait For Endpoint Turn"
+SKIPPED_DEPLOY = "Deploy Skipped"
 _JOB_KEYS = (
     "ProcessingJobName", "TrainingJobName", "HyperParameterTuningJobName", "TransformJobName",
     "ModelName", "EndpointConfigName", "EndpointName", "ModelPackageGroupName",
@@ -106,8 +109,11 @@ class _Tracker:
 
     def _in_stage(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any],
                   at: float | None) -> None:
-        if event.get("stateExitedEventDetails"):
+        exited = event.get("stateExitedEventDetails")
+        if exited:
             rec["end"] = at
+            if str(exited.get("name", "")).endswith(SKIPPED_DEPLOY):
+                rec["note"] = _skip_reason(exited.get("output"))
         if kind == "TaskScheduled":
             details = event.get("taskScheduledEventDetails") or {}
             rec["jobs"].extend(_jobs(details.get("parameters")))
@@ -130,9 +136,10 @@ class _Tracker:
             return
         rec = self.seen.setdefault(stage, {
             "start": at, "end": None, "work": 0, "jobs": [], "error": "", "failed": False,
-            "waiting": False, "resource": "", "error_resource": None,
+            "waiting": False, "resource": "", "error_resource": None, "state": name, "note": "",
         })
         rec["end"] = None
+        rec["state"] = name
         if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
             rec["work"] += 1
         if name.endswith(" Failed"):  # the generic machine's catch path for this stage
@@ -171,6 +178,10 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
         state = "FAILED"
     elif rec["waiting"]:
         state = "WAITING"
+    elif rec["end"] is None and status == "RUNNING" and rec["state"].endswith(ENDPOINT_QUEUE):
+        return StageInfo(stage, "WAITING_FOR_ENDPOINT", rec["start"], None, jobs,
+                         "waiting for the endpoint: another run's deploy is in progress; "
+                         "this one follows in trigger order")
     elif rec["end"] is None and status == "RUNNING":
         state = "RUNNING"
     elif rec["work"] == 0:
@@ -178,7 +189,17 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str) -> StageInfo:
     else:
         state = "SUCCEEDED"
     return StageInfo(stage, state, rec["start"], rec["end"], jobs,
-                     rec["error"] if rec["failed"] else "")
+                     rec["error"] if rec["failed"] else rec["note"])
+
+
+def _skip_reason(output: Any) -> str:
+    """The reason a superseded deploy left in ``$.results.<stage>.Reason``."""
+    try:
+        results = json.loads(output).get("results") or {}
+    except (TypeError, ValueError, AttributeError):
+        return "skipped: a later run's model was deployed"
+    found = [r.get("Reason") for r in results.values() if isinstance(r, Mapping) and r.get("Skipped")]
+    return str(found[0]) if found and found[0] else "skipped: a later run's model was deployed"
 
 
 def _jobs(parameters: Any) -> list[str]:

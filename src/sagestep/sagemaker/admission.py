@@ -141,5 +141,14 @@ def _note(conn: sqlite3.Connection, kind: str, name: str, message: str | None) -
                  (json.dumps(doc), kind, name))
 
 
+def waiting_for(records: Any, job: str) -> str | None:
+    """The message of job ``job`` queued for local capacity (None if it is not queued)."""
+    for kind in ("training-job", "processing-job", "transform-job"):
+        doc = records.get(kind, job)
+        if doc is not None:
+            return (doc.get("SagestepLocal") or {}).get("WaitingFor")  # type: ignore[no-any-return]
+    return None
+
+
 Resolver = Callable[[str, str], Any]
 """(kind, name) -> the runner's JobDefinition of a stored job, or None."""
