@@ -54,7 +54,7 @@ def used_slots(conn: sqlite3.Connection) -> int:
 def endpoint_memory_mb(conn: sqlite3.Connection) -> int:
     """Memory held by the workspace's live endpoint servers (they count against capacity)."""
     try:
-        pids = [r[0] for r in conn.execute("SELECT pid FROM sm_endpoint_routes")]
+        pids = [r[0] for r in conn.execute("SELECT pid FROM sm_endpoint_servers")]
     except sqlite3.OperationalError:  # no endpoint was ever created in this workspace
         return 0
     return sum(rss_mb(int(pid)) for pid in pids)

@@ -117,6 +117,11 @@ class EndpointsApi(ApiBase):
         return doc
 
 
+def reconcile_endpoints(runtime: Any) -> None:
+    """For every worker cycle: resume orphaned deployments, stop servers nothing routes."""
+    endpoint_manager(runtime.sagemaker).reconcile_all()
+
+
 def restore_endpoints(runtime: Any) -> list[str]:
     """For ``sagestep server`` start-up: bring every endpoint of the workspace back; redeployed names."""
     redeployed: list[str] = runtime.sagemaker.endpoints.restore()
