@@ -89,7 +89,7 @@ class EndpointManager:
         deployment = self.routes.deployment(name)
         self.sweep(name)  # the dead owner's half-started generation goes first
         target = deployment[0] if deployment else doc["EndpointConfigName"]
-        self._start(name, target, creating=doc[STATUS] == "Creating")
+        self._start(name, target, creating=doc[STATUS] == "Creating", resume=True)
 
     def reconcile_all(self) -> None:
         """:meth:`reconcile` every endpoint of the workspace."""
@@ -143,12 +143,12 @@ class EndpointManager:
                 fleet.healthy(_server(r)) for r in routes
             ):
                 continue
+            if self._deploying(name) is not None:
+                continue  # a live process (maybe this one, from a describe) deploys it
             self.sweep(name)
             deployment = self.routes.deployment(name)
-            if deployment is not None and deployment[1:] != self.owner and alive(*deployment[1:]):
-                continue  # another live process is deploying it
             target = deployment[0] if deployment else doc["EndpointConfigName"]
-            self._start(name, target, creating=not routes)
+            self._start(name, target, creating=not routes, resume=True)
             redeployed.append(name)
         for name in redeployed:
             self.wait(name)
@@ -160,15 +160,18 @@ class EndpointManager:
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
 
-    def _start(self, name: str, config: str, creating: bool) -> None:
-        generation = self.routes.claim(name, config, self.owner)
-        thread = threading.Thread(
-            target=self._deploy, args=(name, config, generation, creating),
-            name=f"endpoint:{name}", daemon=True,
-        )
+    def _start(self, name: str, config: str, creating: bool, resume: bool = False) -> None:
         with self._guard:
+            running = self._threads.get(name)
+            if resume and running is not None and running.is_alive():
+                return  # resuming (describe and restore race): this process already deploys it
+            generation = self.routes.claim(name, config, self.owner)
+            thread = threading.Thread(
+                target=self._deploy, args=(name, config, generation, creating),
+                name=f"endpoint:{name}", daemon=True,
+            )
             self._threads[name] = thread
-        thread.start()
+            thread.start()
 
     def _deploy(self, name: str, config_name: str, generation: int, creating: bool) -> None:
         started: list[tuple[dict[str, Any], fleet.Server]] = []
