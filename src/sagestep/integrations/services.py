@@ -50,6 +50,9 @@ _NOT_FOUND = re.compile(r"not (be )?found|does not exist|(could not|cannot|can't
 # Locally a job's Describe* is one SQLite read, so a finished job is noticed within 0.05 s
 # instead of AWS-like 2 s. The stored poll timer stays the durable mechanism.
 LOCAL_JOB_POLL_SECONDS = 0.05
+# A local job queued for capacity (SagestepLocal.WaitingFor) is polled ten times less often:
+# twenty queued runs polling every 0.05 s would spend the worker on SQLite commits.
+QUEUED_JOB_POLL_SECONDS = 0.5
 
 
 def snake(action: str) -> str:
@@ -136,7 +139,15 @@ def sagemaker_job(get_client: Callable[[], Any], api: str, poll_seconds: float) 
     return Job(start=lambda p, _name: start(p, CallContext(SM + api + ".sync", "", "")),
                describe=describe, job_name=job_name, status_field=status_field,
                succeeded=frozenset({"Completed"}), failed=frozenset({"Failed", "Stopped"}),
-               failure=failure, stop=stop, poll_seconds=poll_seconds)
+               failure=failure, stop=stop, poll_seconds=poll_seconds,
+               poll_after=lambda d: _poll_after(d, poll_seconds))
+
+
+def _poll_after(described: Any, poll_seconds: float) -> float:
+    local = described.get("SagestepLocal") if isinstance(described, dict) else None
+    if isinstance(local, dict) and local.get("WaitingFor"):
+        return max(poll_seconds, QUEUED_JOB_POLL_SECONDS)
+    return poll_seconds
 
 
 def sagemaker_integrations(get_client: Callable[[], Any],
