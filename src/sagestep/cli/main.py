@@ -35,6 +35,7 @@ _GROUPS = (
     "sagestep.cli.sagemaker",
     "sagestep.cli.server",
     "sagestep.cli.api",
+    "sagestep.cli.capacity",
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
     "sagestep.cli.ui",
