@@ -146,7 +146,8 @@ def waiting_for(records: Any, job: str) -> str | None:
     for kind in ("training-job", "processing-job", "transform-job"):
         doc = records.get(kind, job)
         if doc is not None:
-            return (doc.get("SagestepLocal") or {}).get("WaitingFor")  # type: ignore[no-any-return]
+            found = (doc.get("SagestepLocal") or {}).get("WaitingFor")
+            return str(found) if found else None
     return None
 
 

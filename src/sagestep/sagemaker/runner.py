@@ -14,6 +14,7 @@ survives a restart of the worker: a new service re-attaches to a job whose pid s
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -194,10 +195,10 @@ class JobRunner:
                     continue
                 ctx = self.context(job)
             assert ctx is not None
-            if key in decision.stopped:  # stopped while it waited: it never ran
-                self._start_thread(job, lambda j=job, c=ctx: self._finish(j, c, Exit("stopped")))
-            else:
-                self._start_thread(job, lambda j=job, c=ctx: self._run(j, c))
+            stopped = key in decision.stopped  # stopped while it waited: it never ran
+            self._start_thread(job, functools.partial(
+                self._finish, job, ctx, Exit("stopped")) if stopped else functools.partial(
+                self._run, job, ctx))
 
     def attach(self, job: JobDefinition, pid: int, pid_start: str) -> None:
         """Watch a job process started by an earlier worker, then finish it."""
