@@ -119,7 +119,7 @@ class EndpointsApi(ApiBase):
 
 def reconcile_endpoints(runtime: Any) -> None:
     """For every worker cycle: resume orphaned deployments, stop servers nothing routes."""
-    endpoint_manager(runtime.sagemaker).reconcile_all()
+    runtime.sagemaker.endpoints.reconcile_all()
 
 
 def restore_endpoints(runtime: Any) -> list[str]:
