@@ -27,8 +27,8 @@ def test_router_zip_is_small_and_holds_router_and_helper(tmp_path: Path) -> None
     # From the pipeline package only the standard-library helper and what it reads.
     pipeline = sorted(n for n in names if n.startswith("sagestep/pipeline/"))
     assert pipeline == [
-        "sagestep/pipeline/__init__.py", "sagestep/pipeline/helper.py",
-        "sagestep/pipeline/stages.py",
+        "sagestep/pipeline/__init__.py", "sagestep/pipeline/deployqueue.py",
+        "sagestep/pipeline/helper.py", "sagestep/pipeline/stages.py",
     ]
     assert built.handler == "sagestep.triggers.router.handler"
 

@@ -127,3 +127,47 @@ def test_generic_machine_failure_path_marks_the_stage_with_the_task_error():
     got = {s.stage: s for s in stages(events, "FAILED", ["training"])}
     assert list(got) == ["training"]
     assert (got["training"].status, got["training"].detail) == ("FAILED", "States.TaskFailed: oom")
+
+
+def test_a_deploy_waiting_for_its_endpoint_and_one_superseded():
+    import json
+
+    head = [ev(1, "ExecutionStarted", 0), entered(2, "ChoiceStateEntered", "Deploy?", 1),
+            exited(3, "ChoiceStateExited", "Deploy?", 1),
+            entered(4, "TaskStateEntered", "Find Endpoint", 1),
+            exited(5, "TaskStateExited", "Find Endpoint", 2)]
+    waiting = head + [entered(6, "WaitStateEntered", "Wait For Endpoint Turn", 2)]
+    (deploy,) = [s for s in stages(waiting) if s.stage == "deploy"]
+    assert deploy.status == "WAITING_FOR_ENDPOINT"
+    assert deploy.detail.startswith("waiting for the endpoint: another run's deploy")
+    reason = "skipped: endpoint ep already has ep-epc-2 from a run triggered after this one (x)"
+    output = json.dumps({"results": {"deploy": {"Skipped": True, "Reason": reason}}})
+    skipped = head + [entered(6, "PassStateEntered", "Deploy Skipped", 3),
+                      ev(7, "PassStateExited", 3, stateExitedEventDetails={
+                          "name": "Deploy Skipped", "output": output}),
+                      ev(8, "ExecutionSucceeded", 3)]
+    (deploy,) = [s for s in stages(skipped, "SUCCEEDED") if s.stage == "deploy"]
+    assert (deploy.status, deploy.detail) == ("SUCCEEDED", reason)
+
+
+def test_a_job_waiting_for_local_capacity_says_so():
+    from sagestep.backends.runs import Runs
+
+    class Sfn:
+        def describe_execution(self, executionArn):  # noqa: N803
+            return {"executionArn": executionArn, "name": "r", "status": "RUNNING",
+                    "startDate": 0, "input": '{"stages": {"training": {"run": true}}}'}
+
+        def get_execution_history(self, **kw):
+            return {"events": [
+                ev(1, "ExecutionStarted", 0), entered(2, "ParallelStateEntered", "Training", 1),
+                ev(3, "TaskScheduled", 1, taskScheduledEventDetails={
+                    "resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+                    "parameters": '{"TrainingJobName": "t-1"}'})]}
+
+    notes = {"t-1": "Waiting for local capacity: 2 of 2 slots in use, this job needs 1"}
+    runs = Runs(Sfn(), "arn:aws:states:us-east-1:1:stateMachine:m", None, notes.get)
+    (training,) = runs.stages("r")
+    assert (training.status, training.detail) == ("WAITING_FOR_CAPACITY", notes["t-1"])
+    notes.clear()  # admitted: it runs
+    assert runs.stages("r")[0].status == "RUNNING"

@@ -37,6 +37,10 @@ class Backend:
         return [{"EndpointName": "churn", "EndpointStatus": "InService", "CreationTime": WHEN,
                  "LastModifiedTime": WHEN}]
 
+    def endpoint_servers(self):
+        return [{"EndpointName": "churn", "VariantName": "AllTraffic", "Generation": 3,
+                 "Pid": 4242, "MemoryMB": 187, "Routed": True, "Running": True}]
+
     def delete_endpoint(self, endpoint):
         self.deleted.append(endpoint)
 
@@ -72,7 +76,10 @@ def test_models_list_describe_approve(cli):
 
 
 def test_endpoints_list_and_invoke(cli, tmp_path):
-    assert "│ churn    │ InService │" in cli("endpoints", "list")
+    listed = cli("endpoints", "list")
+    assert "│ churn    │ InService │" in listed
+    # each model server process: variant, generation, pid and memory
+    assert "│ churn    │ AllTraffic │ 3          │ 4242 │ 187 MB │ serving │" in listed
     assert cli("endpoints", "invoke", "churn", "--body", "1,2,3") == "0.93\n0.12\n"
     rows = tmp_path / "rows.csv"
     rows.write_text("4,5,6\n")

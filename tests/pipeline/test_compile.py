@@ -101,6 +101,11 @@ def test_every_sagemaker_call_retries_and_fails_into_the_failure_path() -> None:
         resource = st.get("Resource", "")
         if "sagemaker" not in resource:
             continue
+        if name in ("Create Endpoint", "Update Endpoint"):
+            # Only throttling is retried; a refusal goes back through the deploy queue.
+            assert st["Retry"][0]["ErrorEquals"] == ["SageMaker.ThrottlingException"], name
+            assert st["Catch"][0]["Next"] == "Recheck Endpoint", name
+            continue
         assert SAGEMAKER_ERRORS in st["Retry"][0]["ErrorEquals"], name
         assert "SageMaker.ValidationException" not in st["Retry"][0]["ErrorEquals"], name
         assert NOT_RETRIED not in st["Retry"][0]["ErrorEquals"], name
@@ -122,7 +127,7 @@ def test_failure_path_notifies_then_fails_with_the_cause() -> None:
 def test_deploy_creates_or_updates() -> None:
     s = states()
     assert s["Find Endpoint"]["Catch"][0]["Next"] == "Create Endpoint"
-    assert s["Find Endpoint"]["Next"] == "Update Endpoint"
+    assert s["Find Endpoint"]["Next"] == "Endpoint Free?"
     assert s["Update Endpoint"]["Resource"] == "arn:aws:states:::sagemaker:updateEndpoint"
     assert s["Create Endpoint"]["Resource"] == "arn:aws:states:::sagemaker:createEndpoint"
     assert s["Wait For Endpoint"]["SecondsPath"] == "$.stages.deploy.wait_seconds"

@@ -6,6 +6,7 @@ Drives the engine in the foreground with a clock that skips to the next timer, s
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class FakeSageMaker:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.endpoints: dict[str, str] = {}
+        self.configs: dict[str, str] = {}
+        self.other_configs: list[str] = []  # endpoint configs of other runs
         self.groups: set[str] = set()
         self.fail_jobs = fail_jobs or set()
         self.throttle = throttle
@@ -102,11 +105,13 @@ class FakeSageMaker:
     def create_endpoint(self, **p: Any) -> Any:
         self.calls.append(("CreateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Creating"
+        self.configs[p["EndpointName"]] = p["EndpointConfigName"]
         return {"EndpointArn": "arn:ep"}
 
     def update_endpoint(self, **p: Any) -> Any:
         self.calls.append(("UpdateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Updating"
+        self.configs[p["EndpointName"]] = p["EndpointConfigName"]
         return {"EndpointArn": "arn:ep"}
 
     def describe_endpoint(self, EndpointName: str) -> Any:  # noqa: N803
@@ -114,7 +119,15 @@ class FakeSageMaker:
             raise _error("ValidationException", f"Could not find endpoint {EndpointName}")
         status = self.endpoints[EndpointName]
         self.endpoints[EndpointName] = "InService"  # ready at the next poll
-        return {"EndpointName": EndpointName, "EndpointStatus": status}
+        return {"EndpointName": EndpointName, "EndpointStatus": status,
+                "EndpointConfigName": self.configs.get(EndpointName, "seeded-config")}
+
+    def list_endpoint_configs(self, **p: Any) -> Any:
+        self.calls.append(("ListEndpointConfigs", p))
+        names = [c["EndpointConfigName"] for k, c in self.calls if k == "EndpointConfig"]
+        names += self.other_configs
+        return {"EndpointConfigs": [{"EndpointConfigName": n} for n in names
+                                    if p.get("NameContains", "") in n]}
 
     def describe_model_package_group(self, ModelPackageGroupName: str) -> Any:  # noqa: N803
         if ModelPackageGroupName not in self.groups:
@@ -137,7 +150,8 @@ class FakeS3:
     def get_object(self, Bucket: str, Key: str) -> Any:  # noqa: N803
         if (Bucket, Key) not in self.objects:
             raise _error("NoSuchKey", f"{Key} not found")
-        return {"Body": self.objects[(Bucket, Key)]}
+        # boto3 returns a stream (StreamingBody), never a str
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)].encode())}
 
 
 class Harness:
@@ -369,3 +383,59 @@ def test_unanswered_approval_times_out(tmp_path: Path) -> None:
     h.clock.advance(7201)
     row = h.run(arn)
     assert (row["status"], row["error"]) == ("FAILED", "States.Timeout")
+
+
+def _later_config(names: dict[str, str]) -> str:
+    """An endpoint config name of the same pipeline from a run triggered later."""
+    return names["endpoint_config_family"] + "99991231235959999-ffffffff"
+
+
+def _states(h: Harness, arn: str) -> list[str]:
+    return [str(e.details.get("name", "")) for e in h.svc.history(arn, 0, 10_000, False)
+            if isinstance(e.details, dict)]
+
+
+def test_a_deploy_waits_while_another_run_updates_the_endpoint(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=3000.0)
+    h.sm.endpoints["diabetes"] = "Updating"  # another run's update; InService at the next look
+    arn = h.start(item)
+    row = h.run(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    assert "Wait For Endpoint Turn" in _states(h, arn)
+    assert [k for k, _ in h.sm.calls].count("UpdateEndpoint") == 1
+
+
+def test_a_deploy_never_replaces_a_later_runs_model(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=3000.0)
+    names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
+    h.sm.endpoints["diabetes"] = "InService"
+    h.sm.configs["diabetes"] = _later_config(names)
+    row = h.run(h.start(item))
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    assert "UpdateEndpoint" not in [k for k, _ in h.sm.calls]
+    deploy = json.loads(row["output"])["results"]["deploy"]
+    assert deploy["Skipped"] is True and "triggered after this one" in deploy["Reason"]
+
+
+def test_latest_wins_skips_when_a_later_run_waits_to_deploy(tmp_path: Path) -> None:
+    item = _item(tmp_path, deploy={"latest_wins": True})
+    h, _ = _harness(tmp_path, item, mse=3000.0)
+    names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
+    h.sm.endpoints["diabetes"] = "InService"  # serves an older model
+    h.sm.other_configs = [_later_config(names)]
+    row = h.run(h.start(item))
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    assert "UpdateEndpoint" not in [k for k, _ in h.sm.calls]
+    listed = [p for k, p in h.sm.calls if k == "ListEndpointConfigs"]
+    assert listed and listed[0]["NameContains"] == names["endpoint_config_family"]
+    assert json.loads(row["output"])["results"]["deploy"]["Reason"].startswith(
+        "skipped (latest_wins)")
+    # Without latest_wins the same run applies its update (order is kept, nothing newer is live).
+    item2 = _item(tmp_path)
+    h2, _ = _harness(tmp_path / "2", item2, mse=3000.0)
+    h2.sm.endpoints["diabetes"] = "InService"
+    h2.sm.other_configs = [_later_config(names)]
+    assert h2.run(h2.start(item2))["status"] == "SUCCEEDED"
+    assert "UpdateEndpoint" in [k for k, _ in h2.sm.calls]

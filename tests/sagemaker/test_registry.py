@@ -59,3 +59,35 @@ def test_registry_errors(env: Env) -> None:
     with pytest.raises(ClientError) as err:
         env.sm.update_model_package(ModelPackageArn="x", ModelApprovalStatus="Accepted")
     assert "enum value set" in err.value.response["Error"]["Message"]
+
+
+REGISTER = """
+import sys, time
+from tests.sagemaker.conftest import make_env
+from tests.sagemaker.test_registry import SPEC
+env = make_env(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all start together
+for _ in range(15):
+    env.sm.create_model_package(ModelPackageGroupName="shared", InferenceSpecification=SPEC)
+"""
+
+
+def test_processes_registering_at_once_get_their_own_versions(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = make_env(tmp_path / "ws")
+    env.sm.create_model_package_group(ModelPackageGroupName="shared")
+    start = str(time.time() + 4)
+    procs = [subprocess.Popen([sys.executable, "-c", REGISTER, str(tmp_path / "ws"), start],
+                              cwd=Path(__file__).resolve().parents[2],
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for proc in procs:
+        assert proc.wait(120) == 0, proc.stderr.read() if proc.stderr else ""
+    listed = env.sm.list_model_packages(ModelPackageGroupName="shared", MaxResults=100)
+    versions = sorted(int(s["ModelPackageVersion"]) for s in listed["ModelPackageSummaryList"])
+    assert versions == list(range(1, 46))

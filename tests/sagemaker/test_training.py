@@ -161,20 +161,6 @@ def test_duplicate_name_is_resource_in_use_and_unknown_image_lists_supported(env
     assert [s["TrainingJobName"] for s in listed] == ["dup-1"]
 
 
-def test_running_job_cap_is_resource_limit_exceeded_and_state_change_event(tmp_path) -> None:
-    env = make_env(tmp_path / "ws", max_running_jobs=1, stop_grace_s=2.0)
-    _stage_iris(env)
-    src = env.put_source("code/cap.tar.gz", {"train.py": "import time\ntime.sleep(30)\n"})
-    env.sm.create_training_job(**training_request("cap-1", src))
-    with pytest.raises(ClientError) as err:
-        env.sm.create_training_job(**training_request("cap-2", src))
-    assert err.value.response["Error"]["Code"] == "ResourceLimitExceeded"
-    env.sm.stop_training_job(TrainingJobName="cap-1")
-    env.sm.wait_for_job(JobName="cap-1", Timeout=20)
-    [event] = env.svc.events.since(0, "SageMaker Training Job State Change")
-    assert event["detail"]["TrainingJobName"] == "cap-1" and event["detail"]["TrainingJobStatus"] == "Stopped"
-
-
 def test_manifest_and_fastfile_channels_and_input_config(env: Env) -> None:
     for key in ("raw/a/1.csv", "raw/b/2.csv", "raw/c/3.csv"):
         env.s3.put_object(Bucket="bkt", Key=key, Body=b"x\n")

@@ -181,3 +181,19 @@ def test_target_objective_value_ends_tuning_early_and_warm_start_is_refused(env:
     with pytest.raises(ClientError) as err:
         env.sm.create_hyper_parameter_tuning_job(**warm)
     assert "WarmStartConfig" in err.value.response["Error"]["Message"]
+
+
+def test_children_beyond_the_local_slots_wait_instead_of_failing(tmp_path) -> None:
+    """One slot, two in parallel: the second child queues; MaxNumberOfTrainingJobs buys 4 runs."""
+    from tests.sagemaker.conftest import make_env
+
+    env = make_env(tmp_path / "ws", max_running_jobs=1)
+    env.sm.create_hyper_parameter_tuning_job(**_request(env, "tune-slots", "Random", NUMERIC))
+    env.svc.tuning.wait("tune-slots", 180)
+    d = env.sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-slots")
+    assert d["HyperParameterTuningJobStatus"] == "Completed", d.get("FailureReason")
+    assert d["TrainingJobStatusCounters"]["Completed"] == 4  # none refused, none wasted
+    jobs = env.sm.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="tune-slots")["TrainingJobSummaries"]
+    spans = sorted((j["TrainingStartTime"], j["TrainingEndTime"]) for j in jobs)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))

@@ -176,6 +176,10 @@ class BackendBase(ViewsMixin):
     def endpoints(self) -> list[dict[str, Any]]:
         return list(self.sagemaker.list_endpoints().get("Endpoints", []))
 
+    def endpoint_servers(self) -> list[dict[str, Any]]:
+        """Local model server processes per endpoint variant (none on AWS)."""
+        return []
+
     def delete_endpoint(self, endpoint: str) -> None:
         """Delete ``endpoint`` (locally this stops its server); its config and model stay."""
         self.sagemaker.delete_endpoint(EndpointName=endpoint)

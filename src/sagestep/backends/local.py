@@ -120,7 +120,39 @@ class LocalBackend(BackendBase):
         logs = self._parts.get("logs")
         if logs is None and "sfn" not in self._parts:
             logs = getattr(self.runtime.sagemaker, "logs", None)
-        return Runs(self.sfn, lambda: self.state_machine_arn, logs)
+        note = None if "sfn" in self._parts else self._waiting_note
+        return Runs(self.sfn, lambda: self.state_machine_arn, logs, note)
+
+    def endpoint_servers(self) -> list[dict[str, Any]]:
+        """Every recorded model server: endpoint, variant, generation, pid, memory, routed."""
+        from sagestep.sagemaker.capacity import rss_mb
+        from sagestep.sagemaker.process import alive
+        from sagestep.serving.routes import RouteTable
+
+        table = RouteTable(self.runtime.workspace.db_path)
+        found = []
+        for server in table.servers():
+            routed = any(r.generation == server.generation and r.variant == server.variant
+                         for r in table.routes(server.endpoint))
+            running = alive(server.pid, server.pid_start)
+            found.append({"EndpointName": server.endpoint, "VariantName": server.variant,
+                          "Generation": server.generation, "Pid": server.pid,
+                          "MemoryMB": rss_mb(server.pid) if running else 0,
+                          "Routed": routed, "Running": running})
+        return found
+
+    def _waiting_note(self, job: str) -> str | None:
+        """Why local job ``job`` has not started yet (None when it runs or is unknown)."""
+        # The record store alone: a `sagestep status` process must not become a job worker.
+        from sagestep.sagemaker.admission import waiting_for
+
+        return waiting_for(self._records, job)
+
+    @cached_property
+    def _records(self) -> Any:
+        from sagestep.sagemaker.records import RecordStore
+
+        return RecordStore(self.runtime.workspace.db_path)
 
     # --- configs -----------------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ _ALIASES = (
 _TITLES = sorted(
     ((stage, stage.replace("_", " ").title()) for stage in STAGES), key=lambda t: -len(t[1])
 )
+# The deploy queue's states (sagestep.pipeline.deploy): waiting for the endpoint, superseded.
+ENDPOINT_QUEUE = "Wait For Endpoint Turn"
+SKIPPED_DEPLOY = "Deploy Skipped"
 _JOB_KEYS = (
     "ProcessingJobName", "TrainingJobName", "HyperParameterTuningJobName", "TransformJobName",
     "ModelName", "EndpointConfigName", "EndpointName", "ModelPackageGroupName",
@@ -110,8 +113,11 @@ class _Tracker:
     def _in_stage(self, rec: dict[str, Any], kind: str, event: Mapping[str, Any],
                   at: float | None) -> None:
         rec["open_failure"] = None  # any later event: the failure was retried or caught
-        if event.get("stateExitedEventDetails"):
+        exited = event.get("stateExitedEventDetails")
+        if exited:
             rec["end"] = at
+            if str(exited.get("name", "")).endswith(SKIPPED_DEPLOY):
+                rec["note"] = _skip_reason(exited.get("output"))
         if kind == "TaskScheduled":
             details = event.get("taskScheduledEventDetails") or {}
             rec["jobs"].extend(_jobs(details.get("parameters")))
@@ -141,10 +147,11 @@ class _Tracker:
             "start": at, "end": None, "work": 0, "jobs": [], "error": "", "failed": False,
             "waiting": False, "resource": "", "error_resource": None,
             "entered": [], "fails": {}, "open_failure": None, "error_name": "",
-            "loop_wait": None,
+            "loop_wait": None, "state": name, "note": "",
         })
         rec["end"] = None
         rec["open_failure"] = None
+        rec["state"] = name
         rec["entered"].append((name, kind.removesuffix("StateEntered")))
         rec["fails"].pop(name, None)  # a new entry into a state starts its Retry count over
         if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
@@ -273,6 +280,10 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
         return StageInfo(stage, RETRYING, rec["start"], None, jobs, note)
     elif rec["waiting"]:
         state = WAITING_FOR_APPROVAL
+    elif rec["end"] is None and status == "RUNNING" and rec["state"].endswith(ENDPOINT_QUEUE):
+        return StageInfo(stage, "WAITING_FOR_ENDPOINT", rec["start"], None, jobs,
+                         "waiting for the endpoint: another run's deploy is in progress; "
+                         "this one follows in trigger order")
     elif rec["end"] is None and status == "RUNNING":
         state = "RUNNING"
     elif rec["work"] == 0:
@@ -280,7 +291,17 @@ def _info(stage: str, rec: Mapping[str, Any] | None, status: str,
     else:
         state = "SUCCEEDED"
     return StageInfo(stage, state, rec["start"], rec["end"], jobs,
-                     rec["error"] if rec["failed"] else "")  # ABORTED: why it was stopped
+                     rec["error"] if rec["failed"] else rec["note"])  # ABORTED: why it was stopped
+
+
+def _skip_reason(output: Any) -> str:
+    """The reason a superseded deploy left in ``$.results.<stage>.Reason``."""
+    try:
+        results = json.loads(output).get("results") or {}
+    except (TypeError, ValueError, AttributeError):
+        return "skipped: a later run's model was deployed"
+    found = [r.get("Reason") for r in results.values() if isinstance(r, Mapping) and r.get("Skipped")]
+    return str(found[0]) if found and found[0] else "skipped: a later run's model was deployed"
 
 
 def _jobs(parameters: Any) -> list[str]:

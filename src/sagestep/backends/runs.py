@@ -7,7 +7,7 @@ the point of the boto3-shaped local services.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sagestep.backends import progress
@@ -23,10 +23,12 @@ LOG_GROUPS = (
 class Runs:
     """Describe, list, follow and answer executions through a Step Functions client."""
 
-    def __init__(self, sfn: Any, state_machine_arn: Any, logs: Any = None) -> None:
+    def __init__(self, sfn: Any, state_machine_arn: Any, logs: Any = None,
+                 job_note: Callable[[str], str | None] | None = None) -> None:
         self.sfn = sfn
         self._arn = state_machine_arn  # a str, or a callable giving it lazily
         self.logs_client = logs
+        self.job_note = job_note  # local: why a job has not started (waiting for capacity)
 
     @property
     def state_machine_arn(self) -> str:
@@ -74,8 +76,11 @@ class Runs:
 
     def stages(self, run: str) -> list[StageInfo]:
         info = self.describe(run)
-        return progress.stages(self.history(run), info.status, enabled_stages(info.input),
-                               self._definition(info))
+        found = progress.stages(self.history(run), info.status, enabled_stages(info.input),
+                                self._definition(info))
+        if self.job_note is None:
+            return found
+        return [self._queued(s) for s in found]
 
     def _definition(self, info: RunInfo) -> dict[str, Any] | None:
         """The execution's machine (for Retry policies), only while a stage may retry."""
@@ -87,6 +92,16 @@ class Runs:
         except Exception:  # noqa: BLE001 - progress is a view: without it, no retry note
             return None
         return loaded if isinstance(loaded, dict) else None
+
+    def _queued(self, stage: StageInfo) -> StageInfo:
+        # A local job waiting for capacity is InProgress to Step Functions; say why.
+        if stage.status != "RUNNING" or not stage.jobs or self.job_note is None:
+            return stage
+        note = self.job_note(stage.jobs[-1])
+        if not note:
+            return stage
+        return StageInfo(stage.stage, "WAITING_FOR_CAPACITY", stage.started, stage.ended,
+                         stage.jobs, note)
 
     def logs(self, run: str, stage: str | None = None) -> Iterator[LogChunk]:
         if self.logs_client is None:

@@ -181,7 +181,8 @@ def stage_line(stage: StageInfo) -> str:
         line += f" {stage.seconds:6.1f}s"
     if stage.jobs:
         line += "  " + ", ".join(stage.jobs)
-    if stage.detail and stage.status in ("FAILED", "RETRYING", "ABORTED"):
+    if stage.detail and stage.status in ("FAILED", "RETRYING", "ABORTED", "WAITING_FOR_CAPACITY",
+                                         "WAITING_FOR_ENDPOINT", "SUCCEEDED"):
         line += f"\n{'':<16} {shorten(stage.detail)}"
     return line.rstrip()
 

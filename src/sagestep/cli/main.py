@@ -37,6 +37,7 @@ _GROUPS = (
     "sagestep.cli.server",
     "sagestep.cli.api",
     "sagestep.cli.control",
+    "sagestep.cli.capacity",
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
     "sagestep.cli.ui",

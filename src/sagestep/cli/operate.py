@@ -149,7 +149,8 @@ def endpoints_list(
     home: str = options.HomeOption, backend: str = options.BackendOption,
     profile: str = options.ProfileOption, region: str = options.RegionOption,
 ) -> None:
-    """List endpoints, their status and (local) the memory their servers hold."""
+    """List endpoints, their status and (local) the memory their servers hold, then each
+    model server process (variant, generation, pid, memory)."""
     from sagestep.cli.deployed import memory_text
 
     chosen = options.backend_from_options(backend, home, profile, region)
@@ -164,6 +165,15 @@ def endpoints_list(
     if found and chosen.kind == "local":
         console.print("local endpoints are background processes; stop one with "
                       "`sagestep endpoints delete NAME`")
+    servers = chosen.endpoint_servers()
+    if servers:
+        procs = make_table("endpoint", "variant", "generation", "pid", "memory", "state")
+        for sv in servers:
+            state = ("serving" if sv["Routed"] else "starting or stopping") if sv["Running"] \
+                else "exited"
+            procs.add_row(sv["EndpointName"], sv["VariantName"], str(sv["Generation"]),
+                          str(sv["Pid"]), f"{sv['MemoryMB']} MB", state)
+        console.print(procs)
 
 
 @endpoints_app.command("invoke")

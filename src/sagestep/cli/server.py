@@ -58,6 +58,7 @@ def serve(
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
             _retrain(breaches, console)
+            _reconcile(runtime, console)
             stop.wait(poll)
     finally:
         if web is not None:
@@ -133,6 +134,19 @@ def _start_web(backend: Any, port: int, console: Console) -> Any:
                      daemon=True).start()
     console.print(f"web UI on http://127.0.0.1:{port}/ui/")
     return web
+
+
+def _reconcile(runtime: Any, console: Console) -> None:
+    # Continuously, not only at start-up: a worker that died (kill -9 of `sagestep run`) leaves
+    # endpoint deployments and queued jobs that this server takes over.
+    from sagestep.errors import SagestepError
+    from sagestep.sagemaker.endpoints_api import reconcile_endpoints
+
+    try:
+        reconcile_endpoints(runtime)
+        runtime.sagemaker.runner.dispatch()
+    except (SagestepError, OSError) as exc:
+        console.print(f"reconcile: {exc}", markup=False)
 
 
 def _restore_endpoints(runtime: Any) -> int | None:

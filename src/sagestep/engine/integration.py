@@ -65,6 +65,9 @@ class Job:
     failure: Callable[[Any], TaskError]         # final Describe* of a failed job -> error
     stop: Callable[[str], None] | None = None   # best effort when the task is aborted
     poll_seconds: float = field(default=2.0)
+    # Seconds until the next Describe*, from the last one (None: always ``poll_seconds``).
+    # The local backend polls a job that waits for capacity less often than a running one.
+    poll_after: Callable[[Any], float] | None = None
 
 
 Integration = Call | Callback | Job

@@ -231,7 +231,7 @@ def perform_job(run: Interpreter, t: Thread, state: Any, job: Job) -> None:
     elif status in job.failed:
         _resume_with(run, t, failure=job.failure(described).failure)
     else:
-        _poll_later(run, t, job)
+        _poll_later(run, t, job, described)
 
 
 def _attach(described: Any) -> Any:
@@ -239,9 +239,12 @@ def _attach(described: Any) -> Any:
     return {k: v for k, v in described.items() if k.endswith("Arn") and "Job" in k}
 
 
-def _poll_later(run: Interpreter, t: Thread, job: Job) -> None:
+def _poll_later(run: Interpreter, t: Thread, job: Job, described: Any = None) -> None:
     assert t.task is not None
-    at = run.now + job.poll_seconds
+    wait = job.poll_seconds
+    if job.poll_after is not None and described is not None:
+        wait = job.poll_after(described)
+    at = run.now + wait
     deadline = t.task.get("deadline")
     t.phase, t.wait = WAIT, {"kind": "poll", "at": at if deadline is None else min(at, deadline)}
 

@@ -9,7 +9,6 @@ https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import uuid
@@ -57,9 +56,9 @@ _NOT_FOUND = re.compile(r"not (be )?found|does not exist|(could not|cannot|can't
 # Locally a job's Describe* is one SQLite read, so a finished job is noticed within 0.05 s
 # instead of AWS-like 2 s. The stored poll timer stays the durable mechanism.
 LOCAL_JOB_POLL_SECONDS = 0.05
-# How long a local createEndpoint/updateEndpoint waits for the endpoint to settle before
-# handing back to the machine's own Check/Wait loop.
-ENDPOINT_SETTLE_SECONDS = 300.0
+# A local job queued for capacity (SagestepLocal.WaitingFor) is polled ten times less often:
+# twenty queued runs polling every 0.05 s would spend the worker on SQLite commits.
+QUEUED_JOB_POLL_SECONDS = 0.5
 
 
 def snake(action: str) -> str:
@@ -148,7 +147,15 @@ def sagemaker_job(get_client: Callable[[], Any], api: str, poll_seconds: float) 
     return Job(start=lambda p, _name: start(p, CallContext(SM + api + ".sync", "", "")),
                describe=describe, job_name=job_name, status_field=status_field,
                succeeded=frozenset({"Completed"}), failed=frozenset({"Failed", "Stopped"}),
-               failure=failure, stop=stop, poll_seconds=poll_seconds)
+               failure=failure, stop=stop, poll_seconds=poll_seconds,
+               poll_after=lambda d: _poll_after(d, poll_seconds))
+
+
+def _poll_after(described: Any, poll_seconds: float) -> float:
+    local = described.get("SagestepLocal") if isinstance(described, dict) else None
+    if isinstance(local, dict) and local.get("WaitingFor"):
+        return max(poll_seconds, QUEUED_JOB_POLL_SECONDS)
+    return poll_seconds
 
 
 def sagemaker_integrations(get_client: Callable[[], Any],
@@ -161,48 +168,6 @@ def sagemaker_integrations(get_client: Callable[[], Any],
         table[SM + api + ".sync"] = sagemaker_job(get_client, api, poll_seconds)
     table[SDK + "sagemaker:*"] = Call(_call(get_client, None, "SageMaker", sdk=True))
     return table
-
-
-def settling_endpoint(get_client: Callable[[], Any], api: str) -> Call:
-    """Local ``createEndpoint``/``updateEndpoint``: the same request and response, returned
-    once the endpoint left Creating/Updating.
-
-    A local endpoint is InService in a second or two, while the machine's Check/Wait loop waits
-    whole seconds (Wait takes integers): waiting here, on the worker's call pool, lets the first
-    check find it InService. Delivery is at-least-once, so a call repeated after a crash
-    attaches to the endpoint the first call created (same endpoint config).
-    """
-    request = _call(get_client, snake(api), "SageMaker", sdk=False)
-
-    def invoke(params: Any, ctx: CallContext) -> Any:
-        try:
-            result = request(params, ctx)
-        except TaskError:
-            result = _already_requested(get_client(), params)
-            if result is None:
-                raise
-        wait = getattr(get_client(), "wait_for_endpoint", None)  # a sagestep extra
-        if wait is not None:
-            with contextlib.suppress(ClientError):  # still settling: the machine's loop waits on
-                wait(EndpointName=params["EndpointName"], Timeout=ENDPOINT_SETTLE_SECONDS)
-        return result
-
-    return Call(invoke, pooled=True)
-
-
-def _already_requested(client: Any, params: Any) -> dict[str, Any] | None:
-    """``{"EndpointArn"}`` if the endpoint already runs (or moves to) the requested config."""
-    if not isinstance(params, dict) or not params.get("EndpointName"):
-        return None
-    try:
-        described = client.describe_endpoint(EndpointName=params["EndpointName"])
-    except ClientError:
-        return None
-    if described.get("EndpointConfigName") != params.get("EndpointConfigName"):
-        return None
-    if described.get("EndpointStatus") not in ("Creating", "Updating", "InService"):
-        return None
-    return {"EndpointArn": described["EndpointArn"]}
 
 
 def outbox_integrations(record: Callable[[str, str, Any], None]) -> dict[str, Integration]:
@@ -238,9 +203,9 @@ def local_integrations(runtime: Any) -> dict[str, Integration]:
     def sagemaker() -> Any:
         return runtime.client("sagemaker")
 
+    # createEndpoint/updateEndpoint return at once, as on AWS: the compiled machine polls the
+    # endpoint from stored Wait timers (every second locally, see backends.local).
     table.update(sagemaker_integrations(sagemaker, LOCAL_JOB_POLL_SECONDS))
-    for api in ("createEndpoint", "updateEndpoint"):
-        table[SM + api] = settling_endpoint(sagemaker, api)
     table.update(s3_integrations(lambda: runtime.client("s3")))
     table.update(outbox_integrations(record))
     table.update(nested_integrations(lambda: runtime.client("stepfunctions")))

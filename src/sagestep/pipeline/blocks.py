@@ -101,7 +101,9 @@ class ProcessingOutput(Block):
     source: str | None = doc(None, "Local path; default /opt/ml/processing/output/<name>",
                              "/opt/ml/processing/output/train")
     destination: str | None = doc(
-        None, "S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>",
+        None, "S3 URI; default s3://<bucket>/<pipeline>/{{ run.id }}/<stage>/<name>. A URI "
+        "naming nothing run-unique ({{ run.id }}, {{ run.execution_name }}, {{ names.* }}) gets "
+        "/{{ run.id }} appended, so runs at once never overwrite each other's outputs.",
         "s3://my-bucket/churn/{{ run.id }}/train",
     )
 
@@ -319,13 +321,20 @@ class Deploy(Stage):
     data_capture: DataCapture | None = doc(
         None, "Record requests and responses (DataCaptureConfig) for monitoring.",
         {"destination": "s3://my-bucket/capture", "sampling_percentage": 20})
+    latest_wins: bool = doc(
+        False,
+        "Deploy queue policy. Runs deploying to one endpoint wait until it is InService and "
+        "update it in trigger order; an update never replaces a later run's model. With "
+        "latest_wins a waiting deploy is skipped (and says so) as soon as a later run's "
+        "endpoint config exists, so a burst of runs deploys only the newest model.", True)
 
 
 class BatchTransform(Job):
     """batch_transform: a transform job over the run's model."""
 
     input: str = doc("", "S3 URI of the data to score.", "s3://my-bucket/churn/to-score/")
-    output: str | None = doc(None, "S3 URI for the results (default under the bucket).",
+    output: str | None = doc(None, "S3 URI for the results (default under the run's prefix); "
+                             "one naming nothing run-unique gets /{{ run.id }} appended.",
                              "s3://my-bucket/churn/scored/{{ run.id }}")
     content_type: str = doc("text/csv", "ContentType of the input.", "text/csv")
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = doc(

@@ -18,11 +18,11 @@ from sagestep.asl.states import State, StateMachine
 from sagestep.errors import CompileError
 from sagestep.pipeline.control import (
     create_model_stage,
-    deploy_stage,
     notify_stage,
     register_stage,
 )
 from sagestep.pipeline.decisions import approval_stage, gate_stage, tuning_stage
+from sagestep.pipeline.deploy import deploy_stage
 from sagestep.pipeline.generic import (
     FAILED,
     LAMBDA_ERRORS,

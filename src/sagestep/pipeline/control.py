@@ -1,5 +1,5 @@
-"""The release stages of the generic state machine: register, create model, deploy (create
-or update), and the success notification.
+"""The release stages of the generic state machine: register, create model and the success
+notification (deploy, create or update with its queue, is in ``pipeline.deploy``).
 
 Job stages and the shared building blocks are in ``pipeline.generic``; the decision stages
 before release (tuning's best job, gate, approval) in ``pipeline.decisions``;
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sagestep.asl.arns import integration_arn
 from sagestep.asl.rules import Catcher, ChoiceRule
-from sagestep.asl.states import Choice, Pass, State, Succeed, Task
+from sagestep.asl.states import Choice, State, Succeed, Task
 from sagestep.pipeline.generic import (
     NOTIFY_SUCCESS,
     SUCCEEDED,
@@ -21,8 +21,6 @@ from sagestep.pipeline.generic import (
     request_task,
     run_choice,
     sdk,
-    string_is,
-    wait,
 )
 
 
@@ -111,93 +109,6 @@ def create_model_stage(policy: Policy, nxt: str) -> list[State]:
             "$.results.create_model",
         ),
         failed("create_model"),
-    ]
-
-
-def deploy_stage(policy: Policy, nxt: str) -> list[State]:
-    """Endpoint config, then create or update the endpoint and poll until InService."""
-    endpoint = {
-        "EndpointName.$": "$.names.endpoint",
-        "EndpointConfigName.$": "$.names.endpoint_config",
-    }
-    status = {"EndpointName.$": "$.EndpointName", "EndpointStatus.$": "$.EndpointStatus"}
-
-    def deploy_task(name: str, action: str) -> Task:
-        return Task(
-            name=name,
-            resource=integration_arn("sagemaker", action),
-            parameters=endpoint,
-            result_path="$.results.deploy",
-            retry=policy.sagemaker,
-            catch=catch_all("deploy"),
-            next="Check Endpoint",  # often ready at once locally; poll only if not
-        )
-
-    # seed 004's create-or-update: DescribeEndpoint fails when there is none yet. Throttling
-    # is retried; "not found" (SageMaker.ValidationException) is not.
-    find = find_or_create(
-        "Find Endpoint",
-        "describeEndpoint",
-        {"EndpointName.$": "$.names.endpoint"},
-        status,
-        "endpoint",
-        policy,
-        missing="Create Endpoint",
-        found="Update Endpoint",
-    )
-    check = Task(
-        name="Check Endpoint",
-        resource=sdk("describeEndpoint"),
-        parameters={"EndpointName.$": "$.names.endpoint"},
-        result_selector=status,
-        result_path="$.work.endpoint",
-        retry=policy.sagemaker,
-        catch=catch_all("deploy"),
-        next="Endpoint Ready?",
-    )
-    broken = tuple(
-        string_is("$.work.endpoint.EndpointStatus", s)
-        for s in ("Failed", "OutOfService", "UpdateRollbackFailed")
-    )
-    ready = Choice(
-        name="Endpoint Ready?",
-        choices=(
-            string_is("$.work.endpoint.EndpointStatus", "InService", nxt),
-            ChoiceRule(or_=broken, next="Endpoint Broken"),
-        ),
-        default="Wait For Endpoint",
-    )
-    broken_state = Pass(
-        name="Endpoint Broken",
-        parameters={
-            "Stage": "deploy",
-            "Error": "Sagestep.EndpointFailed",
-            "Cause.$": "States.Format('endpoint {} is {}', $.work.endpoint.EndpointName, "
-            "$.work.endpoint.EndpointStatus)",
-            "Message.$": "$.stages.notify.messages.failure.deploy",
-        },
-        result_path="$.failure",
-        next="Notify Failure?",
-    )
-    return [
-        run_choice("deploy", "Render Endpoint Config", nxt),
-        render("Render Endpoint Config", "deploy", policy, "Create Endpoint Config"),
-        request_task(
-            "Create Endpoint Config",
-            integration_arn("sagemaker", "createEndpointConfig"),
-            policy,
-            "deploy",
-            "Find Endpoint",
-            "$.results.endpoint_config",
-        ),
-        find,
-        deploy_task("Update Endpoint", "updateEndpoint"),
-        deploy_task("Create Endpoint", "createEndpoint"),
-        wait("Wait For Endpoint", "$.stages.deploy.wait_seconds", "Check Endpoint"),
-        check,
-        ready,
-        broken_state,
-        failed("deploy"),
     ]
 
 

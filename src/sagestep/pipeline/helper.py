@@ -14,8 +14,11 @@ function needs no permissions and runs the same in-process locally):
   one generic machine serves every config), counting loops in ``$.work.retries.<stage>``.
 - ``approval``: the callback task of a manual approval; it only acknowledges (the token is
   in the execution history where ``sagestep approve``/``reject`` find it).
+- ``deploy_turn``: whether a deploy that waited for its endpoint applies its update or is
+  superseded by a later run's model (``pipeline.deployqueue``).
 
-Standard library only (plus sagestep.pipeline.stages): this module ships in the router Lambda's zip.
+Standard library only (plus sagestep.pipeline.stages and pipeline.deployqueue): this module
+ships in the router Lambda's zip.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sagestep.pipeline.deployqueue import deploy_turn
 from sagestep.pipeline.stages import JOB_STAGES
 
 STACK_ENV = "SAGESTEP_STACK"
@@ -75,7 +79,10 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
         return gate(event["state"])
     if action == "approval":
         return {"waiting": True, "execution": event.get("execution"), "token": event.get("token")}
-    raise ValueError(f"helper: unknown action {action!r}; expected render, gate or approval")
+    if action == "deploy_turn":
+        return deploy_turn(event)
+    raise ValueError(
+        f"helper: unknown action {action!r}; expected render, retry, gate, approval or deploy_turn")
 
 
 def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,8 @@ Fields of a stage:
   ``model_data`` (a fixed model.tar.gz URI for runs without training).
 - deploy: ``endpoint_name`` (stable across runs: deploy updates it in place);
   ``endpoint_config`` = CreateEndpointConfig body without ``EndpointConfigName``;
-  ``wait_seconds`` (endpoint status polling interval).
+  ``wait_seconds`` (endpoint status polling interval); ``latest_wins`` (deploy queue
+  policy, see ``triggers.deployqueue``).
 - batch_transform: ``request`` = CreateTransformJob body without ``TransformJobName``.
 - baseline / data_quality / model_quality: ``request`` = CreateProcessingJob body running
   ``sagestep.monitor``; ``outputs`` = {"result": S3 URI of its files}; the checks also have

@@ -139,6 +139,7 @@ def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, l
         out["endpoint_name"] = block.endpoint_name or config.pipeline
         out["endpoint_config"] = raw if raw is not None else build.endpoint_config(block)
         out["wait_seconds"] = block.wait_seconds
+        out["latest_wins"] = block.latest_wins
     elif stage == "batch_transform":
         out["request"] = raw if raw is not None else build.transform(block, ctx, loc)
     elif stage in MONITOR_STAGES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os.path
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,19 @@ class Upload:
     s3_uri: str
     archive: bool
     """True: upload as one ``sourcedir.tar.gz`` (training script mode); else file by file."""
+
+
+# Placeholders unique to one run: an output path holding one of them is the run's own.
+_RUN_UNIQUE = re.compile(r"\{\{\s*(run\.(id|execution_name)|names\.)|SFN_EXECUTION_ID")
+
+
+def per_run(uri: str) -> str:
+    """``uri`` made unique per run: runs that share a configured output path (a batch of
+    uploads) would otherwise overwrite each other's outputs, so ``/{{ run.id }}`` is added
+    when the path names nothing run-unique."""
+    if _RUN_UNIQUE.search(uri):
+        return uri
+    return uri.rstrip("/") + "/{{ run.id }}"
 
 
 @dataclass
@@ -103,7 +117,7 @@ def processing(stage: str, block: Processing, ctx: Context, loc: Loc) -> tuple[d
     outputs: dict[str, str] = {}
     out_list = []
     for o in block.outputs:
-        uri = o.destination or f"{ctx.run_prefix(stage)}/{o.name}"
+        uri = per_run(o.destination) if o.destination else f"{ctx.run_prefix(stage)}/{o.name}"
         outputs[o.name] = uri
         out_list.append({"OutputName": o.name, "S3Output": {
             "S3Uri": uri, "LocalPath": o.source or f"/opt/ml/processing/output/{o.name}",
@@ -263,7 +277,8 @@ def transform(block: BatchTransform, ctx: Context, loc: Loc) -> dict[str, Any]:
     """CreateTransformJob request (no name) over this run's model."""
     if not block.input:
         ctx.problems.add((*loc, "input"), "batch_transform needs input: the S3 URI to score")
-    output: dict[str, Any] = {"S3OutputPath": block.output or ctx.run_prefix("batch_transform")}
+    output: dict[str, Any] = {"S3OutputPath": per_run(block.output) if block.output
+                              else ctx.run_prefix("batch_transform")}
     if block.accept:
         output["Accept"] = block.accept
     if block.assemble_with:

@@ -53,11 +53,12 @@ class EndpointsApi(ApiBase):
         name, config = req["EndpointName"], req["EndpointConfigName"]
         doc = self._endpoint(name, op)
         self._config(config, op)
-        if doc[STATUS] != "InService":
-            raise self._error("ValidationException",
-                              f'Cannot update in-progress endpoint "{doc["EndpointArn"]}".', op)
 
         def mark(d: dict[str, Any]) -> None:
+            # Checked inside the record's transaction: of two concurrent updates one wins.
+            if d[STATUS] != "InService":
+                raise self._error("ValidationException",
+                                  f'Cannot update in-progress endpoint "{d["EndpointArn"]}".', op)
             d[STATUS] = "Updating"
             d["LastModifiedTime"] = self._svc.clock.now()
             if req.get("DeploymentConfig"):
@@ -114,6 +115,11 @@ class EndpointsApi(ApiBase):
             raise self._error("ValidationException",
                               f'Could not find endpoint configuration "{arn}".', op)
         return doc
+
+
+def reconcile_endpoints(runtime: Any) -> None:
+    """For every worker cycle: resume orphaned deployments, stop servers nothing routes."""
+    runtime.sagemaker.endpoints.reconcile_all()
 
 
 def restore_endpoints(runtime: Any) -> list[str]:

@@ -37,7 +37,6 @@ class ProcessingJobs:
         op = "CreateProcessingJob"
         name = req["ProcessingJobName"]
         self._check(req, op)
-        self._svc.check_capacity(op)
         now = self._svc.clock.now()
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)
@@ -80,7 +79,9 @@ class ProcessingJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name {name}",
                                "DescribeProcessingJob")
-        if doc.get(STATUS) in ("InProgress", "Stopping"):
+        if "WaitingFor" in (doc.get("SagestepLocal") or {}):
+            self._svc.runner.poll_queue()  # a worker that polls a queued job admits it
+        elif doc.get(STATUS) in ("InProgress", "Stopping"):
             self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 

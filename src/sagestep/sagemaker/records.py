@@ -13,11 +13,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sagestep.clock import utc
 from sagestep.errors import client_error
+from sagestep.sagemaker.admission import MIGRATION as ADMISSION_MIGRATION
 from sagestep.stores.sqlite import connect, migrate, transaction
+
+T = TypeVar("T")
 
 COMPONENT = "sagemaker"
 MIGRATIONS = [
@@ -34,6 +37,7 @@ MIGRATIONS = [
         id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, detail_type TEXT NOT NULL,
         resources TEXT NOT NULL, detail TEXT NOT NULL)
     """,
+    ADMISSION_MIGRATION,
 ]
 
 
@@ -52,7 +56,8 @@ class RecordStore:
             yield self._conn
 
     def insert(self, kind: str, name: str, doc: dict[str, Any], operation: str,
-               run: dict[str, Any] | None = None) -> None:
+               run: dict[str, Any] | None = None,
+               then: Callable[[sqlite3.Connection], T] | None = None) -> T | None:
         """Store a new resource; an existing name is AWS's ResourceInUse. ``run`` (a job's
         ``sm_runs`` row) is written in the same transaction, so no job record ever exists
         without the row that says which worker runs it."""
@@ -75,6 +80,8 @@ class RecordStore:
                 self._conn.execute(
                     f"INSERT OR REPLACE INTO sm_runs ({cols}) VALUES ({', '.join('?' * (len(run) + 2))})",
                     (kind, name, *run.values()))
+            # ``then`` runs in the same transaction (a job's queue row and admission).
+            return then(self._conn) if then is not None else None
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         with self._lock:

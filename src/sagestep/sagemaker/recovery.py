@@ -48,6 +48,8 @@ def _definition(svc: SageMakerService, kind: str, name: str) -> JobDefinition | 
     return None
 
 
+job_definition = _definition  # the runner's resolver for queued jobs (admission.py)
+
 _UNCLAIMED_AFTER_S = 60.0
 
 
@@ -89,6 +91,8 @@ def _supervise_row(svc: SageMakerService, row: dict[str, Any]) -> bool:
     with runner._lock:  # noqa: SLF001 - JobRunner.create holds it from insert to thread start
         if _watched(svc, row):
             return False
+    if row.get("state") == "queued":
+        return False  # waiting for capacity: admission starts it (see admission.py)
     doc = svc.records.get(kind, name)
     if doc is None or doc.get(STATUS_FIELDS[kind]) not in _ACTIVE:
         return False

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from sagestep.errors import client_error
 from sagestep.sagemaker.arns import name_from_arn
 from sagestep.sagemaker.records import to_boto
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 GROUP = "model-package-group"
 PACKAGE = "model-package"
 EVENT = "SageMaker Model Package State Change"
+_VERSION_TRIES = 20
 _UPDATABLE = ("ModelApprovalStatus", "ApprovalDescription", "CustomerMetadataProperties",
               "AdditionalInferenceSpecifications", "InferenceSpecification", "ModelCard",
               "SourceUri", "ModelLifeCycle")
@@ -67,13 +70,24 @@ class ModelRegistry:
         doc.update({"ModelPackageStatus": "Completed", "CreationTime": now, "LastModifiedTime": now,
                     "CertifyForMarketplace": req.get("CertifyForMarketplace", False),
                     "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []}})
-        with self._svc.records.connection():
-            version = 1 + sum(1 for p in self._svc.records.list(PACKAGE)
-                              if p["ModelPackageGroupName"] == group)
-            doc["ModelPackageVersion"] = version
-            doc["ModelPackageName"] = group
-            doc["ModelPackageArn"] = self._svc.arns.model_package(group, version)
-            self._svc.records.insert(PACKAGE, f"{group}/{version}", doc, op)
+        # Runs registering into one group at once (from several processes) each get their own
+        # version: the insert is keyed by group/version, so a taken number is taken again + 1.
+        for _ in range(_VERSION_TRIES):
+            with self._svc.records.connection():
+                version = 1 + sum(1 for p in self._svc.records.list(PACKAGE)
+                                  if p["ModelPackageGroupName"] == group)
+                doc["ModelPackageVersion"] = version
+                doc["ModelPackageName"] = group
+                doc["ModelPackageArn"] = self._svc.arns.model_package(group, version)
+                try:
+                    self._svc.records.insert(PACKAGE, f"{group}/{version}", doc, op)
+                    break
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "ResourceInUse":
+                        raise
+        else:
+            raise client_error("ThrottlingException", f"model package group {group} is busy: "
+                               "another process kept taking the next version; try again", op)
         self._emit(doc)
         return {"ModelPackageArn": doc["ModelPackageArn"]}
 

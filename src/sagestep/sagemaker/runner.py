@@ -15,9 +15,11 @@ survives a restart of the worker: a new service re-attaches to a job whose pid s
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sagestep.clock import Clock
+from sagestep.sagemaker import admission
+from sagestep.sagemaker.capacity import Capacity, job_instance_type, slots_for
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.logtail import LineReader
 from sagestep.sagemaker.process import Process, proc_start
@@ -35,6 +39,7 @@ from sagestep.sagemaker.sandbox import Sandbox, job_environment
 from sagestep.stores.sqlite import transaction
 
 _POLL_S = 0.02
+_DISPATCH_S = 0.1
 _STOP_CHECK_S = 0.25
 _WRAPPER = 'trap : TERM INT; "$@"; echo $? > "$0"'
 
@@ -111,7 +116,8 @@ class JobRunner:
     """Starts and watches job processes; one instance per service."""
 
     def __init__(self, records: RecordStore, logs: LogStore, clock: Clock, jobs_root: Path,
-                 sandbox_mode: str, stop_grace_s: float = 120.0) -> None:
+                 sandbox_mode: str, stop_grace_s: float = 120.0,
+                 capacity: Capacity | None = None) -> None:
         self.records, self.logs, self.clock = records, logs, clock
         self.jobs_root = jobs_root
         self.sandbox_mode = sandbox_mode
@@ -119,6 +125,9 @@ class JobRunner:
         self._threads: dict[tuple[str, str], threading.Thread] = {}
         self._lock = threading.RLock()  # recovery holds it while asking watching()
         self.owner = (os.getpid(), proc_start(os.getpid()))
+        self.capacity = capacity or Capacity.of_machine()
+        self.resolver: admission.Resolver | None = None  # set by the service (job kinds)
+        self._dispatched = 0.0
 
     def workdir(self, kind: str, name: str) -> Path:
         """The host directory that is /opt/ml for this job."""
@@ -134,21 +143,30 @@ class JobRunner:
         return JobContext(self, job.kind, job.name, job.status_field, sb, job.log_group, stream)
 
     def create(self, job: JobDefinition, doc: dict[str, Any], operation: str) -> JobContext:
-        """Store ``job``'s record and its ``sm_runs`` row in one transaction, then run it.
+        """Store ``job``'s record and queue it in one transaction, then start what fits.
 
-        A crash can then leave no record that no worker owns: either both rows exist (and
-        :mod:`~sagestep.sagemaker.recovery` finds the dead owner) or neither does.
+        This is the one admission point of every local job. A crash can leave no record that no
+        worker owns: either record and ``sm_runs`` row exist (and
+        :mod:`~sagestep.sagemaker.recovery` finds the dead owner) or neither does. A job that
+        does not fit stays InProgress, waiting for local capacity, and starts in order.
         """
         ctx = self.context(job)
         doc.setdefault("SagestepLocal", {}).update(
             {"LogGroup": ctx.log_group, "LogStream": ctx.log_stream,
              "WorkDir": str(ctx.sandbox.workdir)})
-        row = {"owner_pid": self.owner[0], "owner_start": self.owner[1],
-               "sandbox": ctx.sandbox.mode, "workdir": str(ctx.sandbox.workdir),
-               "log_stream": ctx.log_stream}
+        row = {"kind": job.kind, "name": job.name, "owner_pid": self.owner[0],
+               "owner_start": self.owner[1], "sandbox": ctx.sandbox.mode,
+               "workdir": str(ctx.sandbox.workdir), "log_stream": ctx.log_stream}
+
+        def queue(conn: sqlite3.Connection) -> admission.Decision:
+            total = self.capacity.total(admission.endpoint_memory_mb(conn))
+            admission.enqueue(conn, {**row, "slots": slots_for(job_instance_type(doc), total)})
+            return admission.admit(conn, self.capacity, self.owner)
+
         with self._lock:  # recovery in this process must not see the row before the thread
-            self.records.insert(job.kind, job.name, doc, operation, run=row)
-            self._start_thread(job, lambda: self._run(job, ctx), locked=True)
+            decision = self.records.insert(job.kind, job.name, doc, operation, then=queue)
+            assert decision is not None
+            self._start(decision, {(job.kind, job.name): (job, ctx)})
         return ctx
 
     def watching(self, kind: str, name: str) -> bool:
@@ -170,6 +188,38 @@ class JobRunner:
         """Run a claimed job whose process never started (its worker died while preparing)."""
         ctx = self.context(job, self._recorded_sandbox(job))
         self._start_thread(job, lambda: self._run(job, ctx))
+
+    def dispatch(self) -> None:
+        """Admit queued jobs that now fit and start them in this worker."""
+        with self.records.connection() as conn:
+            if not admission.has_queued(conn):
+                return
+            with transaction(conn):
+                decision = admission.admit(conn, self.capacity, self.owner)
+        self._start(decision, {})
+
+    def poll_queue(self) -> None:
+        """Dispatch, at most every ``_DISPATCH_S`` (called while a waiting job is described)."""
+        now = time.monotonic()
+        if now - self._dispatched < _DISPATCH_S:
+            return
+        self._dispatched = now
+        self.dispatch()
+
+    def _start(self, decision: admission.Decision,
+               known: dict[tuple[str, str], tuple[JobDefinition, JobContext]]) -> None:
+        for key in (*decision.start, *decision.stopped):
+            job, ctx = known.get(key) or (None, None)
+            if job is None:
+                job = self.resolver(*key) if self.resolver else None
+                if job is None:
+                    continue
+                ctx = self.context(job)
+            assert ctx is not None
+            stopped = key in decision.stopped  # stopped while it waited: it never ran
+            self._start_thread(job, functools.partial(
+                self._finish, job, ctx, Exit("stopped")) if stopped else functools.partial(
+                self._run, job, ctx))
 
     def attach(self, job: JobDefinition, pid: int, pid_start: str) -> None:
         """Watch a claimed job's process started by an earlier worker, then finish it. The
@@ -203,18 +253,24 @@ class JobRunner:
         row = self._run_row_of(kind, name)
         if row and row["pid"]:
             Process.adopt(row["pid"], row["pid_start"] or "", Path()).signal(signal.SIGTERM)
+        elif row and row["state"] == "queued":
+            self.dispatch()  # a queued job stopped: admission finishes it as Stopped now
 
     # --- internals -------------------------------------------------------------------------
 
-    def _start_thread(self, job: JobDefinition, target: Callable[[], None],
-                      locked: bool = False) -> None:
-        thread = threading.Thread(target=target, name=f"{job.kind}:{job.name}", daemon=True)
-        if locked:
+    def _start_thread(self, job: JobDefinition, target: Callable[[], None]) -> None:
+        def body() -> None:
+            try:
+                target()
+            finally:  # the record is final (or the process died): free the slots
+                with self.records.connection() as conn, transaction(conn):
+                    admission.release(conn, job.kind, job.name)
+                self.dispatch()
+
+        thread = threading.Thread(target=body, name=f"{job.kind}:{job.name}", daemon=True)
+        with self._lock:  # an RLock: create() holds it from the insert to the thread start
             self._threads[(job.kind, job.name)] = thread
-        else:
-            with self._lock:
-                self._threads[(job.kind, job.name)] = thread
-        thread.start()
+            thread.start()
 
     def _run(self, job: JobDefinition, ctx: JobContext) -> None:
         try:

@@ -17,6 +17,7 @@ from typing import Any
 from sagestep.clock import Clock
 from sagestep.errors import ServiceError
 from sagestep.sagemaker.arns import Arns
+from sagestep.sagemaker.capacity import Capacity, read_slots
 from sagestep.sagemaker.dataplane import DataPlane, EndpointFleet, TransformRunner
 from sagestep.sagemaker.events import EventLog
 from sagestep.sagemaker.logs import LogStore
@@ -28,7 +29,6 @@ from sagestep.stores.objectstore import LocalObjectStore
 from sagestep.workspace import Workspace
 
 SANDBOX_ENV = "SAGESTEP_SANDBOX"
-MAX_JOBS_ENV = "SAGESTEP_MAX_RUNNING_JOBS"
 _NO_DATA_PLANE = ("this local SageMaker service was built without a data plane, so it runs no "
                   "{what}; build it with sagestep.local.sagemaker_service(...) (or use "
                   "sagestep.local.client)")
@@ -54,10 +54,12 @@ class SageMakerService:
         self.logs = LogStore(workspace.root / "logs", clock)
         # Read at construction (the edge), not import: "none" forces mapped paths.
         mode = choose_mode(sandbox if sandbox is not None else os.environ.get(SANDBOX_ENV))
-        self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode, stop_grace_s)
-        env_cap = os.environ.get(MAX_JOBS_ENV)
-        self.max_running_jobs = max_running_jobs if max_running_jobs is not None else (
-            int(env_cap) if env_cap and env_cap.isdigit() else None)
+        # Slots: the explicit argument (tests, CLI edge), else the workspace's setting, else
+        # what the machine's cores and memory hold (see capacity.py).
+        slots = max_running_jobs if max_running_jobs is not None else read_slots(workspace.root)
+        self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode,
+                                stop_grace_s, Capacity.of_machine(slots))
+        self.runner.resolver = self._job_definition
         self._reconciled = 0.0
         self._build_components(data_plane)
         if recover:
@@ -104,12 +106,30 @@ class SageMakerService:
         """"bwrap" (job dir mounted at /opt/ml) or "none" (paths mapped)."""
         return self.runner.sandbox_mode
 
+    def _job_definition(self, kind: str, name: str) -> Any:
+        from sagestep.sagemaker.recovery import job_definition
+
+        return job_definition(self, kind, name)
+
+    def capacity(self) -> dict[str, int]:
+        """Slots in all, in use, and jobs waiting (for `sagestep capacity`)."""
+        from sagestep.sagemaker import admission
+
+        with self.records.connection() as conn:
+            reserved = admission.endpoint_memory_mb(conn)
+            used = admission.used_slots(conn)
+            queued = conn.execute("SELECT COUNT(*) FROM sm_runs WHERE state = 'queued'"
+                                  ).fetchone()[0]
+        return {"slots": self.runner.capacity.total(reserved), "used": used,
+                "queued": int(queued), "endpoint_memory_mb": reserved}
+
     def recover(self) -> None:
         """Take over the jobs and tuning controllers of dead workers (see recovery.py)."""
         from sagestep.sagemaker.recovery import reconcile_jobs
 
         reconcile_jobs(self)
         self.tuning.resume()
+        self.runner.dispatch()  # queued jobs whose worker is gone start here, in order
         self._reconciled = time.monotonic()
 
     def reconcile(self, every_s: float = RECONCILE_S) -> None:
@@ -123,24 +143,6 @@ class SageMakerService:
         from sagestep.sagemaker.recovery import supervise_job
 
         supervise_job(self, kind, name)
-
-    def check_capacity(self, operation: str) -> None:
-        """ResourceLimitExceeded when ``max_running_jobs`` training/processing/transform jobs run."""
-        if self.max_running_jobs is None:
-            return
-        running = sum(
-            1 for kind, field in (("training-job", "TrainingJobStatus"),
-                                  ("processing-job", "ProcessingJobStatus"),
-                                  ("transform-job", "TransformJobStatus"))
-            for doc in self.records.list(kind) if doc.get(field) in ("InProgress", "Stopping"))
-        if running >= self.max_running_jobs:
-            from sagestep.errors import client_error
-
-            raise client_error(
-                "ResourceLimitExceeded",
-                f"The account-level service limit 'local running jobs' is {self.max_running_jobs} "
-                f"jobs, with current utilization of {running} jobs and a request delta of 1 jobs. "
-                f"Wait for a job to finish or raise {MAX_JOBS_ENV}.", operation)
 
     def get_log_events(self, log_group: str, log_stream: str, **kwargs: Any) -> dict[str, Any]:
         """CloudWatch-shaped log events of one job stream (see logs.py)."""

@@ -39,7 +39,6 @@ class TrainingJobs:
         op = "CreateTrainingJob"
         name = req["TrainingJobName"]
         self._check(req, op)
-        self._svc.check_capacity(op)
         now = self._svc.clock.now()
         doc = copy.deepcopy(req)
         doc.pop("Tags", None)
@@ -88,7 +87,9 @@ class TrainingJobs:
         doc = self._svc.records.get(KIND, name)
         if doc is None:
             raise client_error("ValidationException", "Requested resource not found.", "DescribeTrainingJob")
-        if doc.get(STATUS) in ("InProgress", "Stopping"):
+        if "WaitingFor" in (doc.get("SagestepLocal") or {}):
+            self._svc.runner.poll_queue()  # a worker that polls a queued job admits it
+        elif doc.get(STATUS) in ("InProgress", "Stopping"):
             self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 

@@ -166,7 +166,9 @@ class _Controller:
         limits = self._cfg["ResourceLimits"]
         grid = self._search.size if isinstance(self._search, GridSearch) else None
         self._max_jobs = min(x for x in (limits.get("MaxNumberOfTrainingJobs"), grid) if x)
-        self._parallel = max(1, min(limits["MaxParallelTrainingJobs"], os.cpu_count() or 1))
+        # Children beyond the machine's slots wait in the local job queue; none is refused,
+        # so none of MaxNumberOfTrainingJobs is spent on a child that never ran.
+        self._parallel = max(1, limits["MaxParallelTrainingJobs"])
         self._deadline = time.monotonic() + limits.get("MaxRuntimeInSeconds", 15_768_000)
         self._handles: dict[str, Any] = {}
         self._last: Any = None

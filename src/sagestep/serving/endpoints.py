@@ -33,6 +33,7 @@ STATUS = "EndpointStatus"
 DEFAULT_STARTUP_TIMEOUT = 240.0  # the platform's 4 minutes to pass /ping
 # Invocations that read the old route just before the switch still reach the old server.
 SWITCH_GRACE_SECONDS = 0.2
+SWEEP_SECONDS = 2.0  # how often a describe of a settled endpoint looks for stray servers
 
 
 class EndpointManager:
@@ -45,6 +46,7 @@ class EndpointManager:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.owner = (os.getpid(), proc_start(os.getpid()))
+        self._swept: dict[str, float] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -59,9 +61,10 @@ class EndpointManager:
     def delete(self, name: str) -> None:
         """Stop every server of ``name`` and forget its routes (record removed by the caller)."""
         with self._lock(name):
-            old = self.routes.routes(name)
+            old = {(r.variant, r.generation): r for r in self.routes.routes(name)}
+            old.update({(r.variant, r.generation): r for r in self.routes.servers(name)})
             self.routes.forget(name)
-        for route in old:
+        for route in old.values():
             fleet.stop(_server(route), grace=5.0)
         shutil.rmtree(self._svc.workspace.endpoints_root / name, ignore_errors=True)
 
@@ -75,17 +78,54 @@ class EndpointManager:
         return not thread.is_alive()
 
     def reconcile(self, name: str, doc: dict[str, Any]) -> None:
-        """Resume a deployment whose owner process died (called from DescribeEndpoint)."""
+        """Resume a deployment whose owner process died and stop the servers nothing routes
+        (called from DescribeEndpoint and from every worker's cycle)."""
         if doc.get(STATUS) not in ("Creating", "Updating"):
+            if time.monotonic() - self._swept.get(name, 0.0) > SWEEP_SECONDS:
+                self.sweep(name)
             return
-        with self._guard:
-            if name in self._threads and self._threads[name].is_alive():
-                return
+        if self._deploying(name) is not None:
+            return
         deployment = self.routes.deployment(name)
-        if deployment is not None and alive(deployment[1], deployment[2]):
-            return
+        self.sweep(name)  # the dead owner's half-started generation goes first
         target = deployment[0] if deployment else doc["EndpointConfigName"]
-        self._start(name, target, creating=doc[STATUS] == "Creating")
+        self._start(name, target, creating=doc[STATUS] == "Creating", resume=True)
+
+    def reconcile_all(self) -> None:
+        """:meth:`reconcile` every endpoint of the workspace."""
+        for doc in self._svc.records.list(ENDPOINT):
+            self.reconcile(doc["EndpointName"], doc)
+
+    def sweep(self, name: str) -> list[Route]:
+        """Stop the servers of ``name`` that no route serves and no live deployment is
+        starting (a dead worker's generation): one live generation per variant remains."""
+        self._swept[name] = time.monotonic()
+        routed = {(r.variant, r.generation) for r in self.routes.routes(name)}
+        live = self._deploying(name)
+        stopped = []
+        for server in self.routes.servers(name):
+            if (server.variant, server.generation) in routed or server.generation == live:
+                continue
+            fleet.stop(_server(server), grace=5.0)
+            self.routes.drop_server(server)
+            stopped.append(server)
+        # A server whose worker died before recording it: its lease goes, so it stops itself.
+        for lease in (self._svc.workspace.endpoints_root / name).glob("g*/*/lease"):
+            generation = int(lease.parent.parent.name[1:])
+            if generation != live and (lease.parent.name, generation) not in routed:
+                lease.unlink(missing_ok=True)
+        return stopped
+
+    def _deploying(self, name: str) -> int | None:
+        """The generation a live process is deploying for ``name`` now, or None."""
+        with self._guard:
+            thread = self._threads.get(name)
+            if thread is not None and thread.is_alive():
+                return self.routes.generation(name)
+        deployment = self.routes.deployment(name)
+        if deployment is None or (deployment[1], deployment[2]) == self.owner:
+            return None  # this process's deployment ended (its thread is gone)
+        return self.routes.generation(name) if alive(deployment[1], deployment[2]) else None
 
     def restore(self) -> list[str]:
         """After a restart: keep healthy endpoints, redeploy the rest; returns redeployed names."""
@@ -103,11 +143,12 @@ class EndpointManager:
                 fleet.healthy(_server(r)) for r in routes
             ):
                 continue
+            if self._deploying(name) is not None:
+                continue  # a live process (maybe this one, from a describe) deploys it
+            self.sweep(name)
             deployment = self.routes.deployment(name)
-            if deployment is not None and deployment[1:] != self.owner and alive(*deployment[1:]):
-                continue  # another live process is deploying it
             target = deployment[0] if deployment else doc["EndpointConfigName"]
-            self._start(name, target, creating=not routes)
+            self._start(name, target, creating=not routes, resume=True)
             redeployed.append(name)
         for name in redeployed:
             self.wait(name)
@@ -119,15 +160,18 @@ class EndpointManager:
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
 
-    def _start(self, name: str, config: str, creating: bool) -> None:
-        generation = self.routes.claim(name, config, self.owner)
-        thread = threading.Thread(
-            target=self._deploy, args=(name, config, generation, creating),
-            name=f"endpoint:{name}", daemon=True,
-        )
+    def _start(self, name: str, config: str, creating: bool, resume: bool = False) -> None:
         with self._guard:
+            running = self._threads.get(name)
+            if resume and running is not None and running.is_alive():
+                return  # resuming (describe and restore race): this process already deploys it
+            generation = self.routes.claim(name, config, self.owner)
+            thread = threading.Thread(
+                target=self._deploy, args=(name, config, generation, creating),
+                name=f"endpoint:{name}", daemon=True,
+            )
             self._threads[name] = thread
-        thread.start()
+            thread.start()
 
     def _deploy(self, name: str, config_name: str, generation: int, creating: bool) -> None:
         started: list[tuple[dict[str, Any], fleet.Server]] = []
@@ -140,6 +184,7 @@ class EndpointManager:
         except Exception as exc:  # every failure becomes FailureReason, never a stuck status
             for _, server in started:
                 fleet.stop(server, grace=1.0)
+            self.sweep(name)
             self._failed(name, creating, str(exc) or type(exc).__name__)
             return
         self._switch(name, config_name, generation, started)
@@ -157,12 +202,15 @@ class EndpointManager:
         stream = (self._svc.workspace.root / "logs", endpoint_log_group(name),
                   f"{variant['VariantName']}/g{generation}")
         try:
-            return fleet.start(spec, workdir, timeout, stream)
+            server = fleet.start(spec, workdir, timeout, stream)
         except Exception as exc:
             raise RuntimeError(
                 f"The primary container for production variant {variant['VariantName']} did not "
                 f"pass the ping health check. {exc}"
             ) from exc
+        self.routes.add_server(Route(name, variant["VariantName"], generation, server.port,
+                                     server.pid, server.pid_start, 0.0, str(workdir)))
+        return server
 
     def _switch(self, name: str, config_name: str, generation: int,
                 started: list[tuple[dict[str, Any], fleet.Server]]) -> None:
@@ -173,8 +221,10 @@ class EndpointManager:
         ]
         with self._lock(name):
             if self._svc.records.get(ENDPOINT, name) is None:  # deleted while deploying
-                for _, server in started:
+                for variant, server in started:
                     fleet.stop(server, grace=1.0)
+                    self.routes.drop_server(Route(name, variant["VariantName"], generation, 0, 0,
+                                                  "", 0.0, ""))
                 return
             old = self.routes.routes(name)
             self.routes.switch(name, new_routes)
@@ -183,6 +233,7 @@ class EndpointManager:
         time.sleep(SWITCH_GRACE_SECONDS if old else 0)
         for route in old:
             fleet.stop(_server(route))
+            self.routes.drop_server(route)
             if route.generation != generation:
                 shutil.rmtree(route.workdir, ignore_errors=True)
 

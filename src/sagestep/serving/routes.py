@@ -25,6 +25,14 @@ MIGRATIONS = [
         endpoint TEXT PRIMARY KEY, generation INTEGER NOT NULL, config TEXT NOT NULL,
         owner_pid INTEGER NOT NULL, owner_start TEXT NOT NULL)
     """,
+    # Every started model server, routed or not, so that any process can find and stop the
+    # ones a dead worker started but never routed (issue 16: one live generation per variant).
+    """
+    CREATE TABLE sm_endpoint_servers (
+        endpoint TEXT NOT NULL, variant TEXT NOT NULL, generation INTEGER NOT NULL,
+        port INTEGER NOT NULL, pid INTEGER NOT NULL, pid_start TEXT NOT NULL,
+        workdir TEXT NOT NULL, PRIMARY KEY (endpoint, variant, generation))
+    """,
 ]
 
 
@@ -91,9 +99,45 @@ class RouteTable:
             ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
+    def add_server(self, route: Route) -> None:
+        """Record a started server (routed or not yet)."""
+        with self._lock, transaction(self._conn):
+            self._conn.execute(
+                "INSERT OR REPLACE INTO sm_endpoint_servers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (route.endpoint, route.variant, route.generation, route.port, route.pid,
+                 route.pid_start, route.workdir))
+
+    def servers(self, endpoint: str | None = None) -> list[Route]:
+        """Recorded servers (of ``endpoint``, or all), weight 0 as they may be unrouted."""
+        query = ("SELECT endpoint, variant, generation, port, pid, pid_start, 0.0, workdir"
+                 " FROM sm_endpoint_servers")
+        args: tuple[str, ...] = ()
+        if endpoint is not None:
+            query, args = query + " WHERE endpoint=?", (endpoint,)
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY endpoint, variant, generation",
+                                      args).fetchall()
+        return [Route(*row) for row in rows]
+
+    def drop_server(self, route: Route) -> None:
+        """Forget a stopped server."""
+        with self._lock, transaction(self._conn):
+            self._conn.execute(
+                "DELETE FROM sm_endpoint_servers WHERE endpoint=? AND variant=? AND generation=?",
+                (route.endpoint, route.variant, route.generation))
+
+    def generation(self, endpoint: str) -> int | None:
+        """The generation of the last deployment of ``endpoint``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT generation FROM sm_endpoint_deploys WHERE endpoint=?", (endpoint,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
     def forget(self, endpoint: str) -> None:
         """Drop every trace of ``endpoint`` (after delete)."""
         with self._lock, transaction(self._conn):
             self._conn.execute("DELETE FROM sm_endpoint_routes WHERE endpoint=?", (endpoint,))
             self._conn.execute("DELETE FROM sm_endpoint_deploys WHERE endpoint=?", (endpoint,))
+            self._conn.execute("DELETE FROM sm_endpoint_servers WHERE endpoint=?", (endpoint,))
 

@@ -90,7 +90,9 @@ class TransformJobs:
         if doc is None:
             raise client_error("ValidationException", f"Could not find requested job with name "
                                f"{name}", "DescribeTransformJob")
-        if doc.get(STATUS) in ("InProgress", "Stopping"):
+        if "WaitingFor" in (doc.get("SagestepLocal") or {}):
+            self._svc.runner.poll_queue()  # a worker that polls a queued job admits it
+        elif doc.get(STATUS) in ("InProgress", "Stopping"):
             self._svc.supervise(KIND, name)  # its watcher may have died: recover it now
         return doc
 

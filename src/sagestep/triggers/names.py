@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
 # (TrainingJobName, ModelName, EndpointConfigName, ...: 63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62});
@@ -74,12 +75,27 @@ def endpoint_name(pipeline: str, configured: str | None = None) -> str:
     return sanitize(configured or pipeline)[:JOB_LIMIT].rstrip("-") or "endpoint"
 
 
-def run_names(pipeline: str, rid: str, endpoint: str | None = None) -> dict[str, str]:
-    """Per-stage resource names of one run (room left for the attempt suffix)."""
+def deploy_order(when: datetime) -> str:
+    """The run's place in the deploy queue: its trigger time to the millisecond, 17 digits."""
+    return when.astimezone(UTC).strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
+
+
+def run_names(pipeline: str, rid: str, endpoint: str | None = None,
+              order: str | None = None) -> dict[str, str]:
+    """Per-stage resource names of one run (room left for the attempt suffix).
+
+    With ``order`` (see :func:`deploy_order`) the endpoint config name ends
+    ``-<order>-<run id>``: DescribeEndpoint then tells every later deploy which run's model
+    the endpoint serves, so deploys to one endpoint never go back to an older run's model.
+    """
     names = {
         stage: fit(f"{pipeline}-{tag}", rid, limit - ATTEMPT_RESERVE)
         for stage, (tag, limit) in STAGE_NAMES.items()
     }
+    if order is not None:
+        tail = f"{order}-{rid}"
+        names["endpoint_config"] = fit(f"{pipeline}-epc", tail, JOB_LIMIT - ATTEMPT_RESERVE)
+        names["endpoint_config_family"] = names["endpoint_config"][: -len(tail)]
     # Model packages are versioned inside their group, so the group name is stable.
     names["model_package_group"] = sanitize(pipeline)[:JOB_LIMIT].rstrip("-") or "models"
     names["endpoint"] = endpoint_name(pipeline, endpoint)

@@ -46,7 +46,11 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float,
     rid = names.run_id(pipeline, trigger.identity)
     execution = names.execution_name(pipeline, dataset_date, rid)
     endpoint = _configured_endpoint(item)
-    run_names = names.run_names(pipeline, rid, endpoint)
+    # Deploy order: when the router handled the trigger (milliseconds). Event times have whole
+    # seconds (EventBridge), so a batch of uploads would tie; a redelivered event renders a
+    # new order but its StartExecution is refused as a duplicate (same execution name).
+    order = names.deploy_order(datetime.fromtimestamp(now, tz=UTC))
+    run_names = names.run_names(pipeline, rid, endpoint, order)
     prefix, _, filename = trigger.key.rpartition("/")
     values: dict[str, Any] = {
         "pipeline": pipeline,

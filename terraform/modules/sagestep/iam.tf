@@ -286,6 +286,13 @@ data "aws_iam_policy_document" "state_machine" {
     resources = [for t in keys(local.sagemaker_actions) : "${local.sm_arn}:${t}/*"]
   }
   statement {
+    # The deploy queue's latest_wins policy lists a pipeline's endpoint configs. SageMaker's
+    # List* actions support no resource-level permissions, hence "*" (read-only, names only).
+    sid       = "DeployQueueListConfigs"
+    actions   = ["sagemaker:ListEndpointConfigs"]
+    resources = ["*"]
+  }
+  statement {
     sid       = "PassJobRolesToSageMakerOnly"
     actions   = ["iam:PassRole"]
     resources = concat([aws_iam_role.sagemaker.arn], [for r in aws_iam_role.pipeline : r.arn])
