@@ -86,7 +86,8 @@ def test_job_stages_are_retried_attempts_with_fresh_names() -> None:
         assert attempt["Parameters"]["attempt.$"] == "$$.State.RetryCount"
         assert SAGEMAKER_ERRORS in attempt["Retry"][0]["ErrorEquals"]
         assert all(NOT_RETRIED not in r["ErrorEquals"] for r in attempt["Retry"])
-        assert [c["ErrorEquals"] for c in attempt["Catch"]] == [["States.TaskFailed"], ["States.ALL"]]
+        assert [c["ErrorEquals"] for c in attempt["Catch"]] == [
+            ["States.TaskFailed", "SageMaker.AmazonSageMakerException"], ["States.ALL"]]
         assert [c["Next"] for c in attempt["Catch"]] == [f"{title} Retry?", f"{title} Failed"]
         assert s[f"{title} Again?"]["Default"] == f"{title} Failed"
         assert s[f"{title} Wait"]["Next"] == title

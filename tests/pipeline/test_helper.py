@@ -161,3 +161,30 @@ def test_rendered_requests_carry_the_stack_tag_when_deployed(monkeypatch) -> Non
         assert {"Key": "sagestep:stack", "Value": "sagestep-dev"} in render(stage)["Tags"], stage
     monkeypatch.delenv("SAGESTEP_STACK")
     assert "Tags" not in render("training")
+
+
+def test_generic_sagemaker_errors_retry_only_when_transient() -> None:
+    # On AWS throttling and a ValidationException both arrive as AmazonSageMakerException;
+    # the Cause (the service's message with its error code) decides.
+    throttled = {"Error": "SageMaker.AmazonSageMakerException",
+                 "Cause": "Rate exceeded (Service: AmazonSageMaker; Status Code: 400; "
+                          "Error Code: ThrottlingException; Request ID: 1)"}
+    st = state(error=throttled)
+    first = handler({"action": "retry", "stage": "training", "state": st})
+    assert first == {"retry": True, "count": 1, "wait": 5}
+    st["work"] = {"retries": {"training": {"count": 4}}}
+    assert handler({"action": "retry", "stage": "training", "state": st})["retry"] is False
+    invalid = {"Error": "SageMaker.AmazonSageMakerException",
+               "Cause": "1 validation error detected: Value 'ml.x' at 'resourceConfig.instanceType' "
+                        "failed to satisfy constraint (Service: AmazonSageMaker; Status Code: 400;"
+                        " Error Code: ValidationException; Request ID: 2)"}
+    assert handler({"action": "retry", "stage": "training",
+                    "state": state(error=invalid)})["retry"] is False
+
+
+def test_job_stages_send_the_generic_sagemaker_error_to_the_retry_decision() -> None:
+    from sagestep.pipeline.compile import compile_state_machine
+
+    training = compile_state_machine()["States"]["Training"]
+    caught = [c for c in training["Catch"] if c["Next"] == "Training Retry?"]
+    assert caught and "SageMaker.AmazonSageMakerException" in caught[0]["ErrorEquals"]

@@ -58,8 +58,9 @@ NOTIFY_SUCCESS = "Notify Success?"
 # capacity, throttling and SageMaker's internal errors. AWS's examples also retry the generic
 # SageMaker.AmazonSageMakerException, but that is what a ValidationException arrives as, so a
 # typo in a request took 4 retries (~75 s) to show; it now fails the stage at once with
-# SageMaker's message. (On AWS, throttling may also arrive under the generic name; the local
-# integration names these codes exactly, see integrations/services.py.)
+# SageMaker's message. On AWS, throttling also arrives under the generic name: the job stage
+# catches GENERIC_SAGEMAKER_ERROR and the helper's "retry" action retries it only when its Cause
+# names a transient error (pipeline/helper.py). The local integration names codes exactly.
 SAGEMAKER_ERRORS = (
     "SageMaker.ResourceLimitExceededException",
     "SageMaker.ResourceLimitExceeded",
@@ -67,6 +68,7 @@ SAGEMAKER_ERRORS = (
     "SageMaker.InternalFailure",
     "SageMaker.ServiceUnavailable",
 )
+GENERIC_SAGEMAKER_ERROR = "SageMaker.AmazonSageMakerException"
 # https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
 LAMBDA_ERRORS = (
     "Lambda.ServiceException",
@@ -186,8 +188,8 @@ def job_stage(stage: str, action: str, policy: Policy, nxt: str,
         retry=policy.sagemaker,
         catch=(
             # A failed job (States.TaskFailed) may be retried by the stage's own retry policy.
-            Catcher(error_equals=("States.TaskFailed",), result_path="$.error",
-                    next=f"{title} Retry?"),
+            Catcher(error_equals=("States.TaskFailed", GENERIC_SAGEMAKER_ERROR),
+                    result_path="$.error", next=f"{title} Retry?"),
             *catch_all(stage),
         ),
         next=f"{title} Result",

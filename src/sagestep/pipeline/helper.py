@@ -126,13 +126,33 @@ def tag_with_stack(request: dict[str, Any], stack: str) -> dict[str, Any]:
     return {**request, "Tags": [*tags, {"Key": STACK_TAG, "Value": stack}]}
 
 
+# On AWS the optimized SageMaker integration reports throttling and internal errors under the
+# generic SageMaker.AmazonSageMakerException, as it does a ValidationException; only the Cause
+# (the service's message, with its error code) tells them apart.
+_TRANSIENT = re.compile(r"throttl|rate exceeded|too many requests|internalfailure|"
+                        r"internal ?server ?error|internalerror|serviceunavailable|"
+                        r"service unavailable", re.IGNORECASE)
+API_ATTEMPTS = 4  # as the compiled Retry on the exact throttling/capacity names
+API_INTERVAL_S = 5
+
+
 def retry(stage: str, state: Mapping[str, Any]) -> dict[str, Any]:
-    """Whether a failed job of ``stage`` runs again (its ``retry`` policy), and after how long."""
+    """Whether a failed job of ``stage`` runs again (its ``retry`` policy), and after how long.
+
+    A generic SageMaker API error is retried only when it is transient (throttling, internal
+    errors); a validation error fails the stage at once, with SageMaker's message.
+    """
     policy = state["stages"][stage].get("retry") or {}
     count = int(_retries(state, stage).get("count") or 0)
-    error = str((state.get("error") or {}).get("Error", ""))
+    error = state.get("error") or {}
+    name = str(error.get("Error", ""))
+    if name == "SageMaker.AmazonSageMakerException":
+        if count < API_ATTEMPTS and _TRANSIENT.search(str(error.get("Cause", ""))):
+            return {"retry": True, "count": count + 1,
+                    "wait": int(min(API_INTERVAL_S * 2.0 ** count, 120))}
+        return {"retry": False, "count": count, "wait": 0}
     # Only a job that failed: render errors and the like would fail the same way again.
-    if error != "States.TaskFailed" or count >= int(policy.get("max_attempts") or 0):
+    if name != "States.TaskFailed" or count >= int(policy.get("max_attempts") or 0):
         return {"retry": False, "count": count, "wait": 0}
     wait = float(policy.get("interval_seconds") or 60) * float(policy.get("backoff_rate") or 2.0) ** count
     return {"retry": True, "count": count + 1, "wait": int(min(wait, 3600))}
