@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sagestep.clock import Clock
@@ -19,15 +20,18 @@ from sagestep.errors import ServiceError
 from sagestep.sagemaker.arns import Arns
 from sagestep.sagemaker.dataplane import DataPlane, EndpointFleet, TransformRunner
 from sagestep.sagemaker.events import EventLog
+from sagestep.sagemaker.jobenv import ApiAccess
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.records import RecordStore
 from sagestep.sagemaker.runner import JobRunner
-from sagestep.sagemaker.sandbox import choose_mode
+from sagestep.sagemaker.sandbox import BWRAP, UNSANDBOXED_WARNING, choose_mode
 from sagestep.sagemaker.validation import RequestValidator
 from sagestep.stores.objectstore import LocalObjectStore
 from sagestep.workspace import Workspace
 
 SANDBOX_ENV = "SAGESTEP_SANDBOX"
+UNISOLATED_ENV = "SAGESTEP_ALLOW_UNISOLATED"
+PYTHON_ENV = "SAGESTEP_PYTHON"
 MAX_JOBS_ENV = "SAGESTEP_MAX_RUNNING_JOBS"
 _NO_DATA_PLANE = ("this local SageMaker service was built without a data plane, so it runs no "
                   "{what}; build it with sagestep.local.sagemaker_service(...) (or use "
@@ -43,6 +47,8 @@ class SageMakerService:
         sandbox: str | None = None, stop_grace_s: float = 120.0, arns: Arns | None = None,
         recover: bool = True, max_running_jobs: int | None = None,
         data_plane: DataPlane | None = None,
+        api_endpoint: Callable[[], ApiAccess | None] | None = None,
+        python: str | None = None, allow_unisolated: bool | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_store = object_store
@@ -54,7 +60,16 @@ class SageMakerService:
         self.logs = LogStore(workspace.root / "logs", clock)
         # Read at construction (the edge), not import: "none" forces mapped paths.
         mode = choose_mode(sandbox if sandbox is not None else os.environ.get(SANDBOX_ENV))
-        self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode, stop_grace_s)
+        if mode != BWRAP:
+            _warn_unsandboxed()
+        if allow_unisolated is None:
+            allow_unisolated = os.environ.get(UNISOLATED_ENV, "") in ("1", "true", "yes")
+        # "host": every image runs on this Python; "image" (default): per-image environments.
+        self.python = python or os.environ.get(PYTHON_ENV) or "image"
+        self.api_endpoint: Callable[[], ApiAccess | None] = api_endpoint or (lambda: None)
+        self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode,
+                                stop_grace_s, api_endpoint=self.api_endpoint,
+                                region=self.arns.region, allow_unisolated=allow_unisolated)
         env_cap = os.environ.get(MAX_JOBS_ENV)
         self.max_running_jobs = max_running_jobs if max_running_jobs is not None else (
             int(env_cap) if env_cap and env_cap.isdigit() else None)
@@ -145,3 +160,16 @@ class SageMakerService:
     def get_log_events(self, log_group: str, log_stream: str, **kwargs: Any) -> dict[str, Any]:
         """CloudWatch-shaped log events of one job stream (see logs.py)."""
         return self.logs.get_log_events(log_group, log_stream, **kwargs)
+
+
+_warned = False
+
+
+def _warn_unsandboxed() -> None:
+    # Once per process, on stderr: the CLI and the server both show it before any job output.
+    global _warned
+    if not _warned:
+        _warned = True
+        import sys
+
+        print(UNSANDBOXED_WARNING, file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ from sagestep.sagemaker.staging import extract_tarball
 from sagestep.serving.handler import ServingSpec
 
 if TYPE_CHECKING:
+    from sagestep.sagemaker.runtime import JobRuntime
     from sagestep.sagemaker.service import SageMakerService
 
 def container_of(model: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -52,7 +53,8 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
         raise ServiceError(str(message)) from exc
     env = {**(container.get("Environment") or {}), **(extra_env or {})}
     model_dir, code_dir = dest / "model", dest / "code"
-    shutil.rmtree(dest, ignore_errors=True)
+    shutil.rmtree(model_dir, ignore_errors=True)
+    shutil.rmtree(code_dir, ignore_errors=True)
     model_dir.mkdir(parents=True)
     try:
         data_url = container.get("ModelDataUrl") or _data_source_uri(container)
@@ -76,6 +78,24 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
         code_dir=visible(code_dir if code_dir.is_dir() else model_dir / "code"),
         program=program,
     )
+
+
+def serving_runtime(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, Any],
+                    progress: Callable[[str], None] = lambda _: None) -> JobRuntime:
+    """The Python a model server or transform worker runs on: the image's own environment for
+    user inference code, the host's for a built-in algorithm; either can import sagestep."""
+    from sagestep.sagemaker.images import resolve_image, with_sagestep
+    from sagestep.sagemaker.pyenvs import EnvBuildError
+    from sagestep.sagemaker.runtime import host_runtime
+
+    if spec.builtin_handler or not spec.framework:
+        return with_sagestep(host_runtime())
+    image = resolve_image(container_of(model).get("Image", ""), "CreateEndpoint")
+    try:
+        return with_sagestep(image.runtime(svc.python, progress))
+    except (ValueError, EnvBuildError) as exc:
+        raise ServiceError(f"the Python environment of image {image.uri} could not be "
+                           f"prepared: {exc}") from exc
 
 
 def _data_source_uri(container: Mapping[str, Any]) -> str:
