@@ -42,6 +42,13 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def descendants(root: int) -> list[tuple[int, str]]:
     """(pid, command name) of every descendant of ``root`` (Linux /proc; [] elsewhere)."""
     children: dict[int, list[tuple[int, str]]] = {}
@@ -101,9 +108,14 @@ class Process:
         if not alive(self.pid, self.start):
             return
         tree = descendants(self.pid)
-        try:
-            os.killpg(self.pid, sig)
-        except (ProcessLookupError, PermissionError):
+        sandboxed = any(comm == "bwrap" for _, comm in tree)
+        if sig == signal.SIGKILL or not sandboxed:
+            try:
+                os.killpg(self.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, sig)
+        elif _comm(self.pid) != "bwrap":
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.pid, sig)
         for pid, comm in tree:

@@ -131,9 +131,13 @@ class Sandbox:
         for path in (self.tmpdir, self.homedir):
             shutil.rmtree(path, ignore_errors=True)
 
-    def command(self, argv: list[str], cwd: str, network_isolation: bool,
-                runtime: JobRuntime) -> tuple[list[str], str]:
-        """(argv to exec on the host, host cwd) for running ``argv`` in this sandbox."""
+    def command(self, argv: list[str], cwd: str, network_isolation: bool, runtime: JobRuntime,
+                detached: bool = False, writable: tuple[str, ...] = ()) -> tuple[list[str], str]:
+        """(argv to exec on the host, host cwd) for running ``argv`` in this sandbox.
+
+        ``detached``: no --die-with-parent (endpoint servers outlive their starter);
+        ``writable``: extra host dirs bound read-write at the same path (a server's log stream).
+        """
         if self.mode != BWRAP:
             # "/" (a processing container's cwd) is the job dir: never run in the host's root
             host_cwd = self.workdir if cwd == "/" else self.host(cwd)
@@ -141,7 +145,9 @@ class Sandbox:
         self.prepare()
         cmd = [BWRAP, "--unshare-user", "--uid", str(JOB_UID), "--gid", str(JOB_UID),
                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "algo-1",
-               "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+               "--cap-drop", "ALL", "--new-session"]
+        if not detached:
+            cmd.append("--die-with-parent")
         if network_isolation:
             cmd.append("--unshare-net")
         cmd += _system_view()
@@ -151,6 +157,8 @@ class Sandbox:
         # After /tmp: an environment that lives under the host's /tmp stays visible.
         for path in runtime.ro_binds:
             cmd += ["--ro-bind-try", path, path]
+        for path in writable:
+            cmd += ["--bind", path, path]
         cmd += ["--dir", "/opt", "--bind", str(self.workdir), CONTAINER_BASE,
                 "--chdir", cwd, "--"]
         return cmd + argv, "/"

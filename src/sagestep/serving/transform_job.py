@@ -160,7 +160,8 @@ class TransformJob:
         except ServiceError as exc:
             raise JobFailure(f"ClientError: {exc}") from exc
         return Launch(runtime.module("sagestep.serving.batch", box.inside("/opt/ml/transform.json")),
-                      env=dict(spec.environment), cwd="/opt/ml", runtime=runtime)
+                      env=dict(spec.environment), cwd="/opt/ml",
+                      network_isolation=bool(model.get("EnableNetworkIsolation")), runtime=runtime)
 
     @staticmethod
     def _container(box: Any, host: Path) -> str:
