@@ -68,14 +68,20 @@ def derived(base: JobRuntime, requirements: Path, progress: Progress) -> JobRunt
     base_prefix = Path(base.env.get("VIRTUAL_ENV") or sys.prefix)
     digest = hashlib.sha256(str(base_prefix).encode() + b"\0" + text).hexdigest()[:16]
     prefix = cache_root() / "derived" / digest
-    marker = prefix / "sagestep-env.json"
+    marker = prefix / "sagestep-derived.json"
     if not marker.is_file():
         with _locked(prefix):
             if not marker.is_file():
                 shutil.rmtree(prefix, ignore_errors=True)
                 progress(f"Installing {requirements.name} into a derived environment (first use)")
-                # hard links: a copy of the image environment in no time and no space
-                subprocess.run(["cp", "-al", str(base_prefix), str(prefix)], check=True)
+                if base.env.get("VIRTUAL_ENV"):
+                    # hard links: a copy of the image environment in no time and no space
+                    subprocess.run(["cp", "-al", str(base_prefix), str(prefix)], check=True)
+                    # never write through a hard link into the image environment's own files
+                    (prefix / "sagestep-env.json").unlink(missing_ok=True)
+                else:  # the host Python: a venv that sees its packages
+                    _uv(["venv", "--system-site-packages", "--python", base.python, str(prefix)],
+                        progress)
                 _uv(["pip", "install", "--python", str(prefix / "bin" / "python"),
                      "-r", str(requirements)], progress)
                 marker.write_text(json.dumps({"requirements": text.decode(errors="replace")}))
