@@ -39,6 +39,7 @@ _GROUPS = (
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
     "sagestep.cli.ui",
+    "sagestep.cli.images",
 )
 
 
