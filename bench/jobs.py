@@ -49,7 +49,7 @@ def first_use(framework: str, tag: str) -> float:
 def start_overhead(framework: str, tag: str, runs: int) -> tuple[float, float, str]:
     from sagestep.sagemaker import image_catalog, pyenvs
     from sagestep.sagemaker.jobenv import aws_environment, job_environment
-    from sagestep.sagemaker.sandbox import choose_mode, Sandbox
+    from sagestep.sagemaker.sandbox import Sandbox, choose_mode
 
     version = image_catalog.find(framework, tag)
     assert version is not None

@@ -17,7 +17,6 @@ import pytest
 from sklearn.datasets import load_iris
 
 from tests.sagemaker.conftest import ROLE, SKLEARN, Env, make_env, needs_bwrap, training_request
-from tests.serving.helpers import tarball
 
 pytestmark = [needs_bwrap, pytest.mark.slow]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from sagestep.sagemaker.sandbox import UNSANDBOXED_WARNING
-from tests.security.test_sandbox import _request
 from tests.sagemaker.conftest import make_env
+from tests.security.test_sandbox import _request
 
 SCRIPT = "print('ran')\n"
 
@@ -48,7 +48,7 @@ def test_opt_out_runs_but_every_place_says_it_is_unsandboxed(tmp_path: Path) -> 
 
 
 def test_cli_side_warning_on_stderr(tmp_path: Path) -> None:
-    code = ("from sagestep.local import runtime; runtime(%r).sagemaker" % str(tmp_path / "ws"))
+    code = f"from sagestep.local import runtime; runtime({str(tmp_path / 'ws')!r}).sagemaker"
     env = {**os.environ, "SAGESTEP_SANDBOX": "none"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=60)

@@ -82,7 +82,7 @@ def get_libsvm_dmatrix(files_path: str | list[str], is_pipe: bool = False) -> xg
         return None
     lines = [line for f in files for line in f.read_text().splitlines() if line.strip()]
     labels = [float(line.split()[0].split(":")[0]) for line in lines]
-    matrix = libsvm_to_dmatrix("\n".join(" ".join(line.split()[1:]) for line in lines))
+    matrix: xgb.DMatrix = libsvm_to_dmatrix("\n".join(" ".join(line.split()[1:]) for line in lines))
     matrix.set_label(np.array(labels))
     return matrix
 

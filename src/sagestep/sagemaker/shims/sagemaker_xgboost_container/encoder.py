@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,11 +47,11 @@ def libsvm_to_dmatrix(string_like: str | bytes) -> xgb.DMatrix:
     """LIBSVM rows (``[label] idx:value ...``, label optional) -> dense DMatrix."""
     rows: list[dict[int, float]] = []
     for line in _text(string_like).strip().split("\n"):
-        row = {}
+        row: dict[int, float] = {}
         for token in line.split():
             if ":" in token:
-                index, value = token.split(":", 1)
-                row[int(index)] = float(value)
+                key, cell = token.split(":", 1)
+                row[int(key)] = float(cell)
         rows.append(row)
     if not any(rows):
         return xgb.DMatrix(np.empty((0, 0)))
@@ -58,8 +59,8 @@ def libsvm_to_dmatrix(string_like: str | bytes) -> xgb.DMatrix:
     offset = 1 if low >= 1 else 0  # LIBSVM indices are usually 1-based
     width = max(i for row in rows for i in row) - offset + 1
     data = np.zeros((len(rows), width))
-    for r, row in enumerate(rows):
-        for index, value in row.items():
+    for r, cells in enumerate(rows):
+        for index, value in cells.items():
             data[r, index - offset] = value
     return xgb.DMatrix(data)
 
@@ -90,7 +91,7 @@ class UnsupportedFormatError(Exception):
         self.status_code = 415
 
 
-_DECODERS = {CSV: csv_to_dmatrix, LIBSVM: libsvm_to_dmatrix, X_LIBSVM: libsvm_to_dmatrix,
+_DECODERS: dict[str, Callable[[Any], xgb.DMatrix]] = {CSV: csv_to_dmatrix, LIBSVM: libsvm_to_dmatrix, X_LIBSVM: libsvm_to_dmatrix,
              X_RECORDIO_PROTOBUF: recordio_protobuf_to_dmatrix}
 
 
