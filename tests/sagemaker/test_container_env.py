@@ -193,3 +193,36 @@ def test_inference_code_opening_opt_ml_model_directly(flow: Any) -> None:
         assert json.loads(io.BytesIO(answer["Body"].read()).read()) == [0]
     finally:
         env.sm.delete_endpoint(EndpointName="iris")
+
+
+BASH_SCRIPT = '''#!/bin/bash
+set -e
+cd /opt/ml/processing/input/code
+pip install -r requirements.txt
+python preprocessing.py "$@"
+'''
+
+SEED_PREPROCESSING = '''
+import sys
+import tabulate, sklearn
+with open("/opt/ml/processing/output/versions.txt", "w") as f:
+    f.write(f"tabulate {tabulate.__version__} sklearn {sklearn.__version__} {sys.argv[1:]}")
+'''
+
+
+def test_entrypoint_that_pip_installs_its_requirements_itself(flow: Any) -> None:
+    # the seed framework's bash_script.sh: `pip install -r requirements.txt` then python
+    env = flow["env"]
+    for name, text in (("bash_script.sh", BASH_SCRIPT), ("preprocessing.py", SEED_PREPROCESSING),
+                       ("requirements.txt", "tabulate==0.9.0\n")):
+        env.s3.put_object(Bucket="bkt", Key=f"seed/{name}", Body=text.encode())
+    request = _processing("seed-prep", "seed/bash_script.sh", [], "/opt/ml/processing/output")
+    request["ProcessingInputs"][0]["S3Input"]["S3Uri"] = "s3://bkt/seed/"
+    request["AppSpecification"]["ContainerEntrypoint"] = [
+        "/bin/bash", "/opt/ml/processing/input/code/bash_script.sh"]
+    request["AppSpecification"]["ContainerArguments"] = ["--prefix", "p"]
+    env.sm.create_processing_job(**request)
+    desc = _wait(env, "seed-prep")
+    assert desc["ProcessingJobStatus"] == "Completed", _log(env, desc, "/aws/sagemaker/ProcessingJobs")
+    assert _read(env, "seed-prep/out/versions.txt").decode() == (
+        "tabulate 0.9.0 sklearn 1.2.1 ['--prefix', 'p']")

@@ -10,6 +10,7 @@ for network isolation, and last the job's own variables.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -49,6 +50,17 @@ def aws_environment(api: ApiAccess | None, region: str) -> dict[str, str]:
     return env
 
 
+def _user_installs(env: Mapping[str, str]) -> dict[str, str]:
+    # A script's own `pip install` (e.g. `pip install -r requirements.txt` in a processing
+    # entrypoint) goes to $HOME/.local, the job's writable layer, like a user install: the
+    # image environment stays read-only and its packages still satisfy what they satisfy.
+    local = f"{env['HOME']}/.local"
+    site = f"{local}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+    return {"PIP_PREFIX": local, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PYTHONPATH": f"{env['PYTHONPATH']}:{site}" if env.get("PYTHONPATH") else site,
+            "PATH": f"{local}/bin:{env['PATH']}"}
+
+
 def job_environment(runtime: JobRuntime, sandbox: Sandbox, aws: Mapping[str, str],
                     job_env: Mapping[str, str]) -> dict[str, str]:
     """The complete environment of one job process."""
@@ -62,6 +74,8 @@ def job_environment(runtime: JobRuntime, sandbox: Sandbox, aws: Mapping[str, str
         if key in ("PATH", "PYTHONPATH") and env.get(key):
             value = f"{value}:{env[key]}"
         env[key] = value
+    if runtime.env.get("VIRTUAL_ENV"):
+        env.update(_user_installs(env))
     env.update(aws)
     for key, value in job_env.items():
         if key == "PYTHONPATH" and env.get(key):
