@@ -77,16 +77,15 @@ def start_overhead(framework: str, tag: str, runs: int) -> tuple[float, float, s
 
 
 def whole_job(framework: str, tag: str) -> float:
-    from sagestep.local import LocalRuntime
-    from sagestep.sagemaker.service import SageMakerService
+    from sagestep.local import LocalRuntime, sagemaker_service
     from sagestep.workspace import Workspace
 
     image = {"sklearn": "sagemaker-scikit-learn", "xgboost": "sagemaker-xgboost"}[framework]
     uri = f"683313688378.dkr.ecr.us-east-1.amazonaws.com/{image}:{tag}"
     with tempfile.TemporaryDirectory() as tmp:
         rt = LocalRuntime(Workspace.resolve(Path(tmp) / "ws"))
-        rt.__dict__["sagemaker"] = SageMakerService(rt.workspace, rt.object_store, rt.clock,
-                                                    python="image")
+        rt.__dict__["sagemaker"] = sagemaker_service(rt.workspace, rt.object_store, rt.clock,
+                                                     python="image")
         s3, sm = rt.client("s3"), rt.client("sagemaker")
         s3.put_object(Bucket="bkt", Key="code/noop.py", Body=b"print('ok')\n")
         started = time.perf_counter()
