@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -95,7 +96,7 @@ def launcher_for(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, A
 def _command(spec: ServingSpec, workdir: Path, launcher: Launcher,
              log_stream: tuple[Path, str, str] | None) -> tuple[list[str], str, dict[str, str]]:
     """(argv, cwd, env) of a server: in a sandbox its workdir is /opt/ml (model at /opt/ml/model)."""
-    box = Sandbox(launcher.sandbox_mode, workdir, workdir.parent / f".{workdir.name}.run")
+    box = Sandbox(launcher.sandbox_mode, workdir, _scratch(workdir).rundir)
     inner = _in_container(spec, workdir) if box.mode == BWRAP else spec
     (workdir / "serving.json").write_text(inner.to_json())
     argv = launcher.runtime.module(
@@ -180,6 +181,7 @@ def stop(server: Server, grace: float = STOP_GRACE_SECONDS) -> None:
     """Drain and stop: SIGTERM, then SIGKILL after ``grace`` seconds."""
     (server.workdir / "lease").unlink(missing_ok=True)
     if not alive(server.pid, server.pid_start):
+        shutil.rmtree(_scratch(server.workdir).rundir, ignore_errors=True)
         return
     # the server itself, also inside a sandbox (bwrap is spared SIGTERM: it would kill it hard)
     proc = Process.adopt(server.pid, server.pid_start, Path())
@@ -192,6 +194,12 @@ def stop(server: Server, grace: float = STOP_GRACE_SECONDS) -> None:
             break
         time.sleep(0.02)
     _reap(server.pid)
+    shutil.rmtree(_scratch(server.workdir).rundir, ignore_errors=True)
+
+
+def _scratch(workdir: Path) -> Sandbox:
+    """The sandbox of the server in ``workdir``: its /tmp and HOME live beside the workdir."""
+    return Sandbox(BWRAP, workdir, workdir.parent / f".{workdir.name}.run")
 
 
 def memory_bytes(server: Server) -> int | None:
