@@ -67,3 +67,40 @@ def test_xgboost_inference_script_with_the_container_encoder(tmp_path: Path) -> 
         assert scores[0] > 0.5 > scores[1]
     finally:
         env.sm.delete_endpoint(EndpointName="xgb")
+
+
+def test_builtin_algorithm_trains_and_serves_on_the_image_xgboost(tmp_path: Path) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    env = make_env(tmp_path / "ws", stop_grace_s=2.0, python="image")
+    x, y = load_breast_cancer(return_X_y=True)
+    rows = "\n".join(",".join([str(int(t)), *(f"{v:g}" for v in r)]) for r, t in zip(x, y, strict=True))
+    env.s3.put_object(Bucket="bkt", Key="data/train/train.csv", Body=rows.encode())
+    env.sm.create_training_job(
+        TrainingJobName="builtin-xgb", RoleArn=ROLE,
+        AlgorithmSpecification={"TrainingImage": XGB_IMAGE, "TrainingInputMode": "File"},
+        HyperParameters={"num_round": "5", "objective": "binary:logistic"},
+        InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv", "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bkt/data/train/"}}}],
+        OutputDataConfig={"S3OutputPath": "s3://bkt/models"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        StoppingCondition={"MaxRuntimeInSeconds": 300})
+    env.sm.wait_for_job(JobName="builtin-xgb", Timeout=300)
+    desc = env.sm.describe_training_job(TrainingJobName="builtin-xgb")
+    assert desc["TrainingJobStatus"] == "Completed", desc.get("FailureReason")
+    assert desc["SagestepLocal"]["Environment"]["Packages"]["xgboost"] == "1.7.4"
+    env.sm.create_model(ModelName="builtin", ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": XGB_IMAGE, "ModelDataUrl": desc["ModelArtifacts"]["S3ModelArtifacts"]})
+    env.sm.create_endpoint_config(EndpointConfigName="builtin", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "builtin", "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+    env.sm.create_endpoint(EndpointName="builtin", EndpointConfigName="builtin")
+    try:
+        ready = env.sm.wait_for_endpoint(EndpointName="builtin", Timeout=120)
+        assert ready["EndpointStatus"] == "InService", ready.get("FailureReason")
+        body = ",".join(f"{v:g}" for v in x[0])
+        answer = env.runtime.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName="builtin", Body=body, ContentType="text/csv")
+        assert 0.0 <= float(answer["Body"].read().decode()) <= 1.0
+    finally:
+        env.sm.delete_endpoint(EndpointName="builtin")

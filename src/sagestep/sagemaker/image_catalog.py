@@ -22,7 +22,13 @@ TOOLKITS = {"sklearn": {"sagemaker-training": "4.8.0", "sagemaker-inference": "1
                         "sagemaker-training": "4.8.0"}}
 # What the toolkits import at start-up (boto3 to fetch code, the serving stack, pkg_resources).
 TOOLKIT_DEPS = ("boto3", "six", "psutil", "retrying", "inotify_simple", "paramiko", "flask",
-                "gunicorn", "protobuf==3.20.2", "setuptools<81", "joblib", "pyarrow")
+                "gunicorn", "protobuf==3.20.2", "setuptools<81", "joblib")
+
+
+def toolkit_deps(numpy: str) -> tuple[str, ...]:
+    """TOOLKIT_DEPS plus pyarrow (parquet; the built-in algorithms read CSV with it): pyarrow
+    18+ declares no numpy requirement but needs NumPy 2, so older images get pyarrow 17."""
+    return (*TOOLKIT_DEPS, "pyarrow<18" if int(numpy.split(".")[0]) < 2 else "pyarrow")
 
 
 @dataclass(frozen=True)

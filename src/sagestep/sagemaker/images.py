@@ -85,12 +85,6 @@ class ResolvedImage:
 
         return pyenvs.ensure(version, progress)
 
-    def builtin_argv(self, command: str) -> list[str]:
-        """``python -m <module> <command>`` (command: train or serve) on the host Python."""
-        if self.entry.builtin_module is None:
-            raise ValueError(f"{self.uri} has no built-in algorithm")
-        return host_runtime().module(self.entry.builtin_module, command)
-
     def builtin_metric_definitions(self) -> list[dict[str, str]]:
         """The metric definitions the built-in publishes without the user declaring them."""
         if self.entry.builtin is None:

@@ -22,11 +22,11 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sagestep.sagemaker.image_catalog import TOOLKIT_DEPS, TOOLKITS, ImageVersion
+from sagestep.sagemaker.image_catalog import TOOLKITS, ImageVersion, toolkit_deps
 from sagestep.sagemaker.runtime import JobRuntime, venv_runtime
 
 CACHE_ENV = "SAGESTEP_ENV_CACHE"
-LAYOUT = "1"  # bump when the way environments are built changes
+LAYOUT = "2"  # bump when the way environments are built changes
 Progress = Callable[[str], None]
 
 
@@ -109,7 +109,8 @@ def _build(version: ImageVersion, prefix: Path, progress: Progress) -> None:
     progress(f"Installing the SageMaker toolkits: {', '.join(toolkits)}")
     _uv(["pip", "install", "--python", python, "--no-deps",
          *(f"{n}=={v}" for n, v in toolkits.items())], progress)
-    _uv(["pip", "install", "--python", python, "-c", str(constraints), *TOOLKIT_DEPS], progress)
+    deps = toolkit_deps(installed.get("numpy", "2"))
+    _uv(["pip", "install", "--python", python, "-c", str(constraints), *deps], progress)
     _patch_legacy(prefix)
     installed = _installed(python)
     warnings = tuple(

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagestep.sagemaker.images import ResolvedImage, resolve_image
+from sagestep.sagemaker.images import ResolvedImage, resolve_image, with_sagestep
 from sagestep.sagemaker.runner import JobContext, JobFailure, Launch
 from sagestep.sagemaker.runtime import JobRuntime, host_runtime
 from sagestep.sagemaker.staging import extract_tarball, stage_s3
@@ -61,7 +61,9 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
     if tk.entry_point and image.entry.framework:
         return _script_launch(svc, ctx, tk, env, network, image_runtime(svc, ctx, image)), True
     if image.entry.builtin_module:
-        return Launch(image.builtin_argv("train"), env, base, network, host_runtime()), False
+        runtime = with_sagestep(image_runtime(svc, ctx, image))
+        return Launch(runtime.module(image.entry.builtin_module, "train"), env, base, network,
+                      runtime), False
     raise JobFailure(
         f"ClientError: image {algo['TrainingImage']} runs a user script: set the hyperparameter "
         "sagemaker_program (or the environment variable SAGEMAKER_PROGRAM) to the entry point, "
@@ -70,7 +72,7 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
 
 def image_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) -> JobRuntime:
     """The Python environment of ``image`` (built on first use, progress in the job log)."""
-    if image.entry.framework is None:
+    if image.entry.framework is None and image.entry.builtin is None:
         return host_runtime()
     from sagestep.sagemaker.pyenvs import EnvBuildError
 

@@ -88,9 +88,9 @@ def serving_runtime(svc: SageMakerService, spec: ServingSpec, model: Mapping[str
     from sagestep.sagemaker.pyenvs import EnvBuildError
     from sagestep.sagemaker.runtime import host_runtime
 
-    if spec.builtin_handler or not spec.framework:
-        return with_sagestep(host_runtime())
     image = resolve_image(container_of(model).get("Image", ""), "CreateEndpoint")
+    if not spec.builtin_handler and not spec.framework:
+        return with_sagestep(host_runtime())
     try:
         return with_sagestep(image.runtime(svc.python, progress))
     except (ValueError, EnvBuildError) as exc:
