@@ -80,7 +80,8 @@ def image_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) 
         return image.runtime(svc.python, ctx.log)
     except (ValueError, EnvBuildError) as exc:
         raise JobFailure(f"ClientError: the Python environment of image {image.uri} could not be "
-                         f"prepared: {exc}") from exc
+                         f"prepared: {exc} (build it while online with `sagestep images prepare`, "
+                         "or set SAGESTEP_PYTHON=host to run on sagestep's own Python)") from exc
 
 
 def install_requirements(ctx: JobContext, runtime: JobRuntime, code: Path) -> JobRuntime:
