@@ -226,3 +226,16 @@ def test_entrypoint_that_pip_installs_its_requirements_itself(flow: Any) -> None
     assert desc["ProcessingJobStatus"] == "Completed", _log(env, desc, "/aws/sagemaker/ProcessingJobs")
     assert _read(env, "seed-prep/out/versions.txt").decode() == (
         "tabulate 0.9.0 sklearn 1.2.1 ['--prefix', 'p']")
+
+
+def test_unsupported_image_tag_fails_with_the_supported_ones(tmp_path: Any) -> None:
+    env = make_env(tmp_path / "ws", stop_grace_s=2.0, python="image")
+    env.s3.put_object(Bucket="bkt", Key="code/preprocess.py", Body=PREPROCESS.encode())
+    request = _processing("old-tag", "code/preprocess.py", [], "/opt/ml/processing/output")
+    request["AppSpecification"]["ImageUri"] = SKLEARN.replace("1.2-1-cpu-py3", "0.20.0-cpu-py3")
+    env.sm.create_processing_job(**request)
+    desc = _wait(env, "old-tag")
+    assert desc["ProcessingJobStatus"] == "Failed"
+    assert "no local environment for tag '0.20.0-cpu-py3'" in desc["FailureReason"]
+    assert "supported tags: 0.23-1, 1.0-1, 1.2-1, 1.4-2" in desc["FailureReason"]
+    assert "SAGESTEP_PYTHON=host" in desc["FailureReason"]
