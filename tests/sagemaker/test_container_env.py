@@ -59,6 +59,7 @@ with open("/opt/ml/processing/output/shape.txt", "w") as f:
 
 INFERENCE = '''
 import joblib
+import tabulate  # from the code dir's requirements.txt
 
 def model_fn(model_dir):
     return joblib.load("/opt/ml/model/model.joblib")  # hard-coded, as many scripts do
@@ -176,7 +177,8 @@ def test_failed_requirements_fail_the_job_with_pips_message(flow: Any) -> None:
 
 def test_inference_code_opening_opt_ml_model_directly(flow: Any) -> None:
     env = flow["env"]
-    code = env.put_source("code/inference.tar.gz", {"inference.py": INFERENCE})
+    code = env.put_source("code/inference.tar.gz", {"inference.py": INFERENCE,
+                                                    "requirements.txt": "tabulate==0.9.0\n"})
     env.sm.create_model(ModelName="iris", ExecutionRoleArn=ROLE, PrimaryContainer={
         "Image": SKLEARN, "ModelDataUrl": flow["model_uri"],
         "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": code}})

@@ -89,7 +89,8 @@ def launcher_for(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, A
     from sagestep.serving.model_source import serving_runtime
 
     api = None if model.get("EnableNetworkIsolation") else svc.api_endpoint()
-    return Launcher(serving_runtime(svc, spec, model), svc.sandbox_mode,
+    code = Path(spec.code_dir) if spec.code_dir else None  # host paths until the launch
+    return Launcher(serving_runtime(svc, spec, model, code_dir=code), svc.sandbox_mode,
                     aws_environment(api, svc.arns.region))
 
 

@@ -81,21 +81,30 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
 
 
 def serving_runtime(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, Any],
-                    progress: Callable[[str], None] = lambda _: None) -> JobRuntime:
-    """The Python a model server or transform worker runs on: the image's own environment for
-    user inference code, the host's for a built-in algorithm; either can import sagestep."""
+                    progress: Callable[[str], None] = lambda _: None,
+                    code_dir: Path | None = None) -> JobRuntime:
+    """The Python a model server or transform worker runs on: the image's own environment
+    (plus ``code_dir``/requirements.txt of user inference code, as the inference toolkit
+    pip-installs it at start-up), or the host's; either can import sagestep."""
     from sagestep.sagemaker.images import resolve_image, with_sagestep
-    from sagestep.sagemaker.pyenvs import EnvBuildError
+    from sagestep.sagemaker.pyenvs import EnvBuildError, derived
     from sagestep.sagemaker.runtime import host_runtime
 
     image = resolve_image(container_of(model).get("Image", ""), "CreateEndpoint")
     if not spec.builtin_handler and not spec.framework:
         return with_sagestep(host_runtime())
     try:
-        return with_sagestep(image.runtime(svc.python, progress))
+        runtime = image.runtime(svc.python, progress)
     except (ValueError, EnvBuildError) as exc:
         raise ServiceError(f"the Python environment of image {image.uri} could not be "
                            f"prepared: {exc}") from exc
+    requirements = code_dir / "requirements.txt" if code_dir and spec.program else None
+    if requirements is not None and requirements.is_file():
+        try:
+            runtime = derived(runtime, requirements, progress)
+        except EnvBuildError as exc:
+            raise ServiceError(f"installing the inference code's requirements.txt failed: {exc}") from exc
+    return with_sagestep(runtime)
 
 
 def _data_source_uri(container: Mapping[str, Any]) -> str:

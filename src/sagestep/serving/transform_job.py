@@ -156,7 +156,8 @@ class TransformJob:
         config = self._config(doc, spec, inputs, box)
         box.host("/opt/ml/transform.json").write_text(json.dumps(config))
         try:
-            runtime = serving_runtime(self._svc, spec, model, ctx.log)
+            runtime = serving_runtime(self._svc, spec, model, ctx.log,
+                                      box.host(spec.code_dir) if spec.code_dir else None)
         except ServiceError as exc:
             raise JobFailure(f"ClientError: {exc}") from exc
         return Launch(runtime.module("sagestep.serving.batch", box.inside("/opt/ml/transform.json")),
