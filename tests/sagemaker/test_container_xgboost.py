@@ -104,3 +104,28 @@ def test_builtin_algorithm_trains_and_serves_on_the_image_xgboost(tmp_path: Path
         assert 0.0 <= float(answer["Body"].read().decode()) <= 1.0
     finally:
         env.sm.delete_endpoint(EndpointName="builtin")
+
+
+def test_builtin_on_an_xgboost_older_than_sagesteps_implementation_says_so(tmp_path: Path) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    env = make_env(tmp_path / "ws", stop_grace_s=2.0, python="image")
+    x, y = load_breast_cancer(return_X_y=True)
+    rows = "\n".join(",".join([str(int(t)), *(f"{v:g}" for v in r)]) for r, t in zip(x, y, strict=True))
+    env.s3.put_object(Bucket="bkt", Key="data/train/train.csv", Body=rows.encode())
+    env.sm.create_training_job(
+        TrainingJobName="builtin-old", RoleArn=ROLE,
+        AlgorithmSpecification={"TrainingImage": XGB_IMAGE.replace("1.7-1", "1.0-1"),
+                                "TrainingInputMode": "File"},
+        HyperParameters={"num_round": "3", "objective": "binary:logistic"},
+        InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv", "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bkt/data/train/"}}}],
+        OutputDataConfig={"S3OutputPath": "s3://bkt/models"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        StoppingCondition={"MaxRuntimeInSeconds": 300})
+    env.sm.wait_for_job(JobName="builtin-old", Timeout=300)
+    desc = env.sm.describe_training_job(TrainingJobName="builtin-old")
+    assert desc["TrainingJobStatus"] == "Completed", desc.get("FailureReason")
+    warnings = desc["SagestepLocal"]["Warnings"]
+    assert any("ships XGBoost 1.0.2; sagestep's built-in algorithm needs XGBoost 1.6" in w
+               for w in warnings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sagestep.algorithms import BUILTINS
 from sagestep.errors import client_error
@@ -85,6 +85,23 @@ class ResolvedImage:
 
         return pyenvs.ensure(version, progress)
 
+    def builtin_runtime(self, choice: str,
+                        progress: Callable[[str], None] = lambda _: None) -> JobRuntime:
+        """The Python the built-in algorithm runs on: the image's environment where sagestep's
+        implementation supports its library version, else this Python (and the job says so)."""
+        version = self.version
+        if choice == "host" or version is None:
+            return with_sagestep(host_runtime())
+        if _version_tuple(version.framework_version) < _MIN_BUILTIN_XGBOOST:
+            import xgboost
+
+            note = (f"WARNING: image {version.framework}:{version.tag} ships XGBoost "
+                    f"{version.framework_version}; sagestep's built-in algorithm needs XGBoost "
+                    f"1.6 or newer, so this job runs it on XGBoost {xgboost.__version__}")
+            host = with_sagestep(host_runtime())
+            return replace(host, warnings=(*host.warnings, note))
+        return with_sagestep(self.runtime(choice, progress))
+
     def builtin_metric_definitions(self) -> list[dict[str, str]]:
         """The metric definitions the built-in publishes without the user declaring them."""
         if self.entry.builtin is None:
@@ -113,7 +130,6 @@ def resolve_image(uri: str, operation: str) -> ResolvedImage:
 
 def with_sagestep(runtime: JobRuntime) -> JobRuntime:
     """``runtime`` able to import sagestep itself (serving and batch workers run sagestep code)."""
-    from dataclasses import replace
     from pathlib import Path
 
     import sagestep
@@ -121,3 +137,11 @@ def with_sagestep(runtime: JobRuntime) -> JobRuntime:
     path = f"{runtime.env['PYTHONPATH']}:{sagestep_path()}" if runtime.env.get("PYTHONPATH") else sagestep_path()
     return replace(runtime, env={**runtime.env, "PYTHONPATH": path},
                    ro_binds=(*runtime.ro_binds, str(Path(sagestep.__file__).resolve().parent)))
+
+
+# sagestep's built-in XGBoost uses xgb.train(custom_metric=...), which XGBoost 1.6 added.
+_MIN_BUILTIN_XGBOOST = (1, 6)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:2])

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagestep.sagemaker.images import ResolvedImage, resolve_image, with_sagestep
+from sagestep.sagemaker.images import ResolvedImage, resolve_image
 from sagestep.sagemaker.runner import JobContext, JobFailure, Launch
 from sagestep.sagemaker.runtime import JobRuntime, host_runtime
 from sagestep.sagemaker.staging import extract_tarball, stage_s3
@@ -61,7 +61,7 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
     if tk.entry_point and image.entry.framework:
         return _script_launch(svc, ctx, tk, env, network, image_runtime(svc, ctx, image)), True
     if image.entry.builtin_module:
-        runtime = with_sagestep(image_runtime(svc, ctx, image))
+        runtime = builtin_runtime(svc, ctx, image)
         return Launch(runtime.module(image.entry.builtin_module, "train"), env, base, network,
                       runtime), False
     raise JobFailure(
@@ -82,6 +82,17 @@ def image_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) 
         raise JobFailure(f"ClientError: the Python environment of image {image.uri} could not be "
                          f"prepared: {exc} (build it while online with `sagestep images prepare`, "
                          "or set SAGESTEP_PYTHON=host to run on sagestep's own Python)") from exc
+
+
+def builtin_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) -> JobRuntime:
+    """The Python of a built-in algorithm job (see ResolvedImage.builtin_runtime)."""
+    from sagestep.sagemaker.pyenvs import EnvBuildError
+
+    try:
+        return image.builtin_runtime(svc.python, ctx.log)
+    except (ValueError, EnvBuildError) as exc:
+        raise JobFailure(f"ClientError: the Python environment of image {image.uri} could not be "
+                         f"prepared: {exc}") from exc
 
 
 def install_requirements(ctx: JobContext, runtime: JobRuntime, code: Path) -> JobRuntime:

@@ -94,6 +94,8 @@ def serving_runtime(svc: SageMakerService, spec: ServingSpec, model: Mapping[str
     if not spec.builtin_handler and not spec.framework:
         return with_sagestep(host_runtime())
     try:
+        if spec.builtin_handler:
+            return image.builtin_runtime(svc.python, progress)
         runtime = image.runtime(svc.python, progress)
     except (ValueError, EnvBuildError) as exc:
         raise ServiceError(f"the Python environment of image {image.uri} could not be "
