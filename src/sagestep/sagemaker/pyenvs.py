@@ -26,7 +26,7 @@ from sagestep.sagemaker.image_catalog import TOOLKITS, ImageVersion, toolkit_dep
 from sagestep.sagemaker.runtime import JobRuntime, venv_runtime
 
 CACHE_ENV = "SAGESTEP_ENV_CACHE"
-LAYOUT = "2"  # bump when the way environments are built changes
+LAYOUT = "3"  # bump when the way environments are built changes
 Progress = Callable[[str], None]
 
 
@@ -97,14 +97,16 @@ def _build(version: ImageVersion, prefix: Path, progress: Progress) -> None:
     pins = dict(version.packages)
     try:
         _uv(["pip", "install", "--python", python, "--only-binary", ":all:",
-             *(f"{n}=={v}" for n, v in pins.items())], progress)
+             *(f"{_dist(n, v)}=={v}" for n, v in pins.items())], progress)
     except EnvBuildError:
         progress("Some pinned versions have no wheel for this Python; installing the nearest newer ones")
         _uv(["pip", "install", "--python", python, "--only-binary", ":all:",
-             "--resolution", "lowest-direct", *(f"{n}>={v}" for n, v in pins.items())], progress)
+             "--resolution", "lowest-direct", *(f"{_dist(n, v)}>={v}" for n, v in pins.items())],
+            progress)
     installed = _installed(python)
     constraints = prefix / "sagestep-constraints.txt"
-    constraints.write_text("".join(f"{n}=={installed[n]}\n" for n in pins if n in installed))
+    constraints.write_text("".join(f"{_dist(n, installed[n])}=={installed[n]}\n"
+                                   for n in pins if n in installed))
     toolkits = TOOLKITS[version.framework]
     progress(f"Installing the SageMaker toolkits: {', '.join(toolkits)}")
     _uv(["pip", "install", "--python", python, "--no-deps",
@@ -127,6 +129,16 @@ def _build(version: ImageVersion, prefix: Path, progress: Progress) -> None:
     progress(f"Environment of {version.framework} {version.tag} ready")
 
 
+def _dist(name: str, version: str) -> str:
+    # XGBoost 2.1+ publishes a CPU-only wheel (a few MB) beside the one that bundles NCCL
+    # (hundreds of MB); the environments are CPU-only, as sagestep itself is.
+    if name == "xgboost" and sys.platform == "linux":
+        major, minor = (int(p) for p in version.split(".")[:2])
+        if (major, minor) >= (2, 1):
+            return "xgboost-cpu"
+    return name
+
+
 def _patch_legacy(prefix: Path) -> None:
     # sagemaker-containers 2.8.6 uses collections.Mapping (gone since Python 3.10); the
     # images on Python 3.12 apply this same one-line fix in their Dockerfile.
@@ -139,7 +151,10 @@ def _installed(python: str) -> dict[str, str]:
     out = subprocess.run([_uv_bin(), "pip", "freeze", "--python", python],
                          capture_output=True, text=True, check=True).stdout
     pairs = (line.split("==", 1) for line in out.splitlines() if "==" in line)
-    return {name.lower().replace("_", "-"): ver for name, ver in pairs}
+    found = {name.lower().replace("_", "-"): ver for name, ver in pairs}
+    if "xgboost-cpu" in found:
+        found.setdefault("xgboost", found["xgboost-cpu"])
+    return found
 
 
 def _uv(args: list[str], progress: Progress) -> None:
