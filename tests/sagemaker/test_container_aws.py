@@ -1,8 +1,9 @@
 """Job code reaches S3 with boto3 unchanged through the endpoint the service injects.
 
-A real moto server stands in for sagestep's local AWS API (``api_endpoint`` collaborator of
-SageMakerService) until that API lands; the job script is the usual template: download the
-input with ``boto3.resource("s3").Bucket(b).download_file``, upload with ``put_object``.
+The workspace's own local AWS API (``LocalRuntime.api_endpoint``, the ``api_endpoint``
+collaborator of SageMakerService) answers; the job script is the usual template: download
+the input with ``boto3.resource("s3").Bucket(b).download_file``, upload with ``put_object``.
+A moto server stands in for the API in the isolation test (no endpoint must reach a job).
 """
 
 from __future__ import annotations
@@ -70,19 +71,24 @@ def _request(name: str, isolated: bool) -> dict[str, Any]:
     }
 
 
-def test_boto3_download_and_put_object_reach_the_local_api(moto_s3: Any, tmp_path: Any,
+def test_boto3_download_and_put_object_reach_the_local_api(tmp_path: Any,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    api, s3 = moto_s3
-    s3.create_bucket(Bucket="user-data", CreateBucketConfiguration={"LocationConstraint": api.region})
-    s3.put_object(Bucket="user-data", Key="input/data.csv", Body=b"a,b\n1,2\n")
+    from sagestep.local import LocalRuntime, sagemaker_service
+    from sagestep.workspace import Workspace
+
     # the host's own credentials must not be what the job uses
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "host-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "host-secret")
-    env = make_env(tmp_path / "ws", stop_grace_s=2.0, python="image", api_endpoint=lambda: api)
-    env.s3.put_object(Bucket="bkt", Key="code/s3copy.py", Body=SCRIPT.encode())
-    env.sm.create_processing_job(**_request("copy-1", isolated=False))
-    env.sm.wait_for_job(JobName="copy-1", Timeout=300)
-    desc = env.sm.describe_processing_job(ProcessingJobName="copy-1")
+    rt = LocalRuntime(Workspace.resolve(tmp_path / "ws"))
+    rt.__dict__["sagemaker"] = sagemaker_service(rt.workspace, rt.object_store, rt.clock,
+                                                 stop_grace_s=2.0, python="image",
+                                                 api_endpoint=rt.api_endpoint)
+    s3, sm = rt.client("s3"), rt.client("sagemaker")
+    s3.put_object(Bucket="user-data", Key="input/data.csv", Body=b"a,b\n1,2\n")
+    s3.put_object(Bucket="bkt", Key="code/s3copy.py", Body=SCRIPT.encode())
+    sm.create_processing_job(**_request("copy-1", isolated=False))
+    sm.wait_for_job(JobName="copy-1", Timeout=300)
+    desc = sm.describe_processing_job(ProcessingJobName="copy-1")
     assert desc["ProcessingJobStatus"] == "Completed", desc.get("FailureReason")
     body = s3.get_object(Bucket="user-data", Key="output/upper.csv")["Body"].read()
     assert body == b"A,B\n1,2\n"

@@ -22,7 +22,10 @@ TOOLKITS = {"sklearn": {"sagemaker-training": "4.8.0", "sagemaker-inference": "1
                         "sagemaker-training": "4.8.0"}}
 # What the toolkits import at start-up (boto3 to fetch code, the serving stack, pkg_resources).
 TOOLKIT_DEPS = ("boto3", "six", "psutil", "retrying", "inotify_simple", "paramiko", "flask",
-                "gunicorn", "protobuf==3.20.2", "setuptools<81", "joblib")
+                "gunicorn", "protobuf==3.20.2", "setuptools<81", "joblib",
+                # what sagestep's own serving and batch workers import when they run on an
+                # image environment (the endpoint server's HTTP parser)
+                "httptools")
 
 
 def toolkit_deps(numpy: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from sagestep.sagemaker.image_catalog import TOOLKITS, ImageVersion, toolkit_dep
 from sagestep.sagemaker.runtime import JobRuntime, venv_runtime
 
 CACHE_ENV = "SAGESTEP_ENV_CACHE"
-LAYOUT = "3"  # bump when the way environments are built changes
+LAYOUT = "4"  # bump when the way environments are built changes
 Progress = Callable[[str], None]
 
 
