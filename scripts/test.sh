@@ -8,6 +8,8 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   # the web UI's browser tests drive Debian's chromium with Playwright (no browser download)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # sagemaker-training (installed into the image environments) builds a small C extension
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi

@@ -3,6 +3,11 @@
 Under CI (``CI`` set and not "0"/"false") a skipped test is a failure: a fresh clone must run
 everything, so a missing tool (npm, terraform, bubblewrap, checkov) shows up red, not as a
 quiet "s". scripts/test.sh installs what the tests need.
+
+Jobs run on the host Python unless a test asks for an image's own environment
+(``SageMakerService(python="image")``): building those environments downloads packages,
+which only the container tests (tests/sagemaker/test_container_*.py) pay for, once per
+machine (user cache).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
+
+os.environ.setdefault("SAGESTEP_PYTHON", "host")
 
 
 def _ci() -> bool:

@@ -39,7 +39,10 @@ class LocalRuntime:
 
     @cached_property
     def sagemaker(self) -> Any:
-        return sagemaker_service(self.workspace, self.object_store, self.clock)
+        # jobs and endpoints reach this workspace's S3 through the local AWS API (started on
+        # the first job that needs it)
+        return sagemaker_service(self.workspace, self.object_store, self.clock,
+                                 api_endpoint=self.api_endpoint)
 
     @cached_property
     def lambdas(self) -> Any:

@@ -41,6 +41,7 @@ _GROUPS = (
     "sagestep.cli.aws",
     "sagestep.cli.monitor",
     "sagestep.cli.ui",
+    "sagestep.cli.images",
 )
 
 

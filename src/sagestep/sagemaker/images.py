@@ -1,19 +1,22 @@
-"""Which local program stands in for an AWS container image.
+"""Which local program and Python environment stand in for an AWS container image.
 
-Framework images (scikit-learn, XGBoost script mode) run the user's script on the local
-Python (``sys.executable``), for any region, account and version tag. Built-in algorithms
-run a local implementation module (``python -m <module> train``). Adding a built-in is one
-:data:`IMAGES` entry plus its module.
+Framework images (scikit-learn, XGBoost script mode) run the user's script on a Python
+environment that ships the image's own framework and library versions (built on first use,
+see :mod:`pyenvs`), or on the local Python when the user chooses ``host``. Built-in
+algorithms run a local implementation module (``python -m <module> train``). Adding a
+built-in is one :data:`IMAGES` entry plus its module.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from sagestep.algorithms import BUILTINS
 from sagestep.errors import client_error
+from sagestep.sagemaker import image_catalog
+from sagestep.sagemaker.runtime import JobRuntime, host_runtime, sagestep_path
 
 _ECR = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
@@ -58,11 +61,46 @@ class ResolvedImage:
         """"sklearn" or "xgboost" for framework images (serving defaults), else None."""
         return self.entry.framework
 
-    def builtin_argv(self, command: str) -> list[str]:
-        """``python -m <module> <command>`` (command: train or serve)."""
-        if self.entry.builtin_module is None:
-            raise ValueError(f"{self.uri} has no built-in algorithm")
-        return [sys.executable, "-m", self.entry.builtin_module, command]
+    @property
+    def version(self) -> image_catalog.ImageVersion | None:
+        """The image version this tag names (framework images), None if unknown."""
+        framework = self.entry.framework or ("xgboost" if self.entry.builtin else None)
+        if framework is None:
+            return None
+        if self.entry.repository == "xgboost":
+            return image_catalog.find("xgboost", image_catalog.LEGACY_XGBOOST_TAG)
+        return image_catalog.find(framework, self.tag)
+
+    def runtime(self, choice: str, progress: Callable[[str], None] = lambda _: None) -> JobRuntime:
+        """The Python a user script of this image runs on: the image's own environment
+        (``choice`` "image", built on first use) or this Python ("host")."""
+        if choice == "host":
+            return host_runtime()
+        version = self.version
+        if version is None:
+            tags = ", ".join(image_catalog.supported_tags(self.entry.framework or "xgboost"))
+            raise ValueError(f"{self.uri}: no local environment for tag {self.tag!r}; supported "
+                             f"tags: {tags} (or set SAGESTEP_PYTHON=host to use this Python)")
+        from sagestep.sagemaker import pyenvs
+
+        return pyenvs.ensure(version, progress)
+
+    def builtin_runtime(self, choice: str,
+                        progress: Callable[[str], None] = lambda _: None) -> JobRuntime:
+        """The Python the built-in algorithm runs on: the image's environment where sagestep's
+        implementation supports its library version, else this Python (and the job says so)."""
+        version = self.version
+        if choice == "host" or version is None:
+            return with_sagestep(host_runtime())
+        if _version_tuple(version.framework_version) < _MIN_BUILTIN_XGBOOST:
+            import xgboost
+
+            note = (f"WARNING: image {version.framework}:{version.tag} ships XGBoost "
+                    f"{version.framework_version}; sagestep's built-in algorithm needs XGBoost "
+                    f"1.6 or newer, so this job runs it on XGBoost {xgboost.__version__}")
+            host = with_sagestep(host_runtime())
+            return replace(host, warnings=(*host.warnings, note))
+        return with_sagestep(self.runtime(choice, progress))
 
     def builtin_metric_definitions(self) -> list[dict[str, str]]:
         """The metric definitions the built-in publishes without the user declaring them."""
@@ -90,8 +128,20 @@ def resolve_image(uri: str, operation: str) -> ResolvedImage:
     )
 
 
-def local_argv(argv: list[str]) -> list[str]:
-    """Container command -> local command: python/python3 become this environment's Python."""
-    if argv and re.fullmatch(r"(/usr(/local)?/bin/)?python3?(\.\d+)?", argv[0]):
-        return [sys.executable, *argv[1:]]
-    return list(argv)
+def with_sagestep(runtime: JobRuntime) -> JobRuntime:
+    """``runtime`` able to import sagestep itself (serving and batch workers run sagestep code)."""
+    from pathlib import Path
+
+    import sagestep
+
+    path = f"{runtime.env['PYTHONPATH']}:{sagestep_path()}" if runtime.env.get("PYTHONPATH") else sagestep_path()
+    return replace(runtime, env={**runtime.env, "PYTHONPATH": path},
+                   ro_binds=(*runtime.ro_binds, str(Path(sagestep.__file__).resolve().parent)))
+
+
+# sagestep's built-in XGBoost uses xgb.train(custom_metric=...), which XGBoost 1.6 added.
+_MIN_BUILTIN_XGBOOST = (1, 6)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:2])

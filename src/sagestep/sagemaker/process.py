@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -41,6 +42,35 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def descendants(root: int) -> list[tuple[int, str]]:
+    """(pid, command name) of every descendant of ``root`` (Linux /proc; [] elsewhere)."""
+    children: dict[int, list[tuple[int, str]]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.find("(") + 1: stat.rfind(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append((int(entry.name), comm))
+    out: list[tuple[int, str]] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child[0])
+    return out
+
+
 class Process:
     """Wait for, signal, and read the exit status of one job process group."""
 
@@ -69,14 +99,30 @@ class Process:
         return not alive(self.pid, self.start)
 
     def signal(self, sig: int) -> None:
-        """Signal the whole process group (the job and its children)."""
+        """Signal the job: its process group and every descendant.
+
+        A sandboxed job runs in a new session (bwrap --new-session), outside our process
+        group, so its processes are found by parentage. bwrap itself is spared SIGTERM: it
+        would die at once and take the job with it (--die-with-parent) with no grace period.
+        """
         if not alive(self.pid, self.start):
             return
-        try:
-            os.killpg(self.pid, sig)
-        except (ProcessLookupError, PermissionError):
+        tree = descendants(self.pid)
+        sandboxed = any(comm == "bwrap" for _, comm in tree)
+        if sig == signal.SIGKILL or not sandboxed:
+            try:
+                os.killpg(self.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, sig)
+        elif _comm(self.pid) != "bwrap":
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.pid, sig)
+        for pid, comm in tree:
+            if comm == "bwrap" and sig != signal.SIGKILL:
+                continue
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
 
     def exit_code(self) -> int | None:
         """The job command's exit status (from the wrapper's file), or None if unknown."""

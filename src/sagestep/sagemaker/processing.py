@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from sagestep.errors import client_error
@@ -14,7 +13,7 @@ from sagestep.sagemaker.confine import (
     confined_dir,
     container_path,
 )
-from sagestep.sagemaker.images import local_argv, resolve_image
+from sagestep.sagemaker.images import resolve_image
 from sagestep.sagemaker.jobstate import read_message
 from sagestep.sagemaker.runner import Exit, JobContext, JobFailure, Launch
 from sagestep.sagemaker.staging import stage_s3
@@ -132,11 +131,15 @@ class ProcessingJob:
         for out in doc.get("ProcessingOutputConfig", {}).get("Outputs", []):
             sb.host(out["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
         app = doc["AppSpecification"]
-        argv = local_argv(list(app["ContainerEntrypoint"]) + list(app.get("ContainerArguments") or []))
+        from sagestep.sagemaker.training_layout import image_runtime
+
+        runtime = image_runtime(self._svc, ctx, resolve_image(app["ImageUri"], "CreateProcessingJob"))
+        argv = runtime.argv(list(app["ContainerEntrypoint"]) + list(app.get("ContainerArguments") or []))
         env = dict(doc.get("Environment", {}))
         env.setdefault("PYTHONUNBUFFERED", "1")
         network = bool(doc.get("NetworkConfig", {}).get("EnableNetworkIsolation"))
-        return Launch(argv, env, "/", network) if sb.mode == "bwrap" else Launch(argv, env, "/opt/ml", network)
+        # The images set no WORKDIR: a processing container starts in / (its writable root).
+        return Launch(argv, env, "/" if sb.mode == "bwrap" else "/opt/ml", network, runtime)
 
     def started(self, ctx: JobContext) -> None:
         def mark(d: dict[str, Any]) -> None:
@@ -157,7 +160,7 @@ class ProcessingJob:
                 ok, failure = False, str(exc)
         message = read_message(ctx.sandbox.workdir, ctx.sandbox.host("/opt/ml/output/message"))
         ctx.update(lambda d: self._final(d, exit, ok, failure, message, ctx))
-        shutil.rmtree(ctx.sandbox.tmpdir, ignore_errors=True)
+        ctx.sandbox.discard()
 
     def _upload(self, ctx: JobContext) -> None:
         doc = ctx.doc()

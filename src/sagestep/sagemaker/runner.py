@@ -24,18 +24,20 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sagestep.clock import Clock
 from sagestep.sagemaker import admission
 from sagestep.sagemaker.capacity import Capacity, job_instance_type, slots_for
+from sagestep.sagemaker.jobdef import Exit, JobContext, JobDefinition, JobFailure, Launch
+from sagestep.sagemaker.jobenv import ApiAccess, aws_environment, job_environment
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.logtail import LineReader
 from sagestep.sagemaker.process import Process, proc_start
 from sagestep.sagemaker.records import RecordStore
-from sagestep.sagemaker.sandbox import Sandbox, job_environment
+from sagestep.sagemaker.runtime import JobRuntime, host_runtime
+from sagestep.sagemaker.sandbox import BWRAP, Sandbox
 from sagestep.stores.sqlite import transaction
 
 _POLL_S = 0.02
@@ -43,73 +45,7 @@ _DISPATCH_S = 0.1
 _STOP_CHECK_S = 0.25
 _WRAPPER = 'trap : TERM INT; "$@"; echo $? > "$0"'
 
-
-@dataclass(frozen=True)
-class Launch:
-    """What to run, as the job process sees it (container paths allowed)."""
-
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str = "/opt/ml"
-    network_isolation: bool = False
-
-
-@dataclass(frozen=True)
-class Exit:
-    """How the process ended. cause: exit | stopped | max_runtime | error | lost."""
-
-    cause: str
-    code: int | None = None
-    message: str = ""
-
-
-class JobFailure(Exception):
-    """Raised by prepare/finish: the message becomes the job's FailureReason."""
-
-
-class JobContext:
-    """What a job definition may use while it runs."""
-
-    def __init__(self, runner: JobRunner, kind: str, name: str, status_field: str,
-                 sandbox: Sandbox, log_group: str, log_stream: str) -> None:
-        self.runner, self.kind, self.name = runner, kind, name
-        self.status_field = status_field
-        self.sandbox = sandbox
-        self.log_group, self.log_stream = log_group, log_stream
-
-    @property
-    def clock(self) -> Clock:
-        return self.runner.clock
-
-    def log(self, *lines: str) -> None:
-        self.runner.logs.append(self.log_group, self.log_stream, list(lines))
-
-    def doc(self) -> dict[str, Any]:
-        doc = self.runner.records.get(self.kind, self.name)
-        if doc is None:
-            raise JobFailure(f"{self.kind} {self.name} was deleted while it ran")
-        return doc
-
-    def update(self, fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-        return self.runner.records.update(self.kind, self.name, fn)
-
-    def stop_requested(self) -> bool:
-        return self.doc().get(self.status_field) == "Stopping"
-
-
-class JobDefinition(Protocol):
-    """One kind of job (training, processing, transform) bound to one record."""
-
-    kind: str
-    name: str
-    status_field: str
-    log_group: str
-
-    def max_runtime(self) -> float | None: ...
-    def prepare(self, ctx: JobContext) -> Launch: ...
-    def started(self, ctx: JobContext) -> None: ...
-    def line(self, ctx: JobContext, line: str) -> None: ...
-    def finish(self, ctx: JobContext, exit: Exit) -> None: ...
+__all__ = ["Exit", "JobContext", "JobDefinition", "JobFailure", "JobRunner", "Launch"]
 
 
 class JobRunner:
@@ -117,11 +53,15 @@ class JobRunner:
 
     def __init__(self, records: RecordStore, logs: LogStore, clock: Clock, jobs_root: Path,
                  sandbox_mode: str, stop_grace_s: float = 120.0,
-                 capacity: Capacity | None = None) -> None:
+                 capacity: Capacity | None = None, *,
+                 api_endpoint: Callable[[], ApiAccess | None] = lambda: None,
+                 region: str = "us-east-1", allow_unisolated: bool = False) -> None:
         self.records, self.logs, self.clock = records, logs, clock
         self.jobs_root = jobs_root
         self.sandbox_mode = sandbox_mode
         self.stop_grace_s = stop_grace_s
+        self.api_endpoint, self.region = api_endpoint, region
+        self.allow_unisolated = allow_unisolated
         self._threads: dict[tuple[str, str], threading.Thread] = {}
         self._lock = threading.RLock()  # recovery holds it while asking watching()
         self.owner = (os.getpid(), proc_start(os.getpid()))
@@ -135,7 +75,7 @@ class JobRunner:
 
     def sandbox(self, kind: str, name: str) -> Sandbox:
         return Sandbox(self.sandbox_mode, self.workdir(kind, name),
-                       self.jobs_root / kind / f"{name}.run" / "tmp")
+                       self.jobs_root / kind / f"{name}.run")
 
     def context(self, job: JobDefinition, sandbox: Sandbox | None = None) -> JobContext:
         sb = sandbox or self.sandbox(job.kind, job.name)
@@ -237,7 +177,7 @@ class JobRunner:
     def _recorded_sandbox(self, job: JobDefinition) -> Sandbox:
         return Sandbox(self._run_row(job)["sandbox"] or self.sandbox_mode,
                        self.workdir(job.kind, job.name),
-                       self.jobs_root / job.kind / f"{job.name}.run" / "tmp")
+                       self.jobs_root / job.kind / f"{job.name}.run")
 
     def wait(self, kind: str, name: str, timeout: float | None = None) -> bool:
         """Block until the job's thread ends (tests, CLI); True if it ended."""
@@ -289,15 +229,19 @@ class JobRunner:
 
     def _launch(self, job: JobDefinition, ctx: JobContext, launch: Launch) -> Process:
         run_dir = self._run_dir(job)
-        ctx.sandbox.tmpdir.mkdir(parents=True, exist_ok=True)
+        ctx.sandbox.prepare()
         rc_file = run_dir / "exitcode"
         rc_file.unlink(missing_ok=True)
-        argv, cwd = ctx.sandbox.command(launch.argv, launch.cwd, launch.network_isolation)
+        runtime = launch.runtime or host_runtime()
+        self._check_isolation(ctx, launch)
+        self._describe(job, ctx, runtime)
+        argv, cwd = ctx.sandbox.command(launch.argv, launch.cwd, launch.network_isolation, runtime)
+        env = self.environment(runtime, ctx.sandbox, launch.env, launch.network_isolation)
         out = (run_dir / "output.log").open("wb")
         try:
             popen = subprocess.Popen(
                 [_shell(), "-c", _WRAPPER, str(rc_file), *argv], cwd=cwd,
-                env=job_environment(launch.env), stdout=out, stderr=subprocess.STDOUT,
+                env=env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
@@ -308,6 +252,33 @@ class JobRunner:
         self._set_run(job, pid=popen.pid, pid_start=proc.start)
         job.started(ctx)
         return proc
+
+    def environment(self, runtime: JobRuntime, sandbox: Sandbox, job_env: dict[str, str],
+                    network_isolation: bool) -> dict[str, str]:
+        """The job's environment: runtime overlay, local AWS API (unless isolated), its own."""
+        api = None if network_isolation else self.api_endpoint()
+        return job_environment(runtime, sandbox, aws_environment(api, self.region), job_env)
+
+    def _check_isolation(self, ctx: JobContext, launch: Launch) -> None:
+        if not launch.network_isolation or ctx.sandbox.mode == BWRAP:
+            return
+        if not self.allow_unisolated:
+            raise JobFailure(
+                "ClientError: EnableNetworkIsolation was requested but this machine runs jobs "
+                "without a sandbox, so the job could reach the network. Install bubblewrap "
+                "(apt-get install bubblewrap), or set SAGESTEP_ALLOW_UNISOLATED=1 to run such "
+                "jobs without isolation.")
+        ctx.log("WARNING: EnableNetworkIsolation is NOT enforced (no sandbox; "
+                "SAGESTEP_ALLOW_UNISOLATED=1)")
+
+    def _describe(self, job: JobDefinition, ctx: JobContext, runtime: JobRuntime) -> None:
+        warnings = [w for w in (ctx.sandbox.warning, *runtime.warnings) if w]
+        for line in warnings:
+            ctx.log(line)
+        info: dict[str, Any] = {"Sandbox": ctx.sandbox.mode, "Environment": dict(runtime.description)}
+        if warnings:
+            info["Warnings"] = warnings
+        self.records.update(job.kind, job.name, lambda d: d.setdefault("SagestepLocal", {}).update(info))
 
     def _watch(self, job: JobDefinition, ctx: JobContext, proc: Process, reattached: bool) -> None:
         reader = LineReader(self._run_dir(job) / "output.log", ctx, job, resume=reattached)

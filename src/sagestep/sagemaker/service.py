@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sagestep.clock import Clock
@@ -20,15 +21,18 @@ from sagestep.sagemaker.arns import Arns
 from sagestep.sagemaker.capacity import Capacity, read_slots
 from sagestep.sagemaker.dataplane import DataPlane, EndpointFleet, TransformRunner
 from sagestep.sagemaker.events import EventLog
+from sagestep.sagemaker.jobenv import ApiAccess
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.records import RecordStore
 from sagestep.sagemaker.runner import JobRunner
-from sagestep.sagemaker.sandbox import choose_mode
+from sagestep.sagemaker.sandbox import BWRAP, UNSANDBOXED_WARNING, choose_mode
 from sagestep.sagemaker.validation import RequestValidator
 from sagestep.stores.objectstore import LocalObjectStore
 from sagestep.workspace import Workspace
 
 SANDBOX_ENV = "SAGESTEP_SANDBOX"
+UNISOLATED_ENV = "SAGESTEP_ALLOW_UNISOLATED"
+PYTHON_ENV = "SAGESTEP_PYTHON"
 _NO_DATA_PLANE = ("this local SageMaker service was built without a data plane, so it runs no "
                   "{what}; build it with sagestep.local.sagemaker_service(...) (or use "
                   "sagestep.local.client)")
@@ -43,6 +47,8 @@ class SageMakerService:
         sandbox: str | None = None, stop_grace_s: float = 120.0, arns: Arns | None = None,
         recover: bool = True, max_running_jobs: int | None = None,
         data_plane: DataPlane | None = None,
+        api_endpoint: Callable[[], ApiAccess | None] | None = None,
+        python: str | None = None, allow_unisolated: bool | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_store = object_store
@@ -54,11 +60,20 @@ class SageMakerService:
         self.logs = LogStore(workspace.root / "logs", clock)
         # Read at construction (the edge), not import: "none" forces mapped paths.
         mode = choose_mode(sandbox if sandbox is not None else os.environ.get(SANDBOX_ENV))
+        if mode != BWRAP:
+            _warn_unsandboxed()
+        if allow_unisolated is None:
+            allow_unisolated = os.environ.get(UNISOLATED_ENV, "") in ("1", "true", "yes")
+        # "host": every image runs on this Python; "image" (default): per-image environments.
+        self.python = python or os.environ.get(PYTHON_ENV) or "image"
+        self.api_endpoint: Callable[[], ApiAccess | None] = api_endpoint or (lambda: None)
         # Slots: the explicit argument (tests, CLI edge), else the workspace's setting, else
         # what the machine's cores and memory hold (see capacity.py).
         slots = max_running_jobs if max_running_jobs is not None else read_slots(workspace.root)
         self.runner = JobRunner(self.records, self.logs, clock, workspace.jobs_root, mode,
-                                stop_grace_s, Capacity.of_machine(slots))
+                                stop_grace_s, Capacity.of_machine(slots),
+                                api_endpoint=self.api_endpoint, region=self.arns.region,
+                                allow_unisolated=allow_unisolated)
         self.runner.resolver = self._job_definition
         self._reconciled = 0.0
         self._build_components(data_plane)
@@ -147,3 +162,16 @@ class SageMakerService:
     def get_log_events(self, log_group: str, log_stream: str, **kwargs: Any) -> dict[str, Any]:
         """CloudWatch-shaped log events of one job stream (see logs.py)."""
         return self.logs.get_log_events(log_group, log_stream, **kwargs)
+
+
+_warned = False
+
+
+def _warn_unsandboxed() -> None:
+    # Once per process, on stderr: the CLI and the server both show it before any job output.
+    global _warned
+    if not _warned:
+        _warned = True
+        import sys
+
+        print(UNSANDBOXED_WARNING, file=sys.stderr, flush=True)

@@ -211,10 +211,7 @@ class TrainingJob:
         final = ctx.update(lambda d: self._final(d, exit, ctx))
         self._svc.events.emit("SageMaker Training Job State Change", [final["TrainingJobArn"]],
                               state_change_detail(final))
-        if ctx.sandbox.tmpdir.exists():
-            import shutil
-
-            shutil.rmtree(ctx.sandbox.tmpdir, ignore_errors=True)
+        ctx.sandbox.discard()
 
     def _upload(self, ctx: JobContext, doc: dict[str, Any]) -> None:
         # Each directory is checked to be a real one inside the job dir: the job may have

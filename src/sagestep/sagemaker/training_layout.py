@@ -6,13 +6,13 @@ import json
 import os
 import shlex
 import shutil
-import sys
 import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagestep.sagemaker.images import local_argv, resolve_image
+from sagestep.sagemaker.images import ResolvedImage, resolve_image
 from sagestep.sagemaker.runner import JobContext, JobFailure, Launch
+from sagestep.sagemaker.runtime import JobRuntime, host_runtime
 from sagestep.sagemaker.staging import extract_tarball, stage_s3
 from sagestep.sagemaker.toolkit import ToolkitEnv, decode, from_hyperparameters, sm_environment
 
@@ -50,21 +50,63 @@ def build_launch(svc: SageMakerService, ctx: JobContext, doc: dict[str, Any]) ->
     env.update(sm_environment(tk, base, doc["TrainingJobName"], channels, input_config, resource,
                               f"{base}/code"))
     network = bool(doc.get("EnableNetworkIsolation"))
+    image = resolve_image(algo["TrainingImage"], "CreateTrainingJob")
     if algo.get("ContainerEntrypoint") or algo.get("ContainerArguments"):
-        argv = local_argv(list(algo.get("ContainerEntrypoint") or []) + list(algo.get("ContainerArguments") or []))
+        runtime = image_runtime(svc, ctx, image)
+        argv = runtime.argv(list(algo.get("ContainerEntrypoint") or []) + list(algo.get("ContainerArguments") or []))
         if not argv:
             raise JobFailure("ClientError: ContainerArguments without ContainerEntrypoint need an image "
                              "entrypoint, which local images do not have")
-        return Launch(argv, env, base, network), False
-    image = resolve_image(algo["TrainingImage"], "CreateTrainingJob")
+        return Launch(argv, env, base, network, runtime), False
     if tk.entry_point and image.entry.framework:
-        return _script_launch(svc, ctx, tk, env, network), True
+        return _script_launch(svc, ctx, tk, env, network, image_runtime(svc, ctx, image)), True
     if image.entry.builtin_module:
-        return Launch(image.builtin_argv("train"), env, base, network), False
+        runtime = builtin_runtime(svc, ctx, image)
+        return Launch(runtime.module(image.entry.builtin_module, "train"), env, base, network,
+                      runtime), False
     raise JobFailure(
         f"ClientError: image {algo['TrainingImage']} runs a user script: set the hyperparameter "
         "sagemaker_program (or the environment variable SAGEMAKER_PROGRAM) to the entry point, "
         "and sagemaker_submit_directory to the s3:// URI of sourcedir.tar.gz")
+
+
+def image_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) -> JobRuntime:
+    """The Python environment of ``image`` (built on first use, progress in the job log)."""
+    if image.entry.framework is None and image.entry.builtin is None:
+        return host_runtime()
+    from sagestep.sagemaker.pyenvs import EnvBuildError
+
+    try:
+        return image.runtime(svc.python, ctx.log)
+    except (ValueError, EnvBuildError) as exc:
+        raise JobFailure(f"ClientError: the Python environment of image {image.uri} could not be "
+                         f"prepared: {exc} (build it while online with `sagestep images prepare`, "
+                         "or set SAGESTEP_PYTHON=host to run on sagestep's own Python)") from exc
+
+
+def builtin_runtime(svc: SageMakerService, ctx: JobContext, image: ResolvedImage) -> JobRuntime:
+    """The Python of a built-in algorithm job (see ResolvedImage.builtin_runtime)."""
+    from sagestep.sagemaker.pyenvs import EnvBuildError
+
+    try:
+        return image.builtin_runtime(svc.python, ctx.log)
+    except (ValueError, EnvBuildError) as exc:
+        raise JobFailure(f"ClientError: the Python environment of image {image.uri} could not be "
+                         f"prepared: {exc}") from exc
+
+
+def install_requirements(ctx: JobContext, runtime: JobRuntime, code: Path) -> JobRuntime:
+    """``runtime`` plus the code dir's requirements.txt, as the toolkits pip-install it."""
+    requirements = code / "requirements.txt"
+    if not requirements.is_file():
+        return runtime
+    from sagestep.sagemaker.pyenvs import EnvBuildError, derived
+
+    try:
+        return derived(runtime, requirements, ctx.log)
+    except EnvBuildError as exc:
+        raise JobFailure(f"AlgorithmError: InstallRequirementsError: installing {requirements.name} "
+                         f"failed: {exc}") from exc
 
 
 def _platform_env(svc: SageMakerService, doc: dict[str, Any], base: str) -> dict[str, str]:
@@ -114,23 +156,24 @@ def _stage_checkpoints(svc: SageMakerService, ctx: JobContext, cfg: dict[str, An
 
 
 def _script_launch(svc: SageMakerService, ctx: JobContext, tk: ToolkitEnv, env: dict[str, str],
-                   network: bool) -> Launch:
+                   network: bool, runtime: JobRuntime) -> Launch:
     code = ctx.sandbox.host("/opt/ml/code")
     _stage_code(svc, tk.module_dir, code)
     entry = tk.entry_point
     if not (code / entry).exists():
         raise JobFailure(f"AlgorithmError: entry point {entry} not found in the submitted code "
                          f"({tk.module_dir}); files: {sorted(p.name for p in code.iterdir())[:20]}")
+    runtime = install_requirements(ctx, runtime, code)
     base = ctx.sandbox.base
     env["PYTHONPATH"] = os.pathsep.join([f"{base}/code", *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     if entry.endswith(".py") and not (code / "setup.py").exists():
-        argv = [sys.executable, entry, *tk.args]
+        argv = [runtime.python, entry, *tk.args]
     elif (code / "setup.py").exists():
-        argv = [sys.executable, "-m", entry.removesuffix(".py"), *tk.args]
+        argv = runtime.module(entry.removesuffix(".py"), *tk.args)
     else:
         (code / entry).chmod(0o755)
         argv = ["/bin/sh", "-c", f"./{entry} {shlex.join(tk.args)}"]
-    return Launch(argv, env, f"{base}/code", network)
+    return Launch(argv, env, f"{base}/code", network, runtime)
 
 
 def _stage_code(svc: SageMakerService, module_dir: str, code: Path) -> None:

@@ -202,7 +202,8 @@ class EndpointManager:
         stream = (self._svc.workspace.root / "logs", endpoint_log_group(name),
                   f"{variant['VariantName']}/g{generation}")
         try:
-            server = fleet.start(spec, workdir, timeout, stream)
+            server = fleet.start(spec, workdir, timeout, stream,
+                                 fleet.launcher_for(self._svc, spec, model))
         except Exception as exc:
             raise RuntimeError(
                 f"The primary container for production variant {variant['VariantName']} did not "

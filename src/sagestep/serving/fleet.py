@@ -12,16 +12,27 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from sagestep.clock import SystemClock
 from sagestep.errors import ServiceError
-from sagestep.sagemaker.process import alive, proc_start
+from sagestep.sagemaker.images import with_sagestep
+from sagestep.sagemaker.jobenv import job_environment
+from sagestep.sagemaker.logs import LogStore
+from sagestep.sagemaker.process import Process, alive, proc_start
+from sagestep.sagemaker.runtime import JobRuntime, host_runtime
+from sagestep.sagemaker.sandbox import BWRAP, CONTAINER_BASE, NONE, Sandbox
 from sagestep.serving.handler import ServingSpec
+
+if TYPE_CHECKING:
+    from sagestep.sagemaker.service import SageMakerService
 
 STOP_GRACE_SECONDS = 30.0  # AWS: SIGTERM, then SIGKILL 30 s later
 LOG_TAIL = 700
@@ -62,32 +73,80 @@ def log_tail(workdir: Path) -> str:
     return text.strip()[-LOG_TAIL:]
 
 
-def _environment(spec: ServingSpec) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_"))}
-    env.update(spec.environment)
-    return env
+@dataclass(frozen=True)
+class Launcher:
+    """How servers start: the Python they run on, the sandbox mode, the job environment."""
+
+    runtime: JobRuntime
+    sandbox_mode: str = NONE
+    aws_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def launcher_for(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, Any]) -> Launcher:
+    """The launcher of a model's servers: its image's Python, the service's sandbox, and the
+    local AWS API unless the model asked for network isolation."""
+    from sagestep.sagemaker.jobenv import aws_environment
+    from sagestep.serving.model_source import serving_runtime
+
+    api = None if model.get("EnableNetworkIsolation") else svc.api_endpoint()
+    code = Path(spec.code_dir) if spec.code_dir else None  # host paths until the launch
+    return Launcher(serving_runtime(svc, spec, model, code_dir=code), svc.sandbox_mode,
+                    aws_environment(api, svc.arns.region))
+
+
+def _command(spec: ServingSpec, workdir: Path, launcher: Launcher,
+             log_stream: tuple[Path, str, str] | None) -> tuple[list[str], str, dict[str, str]]:
+    """(argv, cwd, env) of a server: in a sandbox its workdir is /opt/ml (model at /opt/ml/model)."""
+    box = Sandbox(launcher.sandbox_mode, workdir, _scratch(workdir).rundir)
+    inner = _in_container(spec, workdir) if box.mode == BWRAP else spec
+    (workdir / "serving.json").write_text(inner.to_json())
+    argv = launcher.runtime.module(
+        "sagestep.serving.server", "--spec", box.inside("/opt/ml/serving.json"),
+        "--ready", box.inside("/opt/ml/ready.json"), "--lease", box.inside("/opt/ml/lease"))
+    writable: tuple[str, ...] = ()
+    if log_stream is not None:
+        root, group, stream = log_stream
+        logs = LogStore(root, SystemClock()).path(group, stream).parent
+        logs.mkdir(parents=True, exist_ok=True)
+        writable = (str(logs),)  # its own log stream only, not the workspace
+        argv += ["--log", box.inside("/opt/ml/server.log"), str(root), group, stream]
+    # Servers outlive the process that starts them (like a container outlives `docker run`),
+    # so no --die-with-parent; the lease file stops them instead.
+    command, cwd = box.command(argv, "/opt/ml", False, launcher.runtime, detached=True,
+                               writable=writable)
+    env = job_environment(launcher.runtime, box, launcher.aws_env, inner.environment)
+    return command, cwd, env
+
+
+def _in_container(spec: ServingSpec, workdir: Path) -> ServingSpec:
+    host = str(workdir)
+
+    def inside(value: str) -> str:
+        return CONTAINER_BASE + value[len(host):] if value == host or value.startswith(host + "/") else value
+
+    env = {k: inside(v) for k, v in spec.environment.items()}
+    return replace(spec, model_dir=inside(spec.model_dir), code_dir=inside(spec.code_dir),
+                   environment=env)
 
 
 def start(spec: ServingSpec, workdir: Path, timeout: float,
-          log_stream: tuple[Path, str, str] | None = None) -> Server:
+          log_stream: tuple[Path, str, str] | None = None,
+          launcher: Launcher | None = None) -> Server:
     """Start a server for ``spec`` in ``workdir`` and wait for its first healthy /ping.
 
-    ``log_stream`` = (log store root, group, stream) ships the server's output there.
+    ``log_stream`` = (log store root, group, stream) ships the server's output there;
+    ``launcher`` (default: host Python, no sandbox) says where and how it runs.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "serving.json").write_text(spec.to_json())
     ready, lease = workdir / "ready.json", workdir / "lease"
     ready.unlink(missing_ok=True)
     lease.touch()
-    argv = [sys.executable, "-m", "sagestep.serving.server", "--spec",
-            str(workdir / "serving.json"), "--ready", str(ready), "--lease", str(lease)]
-    if log_stream is not None:
-        root, group, stream = log_stream
-        argv += ["--log", str(workdir / "server.log"), str(root), group, stream]
+    argv, cwd, env = _command(spec, workdir, launcher or Launcher(with_sagestep(host_runtime())),
+                              log_stream)
     with (workdir / "server.log").open("ab") as log:
         popen = subprocess.Popen(
             argv,
-            cwd=workdir, env=_environment(spec), stdout=log, stderr=subprocess.STDOUT,
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
     deadline = time.monotonic() + timeout
@@ -123,16 +182,25 @@ def stop(server: Server, grace: float = STOP_GRACE_SECONDS) -> None:
     """Drain and stop: SIGTERM, then SIGKILL after ``grace`` seconds."""
     (server.workdir / "lease").unlink(missing_ok=True)
     if not alive(server.pid, server.pid_start):
+        shutil.rmtree(_scratch(server.workdir).rundir, ignore_errors=True)
         return
-    os.kill(server.pid, signal.SIGTERM)
+    # the server itself, also inside a sandbox (bwrap is spared SIGTERM: it would kill it hard)
+    proc = Process.adopt(server.pid, server.pid_start, Path())
+    proc.signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
     while alive(server.pid, server.pid_start):
         _reap(server.pid)
         if time.monotonic() > deadline:
-            os.kill(server.pid, signal.SIGKILL)
+            proc.signal(signal.SIGKILL)
             break
         time.sleep(0.02)
     _reap(server.pid)
+    shutil.rmtree(_scratch(server.workdir).rundir, ignore_errors=True)
+
+
+def _scratch(workdir: Path) -> Sandbox:
+    """The sandbox of the server in ``workdir``: its /tmp and HOME live beside the workdir."""
+    return Sandbox(BWRAP, workdir, workdir.parent / f".{workdir.name}.run")
 
 
 def memory_bytes(server: Server) -> int | None:

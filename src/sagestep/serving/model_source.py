@@ -21,6 +21,7 @@ from sagestep.sagemaker.staging import extract_tarball
 from sagestep.serving.handler import ServingSpec
 
 if TYPE_CHECKING:
+    from sagestep.sagemaker.runtime import JobRuntime
     from sagestep.sagemaker.service import SageMakerService
 
 def container_of(model: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -52,7 +53,8 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
         raise ServiceError(str(message)) from exc
     env = {**(container.get("Environment") or {}), **(extra_env or {})}
     model_dir, code_dir = dest / "model", dest / "code"
-    shutil.rmtree(dest, ignore_errors=True)
+    shutil.rmtree(model_dir, ignore_errors=True)
+    shutil.rmtree(code_dir, ignore_errors=True)
     model_dir.mkdir(parents=True)
     try:
         data_url = container.get("ModelDataUrl") or _data_source_uri(container)
@@ -76,6 +78,35 @@ def stage_model(svc: SageMakerService, model: Mapping[str, Any], dest: Path,
         code_dir=visible(code_dir if code_dir.is_dir() else model_dir / "code"),
         program=program,
     )
+
+
+def serving_runtime(svc: SageMakerService, spec: ServingSpec, model: Mapping[str, Any],
+                    progress: Callable[[str], None] = lambda _: None,
+                    code_dir: Path | None = None) -> JobRuntime:
+    """The Python a model server or transform worker runs on: the image's own environment
+    (plus ``code_dir``/requirements.txt of user inference code, as the inference toolkit
+    pip-installs it at start-up), or the host's; either can import sagestep."""
+    from sagestep.sagemaker.images import resolve_image, with_sagestep
+    from sagestep.sagemaker.pyenvs import EnvBuildError, derived
+    from sagestep.sagemaker.runtime import host_runtime
+
+    image = resolve_image(container_of(model).get("Image", ""), "CreateEndpoint")
+    if not spec.builtin_handler and not spec.framework:
+        return with_sagestep(host_runtime())
+    try:
+        if spec.builtin_handler:
+            return image.builtin_runtime(svc.python, progress)
+        runtime = image.runtime(svc.python, progress)
+    except (ValueError, EnvBuildError) as exc:
+        raise ServiceError(f"the Python environment of image {image.uri} could not be "
+                           f"prepared: {exc}") from exc
+    requirements = code_dir / "requirements.txt" if code_dir and spec.program else None
+    if requirements is not None and requirements.is_file():
+        try:
+            runtime = derived(runtime, requirements, progress)
+        except EnvBuildError as exc:
+            raise ServiceError(f"installing the inference code's requirements.txt failed: {exc}") from exc
+    return with_sagestep(runtime)
 
 
 def _data_source_uri(container: Mapping[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Transform jobs: CreateTransformJob records and the job process the runner starts for each.
 
-The job directory holds the staged model (/opt/ml/serving), the input objects (hard links
+The job directory holds the staged model (/opt/ml/model, code at /opt/ml/code), the input objects (hard links
 into the object store: no copy, and a stable snapshot), and the outputs the engine writes
 (/opt/ml/output/transform). At the end every complete ``<key>.out`` is put under
 S3OutputPath (relative path to the input prefix kept), also when another object failed.
@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from sagestep.errors import ServiceError, StoreError, client_error
 from sagestep.sagemaker.confine import confined_dir
 from sagestep.sagemaker.jobstate import read_message
 from sagestep.sagemaker.runner import Exit, JobContext, JobFailure, Launch
-from sagestep.serving.model_source import stage_model
+from sagestep.serving.model_source import serving_runtime, stage_model
 from sagestep.stores.objectstore import parse_uri, relative_key
 
 if TYPE_CHECKING:
@@ -150,15 +149,22 @@ class TransformJob:
             env["SAGEMAKER_BATCH_STRATEGY"] = {"MultiRecord": "MULTI_RECORD"}.get(
                 doc["BatchStrategy"], "SINGLE_RECORD")
         try:
-            spec = stage_model(self._svc, model, box.host("/opt/ml/serving"), env,
+            # As on AWS: the model at /opt/ml/model, submitted code at /opt/ml/code.
+            spec = stage_model(self._svc, model, box.host("/opt/ml"), env,
                                visible=lambda p: box.inside(self._container(box, p)))
         except ServiceError as exc:
             raise JobFailure(f"ClientError: {exc}") from exc
         inputs = self._stage_inputs(ctx, doc)
         config = self._config(doc, spec, inputs, box)
         box.host("/opt/ml/transform.json").write_text(json.dumps(config))
-        return Launch([sys.executable, "-m", "sagestep.serving.batch", "/opt/ml/transform.json"],
-                      env=dict(spec.environment), cwd="/opt/ml")
+        try:
+            runtime = serving_runtime(self._svc, spec, model, ctx.log,
+                                      box.host(spec.code_dir) if spec.code_dir else None)
+        except ServiceError as exc:
+            raise JobFailure(f"ClientError: {exc}") from exc
+        return Launch(runtime.module("sagestep.serving.batch", box.inside("/opt/ml/transform.json")),
+                      env=dict(spec.environment), cwd="/opt/ml",
+                      network_isolation=bool(model.get("EnableNetworkIsolation")), runtime=runtime)
 
     @staticmethod
     def _container(box: Any, host: Path) -> str:
@@ -242,6 +248,7 @@ class TransformJob:
                                       f"{exit.code}")[:1024]
 
         ctx.update(final)
+        ctx.sandbox.discard()
         shutil.rmtree(ctx.sandbox.host("/opt/ml/input"), ignore_errors=True)
         shutil.rmtree(ctx.sandbox.host(OUTPUT_DIR), ignore_errors=True)
 
