@@ -10,12 +10,14 @@ writer sent are computed on the way and checked once the body is complete.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import tempfile
 import zlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,7 @@ def _hasher(algorithm: str) -> Any:
 class Received:
     """A body on disk with what was learnt while receiving it."""
 
-    path: Path
+    path: Path | None  # None when written into a target the caller owns
     size: int
     md5: str  # hex
     checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64, as sent
@@ -124,38 +126,106 @@ class _Dechunker:
                 self.trailers[name.strip().lower()] = value.strip()
 
 
-async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any) -> Received:
-    """Write the request body to a file in ``tmp_dir`` and check it against what was sent."""
+FLUSH = 1 << 20  # payload bytes gathered before hashing and writing them as one buffer
+# Hashing and writing run in these threads, off the event loop: hashlib and zlib release the
+# GIL on large buffers, so MD5 and SHA-256/CRC of one buffer, and the parts of concurrent
+# uploads, use several cores while the loop keeps reading sockets.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sagestep-api-body")
+
+
+@dataclass
+class Target:
+    """Where a body goes: ``fd`` at ``offset``; ``path`` is a scratch file receive() made."""
+
+    fd: int
+    offset: int = 0
+    path: Path | None = None
+
+
+class _Sink:
+    """MD5 (the ETag), the signed SHA-256 and the checksum of a body, and its bytes on disk.
+
+    One pass over each buffer: MD5 runs in one thread while the other hashes and the write
+    run in another."""
+
+    def __init__(self, target: Target, sha: Any, checker: Any) -> None:
+        self.target = target
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.sha, self.checker = sha, checker
+        self.size = 0
+
+    def _rest(self, data: bytearray, offset: int) -> None:
+        if self.sha is not None:
+            self.sha.update(data)
+        if self.checker is not None:
+            self.checker.update(data)
+        view = memoryview(data)
+        while view:
+            done = os.pwrite(self.target.fd, view, offset)
+            view, offset = view[done:], offset + done
+
+    def inline(self, data: bytearray) -> None:
+        self.md5.update(data)
+        self._rest(data, self.target.offset + self.size)
+        self.size += len(data)
+
+    def submit(self, data: bytearray) -> Any:
+        loop = asyncio.get_running_loop()
+        offset = self.target.offset + self.size
+        self.size += len(data)
+        return asyncio.gather(loop.run_in_executor(_POOL, self.md5.update, data),
+                              loop.run_in_executor(_POOL, self._rest, data, offset))
+
+
+async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
+                  target: Target | None = None) -> Received:
+    """Write the request body to ``target`` (default: a new file in ``tmp_dir``) and check it
+    against what was sent. Memory: at most two FLUSH buffers per request."""
     sha_claim = headers.get("x-amz-content-sha256", "")
     chunked = "aws-chunked" in headers.get("content-encoding", "") or sha_claim.startswith("STREAMING-")
     dechunker = _Dechunker() if chunked else None
     algorithm = _algorithm(headers)
     checker = _hasher(algorithm) if algorithm else None
-    md5 = hashlib.md5(usedforsecurity=False)
     sha = hashlib.sha256() if len(sha_claim) == 64 else None
-    fd, name = tempfile.mkstemp(dir=tmp_dir)
-    size = 0
+    if target is None:
+        fd, name = tempfile.mkstemp(dir=tmp_dir)
+        target = Target(fd, 0, Path(name))
+    sink = _Sink(target, sha, checker)
+    pending: Any = None
     try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
+        try:
+            buf = bytearray()
             async for raw in stream:
-                for piece in dechunker.feed(raw) if dechunker else [raw]:
-                    md5.update(piece)
-                    if sha is not None:
-                        sha.update(piece)
-                    if checker is not None:
-                        checker.update(piece)
-                    out.write(piece)
-                    size += len(piece)
+                for piece in dechunker.feed(raw) if dechunker else (raw,):
+                    buf += piece
+                if len(buf) >= FLUSH:
+                    if pending is not None:
+                        await pending
+                    pending, buf = sink.submit(buf), bytearray()
+            if pending is not None:
+                await pending
+                pending = None
+            if buf:
+                if sink.size:
+                    await sink.submit(buf)
+                else:  # a small body: a hop to a thread would cost more than the work
+                    sink.inline(buf)
+        finally:
+            if pending is not None:  # let the threads finish with the buffer before closing
+                await asyncio.wait([pending])
+            if target.path is not None:
+                os.close(target.fd)
         sent = {}
         if dechunker is not None:
             dechunker.finish()
             sent.update(dechunker.trailers)
-        _check(headers, size, md5, sha, sha_claim)
+        _check(headers, sink.size, sink.md5, sha, sha_claim)
         checksums = _checksums(headers, sent, algorithm, checker)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        if target.path is not None:
+            target.path.unlink(missing_ok=True)
         raise
-    return Received(Path(name), size, md5.hexdigest(), checksums)
+    return Received(target.path, sink.size, sink.md5.hexdigest(), checksums)
 
 
 def _algorithm(headers: Any) -> str | None:

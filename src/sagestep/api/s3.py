@@ -64,7 +64,7 @@ class S3Api:
             "ListMultipartUploads": partial(multipart.list_uploads, store),
             "UploadPartCopy": partial(multipart.upload_part_copy, store),
         })
-        self.uploads = {"PutObject": objects.put_object, "UploadPart": multipart.upload_part}
+        self.uploads = {"PutObject", "UploadPart"}
 
     async def __call__(self, wire: Wire, parts: list[str]) -> Any:
         """(status, headers, body) for a request; ``parts`` is [bucket, *key segments] raw."""
@@ -74,9 +74,7 @@ class S3Api:
             raise ApiError("NotImplemented", f"sagestep's local S3 does not implement {op.name}", 501)
         if op.name in self.uploads:
             params = rest.parse_input(op, labels, wire.query, wire.headers, None, xml=True)
-            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
-            result = await _run(self.uploads[op.name], received.size <= INLINE_BYTES,
-                                self.store, params, received)
+            result = await self._upload(op.name, wire, params)
         else:
             raw = await wire.read_body(MAX_XML_BODY)
             params = rest.parse_input(op, labels, wire.query, wire.headers, raw, xml=True)
@@ -90,6 +88,31 @@ class S3Api:
         if op.name == "GetBucketLocation":
             payload = _location_body(result.get("LocationConstraint"))
         return status or code, headers, payload
+
+
+    async def _upload(self, name: str, wire: Wire, params: dict[str, Any]) -> dict[str, Any]:
+        if name != "UploadPart":
+            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
+            return await _run(objects.put_object, received.size <= INLINE_BYTES, self.store, params, received)
+        slot = await run_in_threadpool(multipart.open_slot, self.store, params, _declared(wire.headers))
+        try:
+            target = bodies.Target(slot.fd, slot.offset) if slot else None
+            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers, target)
+            return await run_in_threadpool(multipart.upload_part, self.store, params, received, slot)
+        finally:
+            if slot is not None:
+                slot.close()
+
+
+def _declared(headers: dict[str, str]) -> int | None:
+    """The payload size a request announces (aws-chunked bodies carry framing on top)."""
+    value = headers.get("x-amz-decoded-content-length")
+    if value is None and "aws-chunked" not in headers.get("content-encoding", ""):
+        value = headers.get("content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _location_body(region: str | None) -> bytes:
