@@ -10,12 +10,14 @@ form (S3 and STS XML documents, JSON ``__type`` bodies).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sagestep.api import auth
@@ -25,6 +27,9 @@ from sagestep.api.services import STS_XMLNS, JsonServices
 from sagestep.api.wire import Wire, json_error, query_error, send, xml_error
 
 log = logging.getLogger(__name__)
+# Request ids: unique per server run and cheaper than a uuid4 (os.urandom) per request.
+_RUN_ID = uuid.uuid4().hex[:8].upper()
+_SEQ = itertools.count()
 HEALTH_PATH = "/_sagestep/health"  # bucket names cannot start with "_", so S3 never sees it
 
 
@@ -52,7 +57,7 @@ class ApiApp:
             await send(send_fn, 200, {"Content-Type": "application/json"}, health)
             return
         kind = self._kind(wire)
-        request_id = uuid.uuid4().hex
+        request_id = f"{_RUN_ID}{next(_SEQ):012X}"
         body: Any
         try:
             status, headers, body = await self._handle(wire, kind)
@@ -160,11 +165,17 @@ def _check_expiry(query: dict[str, list[str]]) -> None:
 MAX_SKEW_S = 15 * 60  # AWS refuses signatures more than 15 minutes off (replays)
 
 
-def _check_skew(amz_date: str, kind: str) -> None:
+@lru_cache(maxsize=256)
+def _amz_time(amz_date: str) -> float:
+    # Cached: concurrent clients sign with the same second, and strptime is slow.
     try:
-        signed = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError as exc:
         raise ApiError("AuthorizationHeaderMalformed", f"bad X-Amz-Date {amz_date!r}") from exc
+
+
+def _check_skew(amz_date: str, kind: str) -> None:
+    signed = _amz_time(amz_date)
     if abs(time.time() - signed) > MAX_SKEW_S:
         if kind == "s3":
             raise ApiError("RequestTimeTooSkewed", "The difference between the request time and "

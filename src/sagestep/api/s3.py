@@ -7,12 +7,13 @@ from the file in 1 MiB reads, so memory per request stays bounded.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.session
-from starlette.concurrency import run_in_threadpool
 
 from sagestep.api import body as bodies
 from sagestep.api import rest
@@ -23,16 +24,25 @@ from sagestep.api.errors import ApiError
 from sagestep.api.wire import Wire
 from sagestep.stores.objectstore import LocalObjectStore
 
+T = TypeVar("T")
 MAX_XML_BODY = 16 << 20  # DeleteObjects with 1000 keys is well below this
 # Operations that only stat or create a directory run on the event loop (a hop to the worker
 # pool costs more than they do); anything that writes or reads files runs in the pool, so a
 # slow disk delays only its own request (bench/api.py measured both under load).
-INLINE_OPS = frozenset({"HeadObject", "HeadBucket", "CreateBucket"})
-INLINE_BYTES = 0
+# GetObject only stats the file and reads its metadata here (send() streams the body) and a
+# PUT of up to INLINE_BYTES writes one small file: as cheap as a stat.
+INLINE_OPS = frozenset({"HeadObject", "HeadBucket", "CreateBucket", "GetObject"})
+INLINE_BYTES = 64 << 10
 
 
-async def _run(fn: Callable[..., dict[str, Any]], inline: bool, *args: Any) -> dict[str, Any]:
-    return fn(*args) if inline else await run_in_threadpool(fn, *args)
+# The handlers' own pool, used through the event loop directly: anyio's run_sync (what
+# starlette's run_in_threadpool wraps) costs several times more per call than the work of a
+# small PUT or GET (profiled with py-spy on bench/api.py).
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sagestep-api-s3")
+
+
+async def _run(fn: Callable[..., T], inline: bool, *args: Any) -> T:
+    return fn(*args) if inline else await asyncio.get_running_loop().run_in_executor(_POOL, fn, *args)
 
 
 class S3Api:
@@ -80,7 +90,7 @@ class S3Api:
             params = rest.parse_input(op, labels, wire.query, wire.headers, raw, xml=True)
             if op.name == "GetObject":
                 fn = partial(objects.get_object, self.store, params, wire.headers.get("range"))
-                result = await _run(fn, False)
+                result = await _run(fn, True)
             else:
                 result = await _run(self.ops[op.name], op.name in INLINE_OPS, params)
         status = result.pop("_status", None)
@@ -94,11 +104,11 @@ class S3Api:
         if name != "UploadPart":
             received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
             return await _run(objects.put_object, received.size <= INLINE_BYTES, self.store, params, received)
-        slot = await run_in_threadpool(multipart.open_slot, self.store, params, _declared(wire.headers))
+        slot = await _run(multipart.open_slot, False, self.store, params, _declared(wire.headers))
         try:
             target = bodies.Target(slot.fd, slot.offset) if slot else None
             received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers, target)
-            return await run_in_threadpool(multipart.upload_part, self.store, params, received, slot)
+            return await _run(multipart.upload_part, False, self.store, params, received, slot)
         finally:
             if slot is not None:
                 slot.close()
