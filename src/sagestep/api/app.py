@@ -74,8 +74,9 @@ class ApiApp:
         if "x-amz-target" in wire.headers:
             return "json"
         service = _scope_service(wire)
-        if service == "sts":
-            return "sts"
+        if service == "sts" or (not service and wire.method == "POST" and wire.raw_path == "/" and
+                                wire.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
+            return "sts"  # unsigned too: S3 has no form POST on "/", STS's query protocol does
         if service == "sagemaker" and wire.raw_path.startswith("/endpoints/"):
             return "runtime"
         return "s3"
@@ -180,14 +181,25 @@ def _check_skew(amz_date: str, kind: str) -> None:
         if kind == "s3":
             raise ApiError("RequestTimeTooSkewed", "The difference between the request time and "
                            "the current time is too large.", 403)
-        raise ApiError("InvalidSignatureException", "Signature expired: the request time is more "
+        code = "SignatureDoesNotMatch" if kind == "sts" else "InvalidSignatureException"
+        raise ApiError(code, "Signature expired: the request time is more "
                        "than 15 minutes from the server's time.", 403)
 
 
 _HINT = " (sagestep api env prints this workspace's endpoint and keys)"
 
 
+# STS (query protocol) has its own codes for what the JSON services call *Exception.
+_STS_AUTH = {"missing": ("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
+             "key": ("InvalidClientTokenId", "The security token included in the request is invalid.", 403),
+             "signature": ("SignatureDoesNotMatch", "The request signature we calculated does not match "
+                           "the signature you provided.", 403)}
+
+
 def _auth_error(kind: str, what: str) -> ApiError:
+    if kind == "sts":
+        code, message, status = _STS_AUTH[what]
+        return ApiError(code, message + _HINT, status)
     if kind == "s3":
         if what == "missing":
             return ApiError("AccessDenied", "Anonymous requests are refused; sign them" + _HINT, 403)
