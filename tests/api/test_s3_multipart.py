@@ -67,3 +67,26 @@ def test_a_refused_part_leaves_no_trace(s3) -> None:
     assert s3.list_parts(Bucket="bkt-mpp", Key="bad", UploadId=uid).get("Parts", []) == []
     p1, p2 = _part(s3, "bad", uid, 1, a), _part(s3, "bad", uid, 2, b)
     assert _complete(s3, "bad", uid, [p1, p2]) == a + b
+
+
+def test_crc32c_parts_make_a_composite_checksum(s3) -> None:
+    import crc32c
+
+    if "bkt-mpp" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="bkt-mpp")
+
+    def b64(crc: int) -> str:
+        return base64.b64encode(crc.to_bytes(4, "big")).decode()
+
+    a, b = os.urandom(5 * MIB), b"end"
+    uid = s3.create_multipart_upload(Bucket="bkt-mpp", Key="c", ChecksumAlgorithm="CRC32C")["UploadId"]
+    p1 = _part(s3, "c", uid, 1, a, ChecksumCRC32C=b64(crc32c.crc32c(a)))
+    with pytest.raises(ClientError) as exc:  # a wrong CRC32C is refused
+        _part(s3, "c", uid, 2, b, ChecksumCRC32C=b64(crc32c.crc32c(b"other")))
+    assert exc.value.response["Error"]["Code"] == "BadDigest"
+    p2 = _part(s3, "c", uid, 2, b, ChecksumCRC32C=b64(crc32c.crc32c(b)))
+    done = s3.complete_multipart_upload(Bucket="bkt-mpp", Key="c", UploadId=uid,
+                                        MultipartUpload={"Parts": [{**p1, "ChecksumCRC32C": b64(crc32c.crc32c(a))},
+                                                                   {**p2, "ChecksumCRC32C": b64(crc32c.crc32c(b))}]})
+    whole = crc32c.crc32c(crc32c.crc32c(a).to_bytes(4, "big") + crc32c.crc32c(b).to_bytes(4, "big"))
+    assert done["ChecksumCRC32C"] == f"{b64(whole)}-2"

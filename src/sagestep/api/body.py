@@ -22,20 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import crc32c
+
 from sagestep.api.errors import ApiError
 
 CHECKSUMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 
 
 class _Crc32:
+    fn = staticmethod(zlib.crc32)
+
     def __init__(self) -> None:
         self.value = 0
 
     def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
+        self.value = self.fn(data, self.value)
 
     def b64(self) -> str:
         return base64.b64encode(self.value.to_bytes(4, "big")).decode()
+
+
+class _Crc32c(_Crc32):
+    fn = staticmethod(crc32c.crc32c)
 
 
 class _Hash:
@@ -50,10 +58,12 @@ class _Hash:
 
 
 def _hasher(algorithm: str) -> Any:
-    # CRC32C and CRC64NVME need awscrt, which is not a dependency: their values are stored
-    # as the writer sent them, unchecked.
+    # CRC64NVME needs awscrt (a 10 MB dependency): its values are stored as the writer sent
+    # them, unchecked.
     if algorithm == "CRC32":
         return _Crc32()
+    if algorithm == "CRC32C":
+        return _Crc32c()
     if algorithm in ("SHA1", "SHA256"):
         return _Hash(algorithm.lower())
     return None

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import crc32c
+
 from sagestep.api.body import Received
 from sagestep.api.errors import ApiError
 from sagestep.api.s3_buckets import OWNER, bucket_exists
@@ -309,12 +311,16 @@ def _append(src: int, offset: int, size: int, fd: int) -> None:
             copied += len(chunk)
 
 
+_CRCS = {"CRC32": zlib.crc32, "CRC32C": crc32c.crc32c}
+
+
 def _composite(parts: list[dict[str, Any]]) -> dict[str, str]:
-    """CRC32 of the parts' CRC32s, "-N" (other algorithms need awscrt; left out)."""
-    values = [part["Checksums"].get("CRC32") for part in parts]
-    if not values or any(v is None for v in values):
-        return {}
-    crc = 0
-    for v in values:
-        crc = zlib.crc32(base64.b64decode(v), crc)
-    return {"CRC32": f"{base64.b64encode(crc.to_bytes(4, 'big')).decode()}-{len(values)}"}
+    """CRC of the parts' CRCs, "-N", for CRC32 and CRC32C (others need awscrt; left out)."""
+    for algorithm, fn in _CRCS.items():
+        values = [part["Checksums"].get(algorithm) for part in parts]
+        if values and all(v is not None for v in values):
+            crc = 0
+            for v in values:
+                crc = fn(base64.b64decode(v), crc)
+            return {algorithm: f"{base64.b64encode(crc.to_bytes(4, 'big')).decode()}-{len(values)}"}
+    return {}
