@@ -10,14 +10,12 @@ writer sent are computed on the way and checked once the body is complete.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import os
 import tempfile
 import zlib
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,11 +134,23 @@ class _Dechunker:
                 self.trailers[name.strip().lower()] = value.strip()
 
 
-FLUSH = 1 << 20  # payload bytes gathered before hashing and writing them as one buffer
-# Hashing and writing run in these threads, off the event loop: hashlib and zlib release the
-# GIL on large buffers, so MD5 and SHA-256/CRC of one buffer, and the parts of concurrent
-# uploads, use several cores while the loop keeps reading sockets.
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sagestep-api-body")
+# Payload bytes gathered before one pass of hashing and writing. Measured with
+# bench/api.py-style 512 MiB uploads (server CPU-seconds, py-spy): 256 KiB stays in the CPU
+# cache across the MD5, SHA-256, CRC and write passes (1 MiB buffers doubled the kernel
+# time), and costs far fewer calls than the ~64 KiB pieces the socket delivers. The passes
+# run on the event loop: handing buffers to threads let concurrent parts hash on several
+# cores but cost ~25% more CPU per GB (GIL hand-offs), and this machine's cores are shared.
+FLUSH = 256 << 10
+_FREE: list[bytearray] = []  # FLUSH-sized buffers, reused: fresh ones cost page faults
+
+
+def _take() -> bytearray:
+    return _FREE.pop() if _FREE else bytearray(FLUSH)
+
+
+def _give(buf: bytearray) -> None:
+    if len(_FREE) < 16:
+        _FREE.append(buf)
 
 
 @dataclass
@@ -153,10 +163,8 @@ class Target:
 
 
 class _Sink:
-    """MD5 (the ETag), the signed SHA-256 and the checksum of a body, and its bytes on disk.
-
-    One pass over each buffer: MD5 runs in one thread while the other hashes and the write
-    run in another."""
+    """MD5 (the ETag), the signed SHA-256 and the checksum of a body, and its bytes on
+    disk, in one pass over each buffer."""
 
     def __init__(self, target: Target, sha: Any, checker: Any) -> None:
         self.target = target
@@ -164,33 +172,23 @@ class _Sink:
         self.sha, self.checker = sha, checker
         self.size = 0
 
-    def _rest(self, data: bytearray, offset: int) -> None:
+    def take(self, data: memoryview) -> None:
+        self.md5.update(data)
         if self.sha is not None:
             self.sha.update(data)
         if self.checker is not None:
             self.checker.update(data)
-        view = memoryview(data)
-        while view:
-            done = os.pwrite(self.target.fd, view, offset)
-            view, offset = view[done:], offset + done
-
-    def inline(self, data: bytearray) -> None:
-        self.md5.update(data)
-        self._rest(data, self.target.offset + self.size)
-        self.size += len(data)
-
-    def submit(self, data: bytearray) -> Any:
-        loop = asyncio.get_running_loop()
         offset = self.target.offset + self.size
         self.size += len(data)
-        return asyncio.gather(loop.run_in_executor(_POOL, self.md5.update, data),
-                              loop.run_in_executor(_POOL, self._rest, data, offset))
+        while data:
+            done = os.pwrite(self.target.fd, data, offset)
+            data, offset = data[done:], offset + done
 
 
 async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
                   target: Target | None = None) -> Received:
     """Write the request body to ``target`` (default: a new file in ``tmp_dir``) and check it
-    against what was sent. Memory: at most two FLUSH buffers per request."""
+    against what was sent. Memory: one FLUSH buffer per request (reused across requests)."""
     sha_claim = headers.get("x-amz-content-sha256", "")
     chunked = "aws-chunked" in headers.get("content-encoding", "") or sha_claim.startswith("STREAMING-")
     dechunker = _Dechunker() if chunked else None
@@ -201,28 +199,24 @@ async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
         fd, name = tempfile.mkstemp(dir=tmp_dir)
         target = Target(fd, 0, Path(name))
     sink = _Sink(target, sha, checker)
-    pending: Any = None
+    buf = _take()
     try:
         try:
-            buf = bytearray()
+            n = 0  # bytes in buf
             async for raw in stream:
                 for piece in dechunker.feed(raw) if dechunker else (raw,):
-                    buf += piece
-                if len(buf) >= FLUSH:
-                    if pending is not None:
-                        await pending
-                    pending, buf = sink.submit(buf), bytearray()
-            if pending is not None:
-                await pending
-                pending = None
-            if buf:
-                if sink.size:
-                    await sink.submit(buf)
-                else:  # a small body: a hop to a thread would cost more than the work
-                    sink.inline(buf)
+                    view = memoryview(piece)
+                    while view:
+                        take = min(len(view), FLUSH - n)
+                        buf[n:n + take] = view[:take]
+                        n, view = n + take, view[take:]
+                        if n == FLUSH:
+                            sink.take(memoryview(buf))
+                            n = 0
+            if n:
+                sink.take(memoryview(buf)[:n])
         finally:
-            if pending is not None:  # let the threads finish with the buffer before closing
-                await asyncio.wait([pending])
+            _give(buf)
             if target.path is not None:
                 os.close(target.fd)
         sent = {}
