@@ -90,3 +90,32 @@ def test_crc32c_parts_make_a_composite_checksum(s3) -> None:
                                                                    {**p2, "ChecksumCRC32C": b64(crc32c.crc32c(b))}]})
     whole = crc32c.crc32c(crc32c.crc32c(a).to_bytes(4, "big") + crc32c.crc32c(b).to_bytes(4, "big"))
     assert done["ChecksumCRC32C"] == f"{b64(whole)}-2"
+
+
+def test_a_part_longer_than_it_declared_cannot_spill_into_the_next_slot(s3, api) -> None:
+    import http.client
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    if "bkt-mpp" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="bkt-mpp")
+    ep = api[1]
+    a, b, c = (os.urandom(5 * MIB) for _ in range(3))
+    uid = s3.create_multipart_upload(Bucket="bkt-mpp", Key="spill")["UploadId"]
+    p1, p3 = _part(s3, "spill", uid, 1, a), _part(s3, "spill", uid, 3, c)
+    longer = b + os.urandom(MIB)  # aws-chunked: one chunk of 6 MiB, announced as 5 MiB
+    body = f"{len(longer):x}\r\n".encode() + longer + b"\r\n0\r\n\r\n"
+    url = f"{ep.url}/bkt-mpp/spill?partNumber=2&uploadId={uid}"
+    req = AWSRequest("PUT", url, data=body, headers={
+        "Content-Encoding": "aws-chunked", "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "X-Amz-Decoded-Content-Length": str(len(b)), "Content-Length": str(len(body))})
+    S3SigV4Auth(Credentials(ep.access_key, ep.secret_key), "s3", ep.region).add_auth(req)
+    conn = http.client.HTTPConnection(ep.url.removeprefix("http://"))
+    conn.request("PUT", url.split(ep.url, 1)[1], body=body, headers=dict(req.headers))
+    reply = conn.getresponse()
+    assert reply.status == 400 and b"IncompleteBody" in reply.read()
+    conn.close()
+    p2 = _part(s3, "spill", uid, 2, b)
+    assert _complete(s3, "spill", uid, [p1, p2, p3]) == a + b + c

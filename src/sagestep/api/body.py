@@ -160,6 +160,7 @@ class Target:
     fd: int
     offset: int = 0
     path: Path | None = None
+    limit: int | None = None  # payload bytes allowed (a multipart slot must not spill over)
 
 
 class _Sink:
@@ -178,6 +179,9 @@ class _Sink:
             self.sha.update(data)
         if self.checker is not None:
             self.checker.update(data)
+        limit = self.target.limit
+        if limit is not None and self.size + len(data) > limit:
+            raise ApiError("IncompleteBody", f"the body is longer than the {limit} bytes it declared")
         offset = self.target.offset + self.size
         self.size += len(data)
         while data:

@@ -26,11 +26,10 @@ from sagestep.stores.objectstore import LocalObjectStore
 
 T = TypeVar("T")
 MAX_XML_BODY = 16 << 20  # DeleteObjects with 1000 keys is well below this
-# Operations that only stat or create a directory run on the event loop (a hop to the worker
-# pool costs more than they do); anything that writes or reads files runs in the pool, so a
-# slow disk delays only its own request (bench/api.py measured both under load).
-# GetObject only stats the file and reads its metadata here (send() streams the body) and a
-# PUT of up to INLINE_BYTES writes one small file: as cheap as a stat.
+# Operations that only stat, create a directory or write one small file run on the event loop
+# (a hop to the worker pool costs more than they do): GetObject only stats the file and reads
+# its metadata here (send() streams the body). Anything that copies, lists or deletes many
+# files runs in the pool, so a slow disk delays only its own request.
 INLINE_OPS = frozenset({"HeadObject", "HeadBucket", "CreateBucket", "GetObject"})
 INLINE_BYTES = 64 << 10
 
@@ -104,9 +103,10 @@ class S3Api:
         if name != "UploadPart":
             received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
             return await _run(objects.put_object, received.size <= INLINE_BYTES, self.store, params, received)
-        slot = await _run(multipart.open_slot, False, self.store, params, _declared(wire.headers))
+        declared = _declared(wire.headers)
+        slot = await _run(multipart.open_slot, False, self.store, params, declared)
         try:
-            target = bodies.Target(slot.fd, slot.offset) if slot else None
+            target = bodies.Target(slot.fd, slot.offset, limit=declared) if slot else None
             received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers, target)
             return await _run(multipart.upload_part, False, self.store, params, received, slot)
         finally:
