@@ -188,6 +188,22 @@ def copy_floor(src: Path, dest: Path) -> float:
     return rate
 
 
+def hash_floor(src: Path) -> float:
+    """MB per CPU-second of the hashing an upload must do whatever the server: MD5 (the
+    ETag), SHA-256 (botocore signs payloads over http) and CRC32 (its checksum), one core."""
+    import zlib
+
+    md5, sha, crc = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+    start, done = time.process_time(), 0
+    with src.open("rb") as fh:
+        while done < 256 << 20 and (chunk := fh.read(256 << 10)):
+            md5.update(chunk)
+            sha.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            done += len(chunk)
+    return done / 1e6 / (time.process_time() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
@@ -206,6 +222,7 @@ def main() -> None:
             for _ in range(args.size_mb):
                 fh.write(os.urandom(1 << 20))
         floor = copy_floor(src, work / "copy.bin")
+        hashing = hash_floor(src)
         rows = {}
         cpu_large: dict[str, list[float]] = {}
         for kind in ("sagestep", "moto"):
@@ -224,6 +241,7 @@ def main() -> None:
     print(f"small objects: {args.small} x (PUT 1 KiB + GET), {args.threads} client threads; "
           f"large object: {args.size_mb} MiB multipart (8 MiB parts, 4 threads)")
     print(f"disk copy floor (shutil.copyfile + sync): {floor:8.1f} MB/s")
+    print(f"hashing floor (MD5 + SHA-256 + CRC32 of the body, one core): {hashing:8.1f} MB per CPU-second")
     print(f"{'server':<9} {'req/s':>8} {'CPU ms/req':>11} {'upload MB/s':>12} {'download MB/s':>14} "
           f"{'peak RSS MB':>12}")
     for kind, (rps, cpu_ms, up, down, peak) in rows.items():

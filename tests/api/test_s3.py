@@ -212,6 +212,14 @@ def test_integrity_headers(s3) -> None:
     assert got["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
     with pytest.raises(ClientError):
         s3.head_object(Bucket="bkt-sum", Key="bad")
+    # CRC32C (RFC 3720 test vector: 32 zero bytes -> 0x8A9136AA), checked by the server
+    zeros = bytes(32)
+    s3.put_object(Bucket="bkt-sum", Key="c", Body=zeros, ChecksumCRC32C="ipE2qg==")
+    got = s3.head_object(Bucket="bkt-sum", Key="c", ChecksumMode="ENABLED")
+    assert got["ChecksumCRC32C"] == "ipE2qg=="
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="bkt-sum", Key="c2", Body=b"x" + zeros[1:], ChecksumCRC32C="ipE2qg==")
+    assert code(exc) == "BadDigest"
 
 
 def test_signatures_are_checked(api) -> None:

@@ -30,6 +30,24 @@ def test_sts_caller_identity(api) -> None:
     assert ident["Account"] == "123456789012" and ident["UserId"] == api[1].access_key
 
 
+def test_sts_errors_use_sts_codes(api) -> None:
+    import dataclasses
+
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    ep = api[1]
+    cases = [(dataclasses.replace(ep, secret_key="wrong"), {}, "SignatureDoesNotMatch"),
+             (dataclasses.replace(ep, access_key="AKIDOTHER"), {}, "InvalidClientTokenId"),
+             (ep, {"config": Config(signature_version=UNSIGNED, retries={"max_attempts": 1})}, "MissingAuthenticationToken")]
+    for endpoint, kw, expected in cases:
+        with pytest.raises(ClientError) as exc:
+            make_client(endpoint, "sts", **kw).get_caller_identity()
+        assert exc.value.response["Error"]["Code"] == expected
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
 def test_training_job_over_the_wire(api) -> None:
     rt, ep = api
     s3, sm = make_client(ep, "s3"), make_client(ep, "sagemaker")

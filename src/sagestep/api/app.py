@@ -10,12 +10,14 @@ form (S3 and STS XML documents, JSON ``__type`` bodies).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sagestep.api import auth
@@ -25,6 +27,9 @@ from sagestep.api.services import STS_XMLNS, JsonServices
 from sagestep.api.wire import Wire, json_error, query_error, send, xml_error
 
 log = logging.getLogger(__name__)
+# Request ids: unique per server run and cheaper than a uuid4 (os.urandom) per request.
+_RUN_ID = uuid.uuid4().hex[:8].upper()
+_SEQ = itertools.count()
 HEALTH_PATH = "/_sagestep/health"  # bucket names cannot start with "_", so S3 never sees it
 
 
@@ -52,7 +57,7 @@ class ApiApp:
             await send(send_fn, 200, {"Content-Type": "application/json"}, health)
             return
         kind = self._kind(wire)
-        request_id = uuid.uuid4().hex
+        request_id = f"{_RUN_ID}{next(_SEQ):012X}"
         body: Any
         try:
             status, headers, body = await self._handle(wire, kind)
@@ -69,8 +74,9 @@ class ApiApp:
         if "x-amz-target" in wire.headers:
             return "json"
         service = _scope_service(wire)
-        if service == "sts":
-            return "sts"
+        if service == "sts" or (not service and wire.method == "POST" and wire.raw_path == "/" and
+                                wire.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
+            return "sts"  # unsigned too: S3 has no form POST on "/", STS's query protocol does
         if service == "sagemaker" and wire.raw_path.startswith("/endpoints/"):
             return "runtime"
         return "s3"
@@ -160,23 +166,40 @@ def _check_expiry(query: dict[str, list[str]]) -> None:
 MAX_SKEW_S = 15 * 60  # AWS refuses signatures more than 15 minutes off (replays)
 
 
-def _check_skew(amz_date: str, kind: str) -> None:
+@lru_cache(maxsize=256)
+def _amz_time(amz_date: str) -> float:
+    # Cached: concurrent clients sign with the same second, and strptime is slow.
     try:
-        signed = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError as exc:
         raise ApiError("AuthorizationHeaderMalformed", f"bad X-Amz-Date {amz_date!r}") from exc
+
+
+def _check_skew(amz_date: str, kind: str) -> None:
+    signed = _amz_time(amz_date)
     if abs(time.time() - signed) > MAX_SKEW_S:
         if kind == "s3":
             raise ApiError("RequestTimeTooSkewed", "The difference between the request time and "
                            "the current time is too large.", 403)
-        raise ApiError("InvalidSignatureException", "Signature expired: the request time is more "
+        code = "SignatureDoesNotMatch" if kind == "sts" else "InvalidSignatureException"
+        raise ApiError(code, "Signature expired: the request time is more "
                        "than 15 minutes from the server's time.", 403)
 
 
 _HINT = " (sagestep api env prints this workspace's endpoint and keys)"
 
 
+# STS (query protocol) has its own codes for what the JSON services call *Exception.
+_STS_AUTH = {"missing": ("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
+             "key": ("InvalidClientTokenId", "The security token included in the request is invalid.", 403),
+             "signature": ("SignatureDoesNotMatch", "The request signature we calculated does not match "
+                           "the signature you provided.", 403)}
+
+
 def _auth_error(kind: str, what: str) -> ApiError:
+    if kind == "sts":
+        code, message, status = _STS_AUTH[what]
+        return ApiError(code, message + _HINT, status)
     if kind == "s3":
         if what == "missing":
             return ApiError("AccessDenied", "Anonymous requests are refused; sign them" + _HINT, 403)

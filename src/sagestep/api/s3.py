@@ -7,12 +7,13 @@ from the file in 1 MiB reads, so memory per request stays bounded.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.session
-from starlette.concurrency import run_in_threadpool
 
 from sagestep.api import body as bodies
 from sagestep.api import rest
@@ -23,16 +24,24 @@ from sagestep.api.errors import ApiError
 from sagestep.api.wire import Wire
 from sagestep.stores.objectstore import LocalObjectStore
 
+T = TypeVar("T")
 MAX_XML_BODY = 16 << 20  # DeleteObjects with 1000 keys is well below this
-# Operations that only stat or create a directory run on the event loop (a hop to the worker
-# pool costs more than they do); anything that writes or reads files runs in the pool, so a
-# slow disk delays only its own request (bench/api.py measured both under load).
-INLINE_OPS = frozenset({"HeadObject", "HeadBucket", "CreateBucket"})
-INLINE_BYTES = 0
+# Operations that only stat, create a directory or write one small file run on the event loop
+# (a hop to the worker pool costs more than they do): GetObject only stats the file and reads
+# its metadata here (send() streams the body). Anything that copies, lists or deletes many
+# files runs in the pool, so a slow disk delays only its own request.
+INLINE_OPS = frozenset({"HeadObject", "HeadBucket", "CreateBucket", "GetObject"})
+INLINE_BYTES = 64 << 10
 
 
-async def _run(fn: Callable[..., dict[str, Any]], inline: bool, *args: Any) -> dict[str, Any]:
-    return fn(*args) if inline else await run_in_threadpool(fn, *args)
+# The handlers' own pool, used through the event loop directly: anyio's run_sync (what
+# starlette's run_in_threadpool wraps) costs several times more per call than the work of a
+# small PUT or GET (profiled with py-spy on bench/api.py).
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sagestep-api-s3")
+
+
+async def _run(fn: Callable[..., T], inline: bool, *args: Any) -> T:
+    return fn(*args) if inline else await asyncio.get_running_loop().run_in_executor(_POOL, fn, *args)
 
 
 class S3Api:
@@ -64,7 +73,7 @@ class S3Api:
             "ListMultipartUploads": partial(multipart.list_uploads, store),
             "UploadPartCopy": partial(multipart.upload_part_copy, store),
         })
-        self.uploads = {"PutObject": objects.put_object, "UploadPart": multipart.upload_part}
+        self.uploads = {"PutObject", "UploadPart"}
 
     async def __call__(self, wire: Wire, parts: list[str]) -> Any:
         """(status, headers, body) for a request; ``parts`` is [bucket, *key segments] raw."""
@@ -74,15 +83,13 @@ class S3Api:
             raise ApiError("NotImplemented", f"sagestep's local S3 does not implement {op.name}", 501)
         if op.name in self.uploads:
             params = rest.parse_input(op, labels, wire.query, wire.headers, None, xml=True)
-            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
-            result = await _run(self.uploads[op.name], received.size <= INLINE_BYTES,
-                                self.store, params, received)
+            result = await self._upload(op.name, wire, params)
         else:
             raw = await wire.read_body(MAX_XML_BODY)
             params = rest.parse_input(op, labels, wire.query, wire.headers, raw, xml=True)
             if op.name == "GetObject":
                 fn = partial(objects.get_object, self.store, params, wire.headers.get("range"))
-                result = await _run(fn, False)
+                result = await _run(fn, True)
             else:
                 result = await _run(self.ops[op.name], op.name in INLINE_OPS, params)
         status = result.pop("_status", None)
@@ -90,6 +97,32 @@ class S3Api:
         if op.name == "GetBucketLocation":
             payload = _location_body(result.get("LocationConstraint"))
         return status or code, headers, payload
+
+
+    async def _upload(self, name: str, wire: Wire, params: dict[str, Any]) -> dict[str, Any]:
+        if name != "UploadPart":
+            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers)
+            return await _run(objects.put_object, received.size <= INLINE_BYTES, self.store, params, received)
+        declared = _declared(wire.headers)
+        slot = await _run(multipart.open_slot, False, self.store, params, declared)
+        try:
+            target = bodies.Target(slot.fd, slot.offset, limit=declared) if slot else None
+            received = await bodies.receive(wire.stream(), self.store.tmp_dir(), wire.headers, target)
+            return await _run(multipart.upload_part, False, self.store, params, received, slot)
+        finally:
+            if slot is not None:
+                slot.close()
+
+
+def _declared(headers: dict[str, str]) -> int | None:
+    """The payload size a request announces (aws-chunked bodies carry framing on top)."""
+    value = headers.get("x-amz-decoded-content-length")
+    if value is None and "aws-chunked" not in headers.get("content-encoding", ""):
+        value = headers.get("content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _location_body(region: str | None) -> bytes:

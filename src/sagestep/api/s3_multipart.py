@@ -1,7 +1,13 @@
-"""S3 multipart uploads: parts are files under ``<s3 root>/.uploads/<upload id>/``.
+"""S3 multipart uploads: parts live under ``<s3 root>/.uploads/<upload id>/``.
 
-Complete concatenates the listed parts into one scratch file with ``os.copy_file_range``
-(in-kernel, no user-space buffer) and adopts it into the tree by rename. The ETag is S3's
+Clients upload parts of one size (the last smaller), so the first part of at least 5 MiB
+fixes a stride S and each part N is written straight into one ``data`` file at (N-1)*S.
+When the completed list is parts 1..k all in their slots, Complete truncates ``data`` and
+adopts it by rename: no byte is copied. Anything else (a re-uploaded part, parts of other
+sizes, a gap) has its own file or slot and Complete concatenates the listed parts with
+``os.copy_file_range`` (in-kernel, no user-space buffer). A slot is written at most once
+(``NNNNN.slot`` claims it), so a re-upload never overwrites bytes a record points to; part
+writers hold a shared flock on ``data`` and Complete an exclusive one while adopting it. The ETag is S3's
 "MD5 of the parts' MD5s, dash, part count"; a CRC32 composite checksum is built the same way
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
 """
@@ -9,6 +15,7 @@ Complete concatenates the listed parts into one scratch file with ``os.copy_file
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -17,8 +24,11 @@ import shutil
 import tempfile
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import crc32c
 
 from sagestep.api.body import Received
 from sagestep.api.errors import ApiError
@@ -65,17 +75,74 @@ def create(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
             "ChecksumAlgorithm": p.get("ChecksumAlgorithm")}
 
 
-def upload_part(store: LocalObjectStore, p: dict[str, Any], body: Received) -> dict[str, Any]:
+@dataclass
+class Slot:
+    """Part ``number``'s place in the upload's ``data`` file (``fd`` holds a shared flock)."""
+
+    fd: int
+    offset: int
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def open_slot(store: LocalObjectStore, p: dict[str, Any], declared: int | None) -> Slot | None:
+    """A slot for the part about to be received, or None (it then gets its own file)."""
+    path, _ = _upload(store, p)  # NoSuchUpload before the body is read
+    number = p["PartNumber"]
+    if declared is None or not 1 <= number <= MAX_PARTS:
+        return None
+    stride = _stride(path, declared)
+    if stride is None or declared > stride:
+        return None
+    try:
+        os.close(os.open(path / f"{number:05d}.slot", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return None  # a re-upload: the slot may hold bytes a record points to
+    fd = os.open(path / "data", os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        if os.fstat(fd).st_ino != os.stat(path / "data").st_ino:
+            raise FileNotFoundError
+    except FileNotFoundError:  # completed or aborted while this part waited
+        os.close(fd)
+        raise ApiError("NoSuchUpload", "The specified multipart upload does not exist.", 404,
+                       UploadId=p["UploadId"]) from None
+    return Slot(fd, (number - 1) * stride)
+
+
+def _stride(path: Path, declared: int) -> int | None:
+    stride_file = path / "stride"
+    if not stride_file.exists() and declared >= MIN_PART:
+        fd, name = tempfile.mkstemp(dir=path, prefix=".stride")
+        os.write(fd, str(declared).encode())
+        os.close(fd)
+        try:
+            os.link(name, stride_file)  # atomic: the first part to get here sets it
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(name)
+    try:
+        return int(stride_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def upload_part(store: LocalObjectStore, p: dict[str, Any], body: Received,
+                slot: Slot | None = None) -> dict[str, Any]:
     try:
         path, _record = _upload(store, p)
         number = p["PartNumber"]
         if not 1 <= number <= MAX_PARTS:
             raise ApiError("InvalidArgument", f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive")
         part = {"ETag": f'"{body.md5}"', "Size": body.size, "Checksums": body.checksums,
-                "LastModified": time.time()}
-        os.replace(body.path, path / f"{number:05d}")
+                "LastModified": time.time(), "Slot": slot.offset if slot else None}
+        if body.path is not None:
+            os.replace(body.path, path / f"{number:05d}")
     except BaseException:
-        body.path.unlink(missing_ok=True)
+        if body.path is not None:
+            body.path.unlink(missing_ok=True)
         raise
     (path / f"{number:05d}.json").write_text(json.dumps(part))
     return {"ETag": part["ETag"], **{f"Checksum{a}": v for a, v in body.checksums.items()}}
@@ -174,29 +241,54 @@ def complete(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
             raise ApiError("InvalidPart", "One or more of the specified parts could not be found.", PartNumber=w["PartNumber"])
         if i < len(wanted) - 1 and part["Size"] < MIN_PART:
             raise ApiError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", PartNumber=w["PartNumber"])
-    tmp = _concat(store, path, numbers)
     md5s = b"".join(bytes.fromhex(have[n]["ETag"].strip('"')) for n in numbers)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(numbers)}"'
     meta = ObjectMeta(record["ContentType"], record["Metadata"], record["Headers"],
                       _composite([have[n] for n in numbers]))
-    try:
-        store.adopt_file(p["Bucket"], p["Key"], tmp, meta, etag)
-    except StoreError as exc:
-        raise ApiError("InvalidArgument", str(exc), Key=p["Key"]) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    _assemble(store, path, [(n, have[n]) for n in numbers], p, meta, etag)
     shutil.rmtree(path, ignore_errors=True)
     return {"Location": f"/{p['Bucket']}/{p['Key']}", "Bucket": p["Bucket"], "Key": p["Key"],
             "ETag": etag, **{f"Checksum{a}": v for a, v in meta.checksums.items()},
             **({"ChecksumType": "COMPOSITE"} if meta.checksums else {})}
 
 
-def _concat(store: LocalObjectStore, path: Path, numbers: list[int]) -> Path:
+def _assemble(store: LocalObjectStore, path: Path, parts: list[tuple[int, dict[str, Any]]],
+              p: dict[str, Any], meta: ObjectMeta, etag: str) -> None:
+    """Make the object from the listed parts: ``data`` itself when they fill it in order."""
+    data = path / "data"
+    fd = os.open(data, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # no part writes into data while it is adopted
+        stride = _stride(path, 0)
+        in_place = stride is not None and all(
+            part.get("Slot") == (n - 1) * stride and n == i + 1 and (part["Size"] == stride or i == len(parts) - 1)
+            for i, (n, part) in enumerate(parts))
+        if in_place:
+            os.ftruncate(fd, sum(part["Size"] for _, part in parts))
+            tmp = data
+        else:
+            tmp = _concat(store, path, fd, parts)
+        try:
+            store.adopt_file(p["Bucket"], p["Key"], tmp, meta, etag)
+        except StoreError as exc:
+            raise ApiError("InvalidArgument", str(exc), Key=p["Key"]) from exc
+        finally:
+            if tmp != data:
+                tmp.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def _concat(store: LocalObjectStore, path: Path, data_fd: int,
+            parts: list[tuple[int, dict[str, Any]]]) -> Path:
     fd, name = tempfile.mkstemp(dir=store.tmp_dir())
     try:
-        for n in numbers:
-            with open(path / f"{n:05d}", "rb") as src:
-                _append(src, fd)
+        for n, part in parts:
+            if part.get("Slot") is not None:
+                _append(data_fd, part["Slot"], part["Size"], fd)
+            else:
+                with open(path / f"{n:05d}", "rb") as src:
+                    _append(src.fileno(), 0, part["Size"], fd)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
@@ -205,27 +297,30 @@ def _concat(store: LocalObjectStore, path: Path, numbers: list[int]) -> Path:
     return Path(name)
 
 
-def _append(src: Any, fd: int) -> None:
-    size = os.fstat(src.fileno()).st_size
+def _append(src: int, offset: int, size: int, fd: int) -> None:
     copied = 0
     try:  # in-kernel copy (Linux); a reflink on filesystems that have them
         while copied < size:
-            done = os.copy_file_range(src.fileno(), fd, size - copied)
+            done = os.copy_file_range(src, fd, size - copied, offset + copied)
             if done == 0:
                 break
             copied += done
     except (AttributeError, OSError):  # macOS, or a filesystem that refuses it
-        src.seek(copied)
-        while chunk := src.read(1 << 20):
+        while copied < size and (chunk := os.pread(src, min(size - copied, 1 << 20), offset + copied)):
             os.write(fd, chunk)
+            copied += len(chunk)
+
+
+_CRCS = {"CRC32": zlib.crc32, "CRC32C": crc32c.crc32c}
 
 
 def _composite(parts: list[dict[str, Any]]) -> dict[str, str]:
-    """CRC32 of the parts' CRC32s, "-N" (other algorithms need awscrt; left out)."""
-    values = [part["Checksums"].get("CRC32") for part in parts]
-    if not values or any(v is None for v in values):
-        return {}
-    crc = 0
-    for v in values:
-        crc = zlib.crc32(base64.b64decode(v), crc)
-    return {"CRC32": f"{base64.b64encode(crc.to_bytes(4, 'big')).decode()}-{len(values)}"}
+    """CRC of the parts' CRCs, "-N", for CRC32 and CRC32C (others need awscrt; left out)."""
+    for algorithm, fn in _CRCS.items():
+        values = [part["Checksums"].get(algorithm) for part in parts]
+        if values and all(v is not None for v in values):
+            crc = 0
+            for v in values:
+                crc = fn(base64.b64decode(v), crc)
+            return {algorithm: f"{base64.b64encode(crc.to_bytes(4, 'big')).decode()}-{len(values)}"}
+    return {}

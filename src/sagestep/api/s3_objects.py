@@ -63,6 +63,7 @@ def existing(store: LocalObjectStore, bucket: str, key: str) -> ObjectInfo:
 
 def put_object(store: LocalObjectStore, p: dict[str, Any], body: Received) -> dict[str, Any]:
     bucket, key = p["Bucket"], p["Key"]
+    assert body.path is not None  # PutObject bodies are always received into a scratch file
     bucket_exists(store, bucket)
     if key.endswith("/") and body.size == 0:
         # A "folder" marker: the store keeps keys as files, so it becomes a directory.
