@@ -298,6 +298,23 @@ def test_dev_example_applies_runs_and_destroys_against_moto(tmp_path: Path) -> N
         assert eventpattern.matches(status_rule, status_event("TIMED_OUT"))
         assert not eventpattern.matches(status_rule, status_event("RUNNING"))
 
+        # Registry approvals reach the router (the deploy pipeline's model_package trigger).
+        package_rule = json.loads(
+            events.describe_rule(Name="sagestep-dev-model-package-approved")["EventPattern"]
+        )
+
+        def package_event(status: str) -> dict[str, Any]:
+            return {
+                "source": "aws.sagemaker",
+                "detail-type": "SageMaker Model Package State Change",
+                "detail": {"ModelPackageGroupName": "churn", "ModelApprovalStatus": status},
+            }
+
+        assert eventpattern.matches(package_rule, package_event("Approved"))
+        assert not eventpattern.matches(package_rule, package_event("PendingManualApproval"))
+        targets = events.list_targets_by_rule(Rule="sagestep-dev-model-package-approved")
+        assert [t["Arn"] for t in targets["Targets"]] == [router["Configuration"]["FunctionArn"]]
+
         # Register a config, hand the router an S3 upload, find the run in Step Functions.
         backend = _backend(stack, outputs)
         assert backend.deploy_definition(backend.compiled_definition()) == "unchanged"

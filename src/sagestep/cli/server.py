@@ -54,10 +54,12 @@ def serve(
             watcher = Watcher(runtime.object_store, db_path, backend.send_event)
             console.print(f"watching {runtime.workspace.s3_root}")
         breaches = _breaches(backend)
+        approvals = _approvals(backend)
         web = _start_web(backend, ui_port, console) if ui_port else None
         while not stop.is_set():
             _cycle(scheduler, watcher, console, now())
             _retrain(breaches, console)
+            _deploy_approved(approvals, console)
             _reconcile(runtime, console)
             stop.wait(poll)
     finally:
@@ -147,6 +149,26 @@ def _reconcile(runtime: Any, console: Console) -> None:
         runtime.sagemaker.runner.dispatch()
     except (SagestepError, OSError) as exc:
         console.print(f"reconcile: {exc}", markup=False)
+
+
+def _approvals(backend: Any) -> Any:
+    # Registry approvals start deploy pipelines through the router (AWS: an EventBridge rule).
+    from sagestep.backends.package_events import PackageEventSweep
+
+    return PackageEventSweep(backend.runtime.sagemaker.events, backend.send_event)
+
+
+def _deploy_approved(approvals: Any, console: Console) -> None:
+    from sagestep.errors import SagestepError
+
+    try:
+        started = approvals.scan()
+    except SagestepError as exc:  # a malformed event or registered config: say so, go on
+        console.print(f"model package event: {exc}", markup=False)
+        return
+    for ref in started:
+        if not ref.duplicate:
+            console.print(f"started {ref.name} ({ref.pipeline}) for an approved model package")
 
 
 def _restore_endpoints(runtime: Any) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
@@ -47,6 +47,16 @@ class Schedule(Block):
                            "weekly-retrain")
 
 
+class ModelPackageTrigger(Block):
+    """Start a run when a model package of a group changes to one of these statuses."""
+
+    group: str = doc(..., "Model package group to watch.", "churn", min_length=1)
+    status: list[Literal["Approved", "Rejected", "PendingManualApproval"]] = doc(
+        lambda: ["Approved"], "Approval statuses that start a run; the run deploys exactly "
+        "the package the event names ({{ model_package.arn }}, .model_data, .image).",
+        ["Approved"])
+
+
 class Triggers(Block):
     """What starts runs besides `sagestep run`."""
 
@@ -55,6 +65,10 @@ class Triggers(Block):
     schedules: list[Schedule | Expression] = doc(
         list, "Start runs on a schedule: expressions or {expression, name}.",
         ["rate(7 days)"])
+    model_package: list[ModelPackageTrigger] = doc(
+        list, "Start a run when a package of a model package group is approved "
+        "(\"SageMaker Model Package State Change\"); each change starts one run.",
+        [{"group": "churn", "status": ["Approved"]}])
 
 
 class Defaults(Block):

@@ -107,7 +107,11 @@ def triggers(config: PipelineConfig) -> dict[str, Any]:
     for s in config.triggers.schedules:
         sched = s if isinstance(s, Schedule) else Schedule(expression=s)
         schedules.append(sched.model_dump(exclude_none=True))
-    return {"s3": [t.model_dump() for t in config.triggers.s3], "schedules": schedules}
+    found: dict[str, Any] = {"s3": [t.model_dump() for t in config.triggers.s3],
+                             "schedules": schedules}
+    if config.triggers.model_package:
+        found["model_package"] = [t.model_dump() for t in config.triggers.model_package]
+    return found
 
 
 def _stage(stage: str, block: Any, config: PipelineConfig, ctx: build.Context, loc: Loc,

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from sagestep.errors import RouterError
-from sagestep.triggers import breach
+from sagestep.triggers import breach, package_event
 
 SHAPES = (
     "EventBridge S3 'Object Created' ({source: aws.s3, detail: {bucket, object}})",
@@ -26,6 +26,7 @@ SHAPES = (
     "SQS/SNS records wrapping any accepted shape ({Records: [{body: ...}]})",
     "EventBridge 'Scheduled Event' ({detail-type: Scheduled Event, resources: [rule ARN]})",
     "EventBridge 'Step Functions Execution Status Change' (a monitoring breach: retraining)",
+    "EventBridge 'SageMaker Model Package State Change' (an approved package: deploy it)",
     "seed 002 {config: {bucket, prefix}}",
     "seed 000 {consumption_pipeline_name, dataset_date}",
     "manual {pipeline: NAME, dataset_date?, params?, run_key?, object?: s3://bucket/key}",
@@ -37,7 +38,7 @@ _MAX_DEPTH = 4
 class Trigger:
     """One routable occurrence: what happened, where, and its identity for idempotency."""
 
-    type: str  # "s3" | "schedule" | "manual" | "config"
+    type: str  # "s3" | "schedule" | "manual" | "config" | "breach" | "model_package"
     identity: str  # stable across redeliveries of the same event
     time: str = ""  # ISO-8601 of the occurrence ("" when the event carries none)
     bucket: str = ""
@@ -46,7 +47,7 @@ class Trigger:
     rule: str = ""  # schedule rule name
     dataset_date: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
-    detail: Mapping[str, Any] = field(default_factory=dict)  # the S3 detail, for patterns
+    detail: Mapping[str, Any] = field(default_factory=dict)  # S3 / package detail, for patterns
 
     @property
     def uri(self) -> str:
@@ -80,6 +81,8 @@ def _parse(event: Any, request_id: str, depth: int) -> list[Trigger | Ignored]:
         return [_scheduled(event)]
     if event.get("detail-type") == breach.DETAIL_TYPE:
         return [_breach(event)]
+    if event.get("detail-type") == package_event.DETAIL_TYPE:
+        return [_package(event)]
     if event.get("Event") == "s3:TestEvent":
         return [Ignored("S3 test event")]
     if isinstance(event.get("config"), Mapping):
@@ -216,6 +219,20 @@ def _breach(event: Mapping[str, Any]) -> Trigger | Ignored:
     pipeline, identity, params = found
     return Trigger("breach", identity, time=str(event.get("time") or ""), pipeline=pipeline,
                    params=params)
+
+
+def _package(event: Mapping[str, Any]) -> Trigger | Ignored:
+    detail = event.get("detail")
+    detail = detail if isinstance(detail, Mapping) else {}
+    ident = package_event.identity(detail)
+    if ident is None:
+        raise RouterError("'SageMaker Model Package State Change' event lacks "
+                          "detail.ModelPackageArn or detail.ModelApprovalStatus")
+    # The package's creation date names the run, so a redelivery on another day (or a
+    # second approval) renders the same execution name as the first.
+    created = str(detail.get("CreationTime") or "")
+    return Trigger("model_package", ident, time=str(event.get("time") or ""),
+                   dataset_date=created[:10] if created[:4].isdigit() else "", detail=detail)
 
 
 def _object(uri: Any) -> tuple[str, str]:

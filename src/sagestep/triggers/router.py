@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sagestep.errors import RouterError
-from sagestep.triggers import eventpattern, names
+from sagestep.triggers import eventpattern, names, package_event
 from sagestep.triggers.events import Ignored, Trigger, parse
 from sagestep.triggers.render import Run, render_run
 
@@ -91,7 +91,8 @@ class Router:
                 _check_key(trigger)
                 items = self.find(trigger)
                 if not items:
-                    ignored.append(f"no pipeline's trigger matches {trigger.uri or trigger.rule}")
+                    ignored.append("no pipeline's trigger matches "
+                                   + (trigger.uri or trigger.rule or trigger.identity))
                 for item, params in items:
                     started.append(self.start(item, _with_params(trigger, params)))
             except RouterError as exc:
@@ -127,11 +128,14 @@ class Router:
         if trigger.type == "schedule":
             return [(i, p) for i in self.configs.items()
                     for p in _safely(_schedule_inputs, i, trigger.rule) or []]
+        if trigger.type == "model_package":
+            return [(i, {}) for i in self.configs.items()
+                    if _safely(package_trigger_matches, i, trigger)]
         return [(self._by_source(trigger), {})]
 
     def start(self, item: Mapping[str, Any], trigger: Trigger) -> Started:
         """Render and start one run of ``item``; an already-started duplicate is success."""
-        run = render_run(item, trigger, self.clock(), self._model_values(item))
+        run = render_run(item, trigger, self.clock(), self._model_values(item, trigger))
         if self.adjust is not None:
             self.adjust(run.input)
         arn = self._state_machine(item)
@@ -149,13 +153,16 @@ class Router:
             return Started(run.pipeline, run.execution_name, _execution_arn(arn, run), True)
         return Started(run.pipeline, run.execution_name, str(response["executionArn"]), False)
 
-    def _model_values(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    def _model_values(self, item: Mapping[str, Any], trigger: Trigger) -> dict[str, Any]:
+        from sagestep.triggers.model_source import describe, latest_approved
+
+        if trigger.type == "model_package":  # exactly the package the event names
+            return {"model_package": describe(trigger.detail)}
         source = item.get("model_source")
         if not isinstance(source, Mapping) or not source.get("model_package_group"):
             return {}
         if self.sagemaker is None:
             raise RouterError("model_source needs a SageMaker client, which this router lacks")
-        from sagestep.triggers.model_source import latest_approved
 
         group = str(source["model_package_group"])
         return {"model_package": latest_approved(self.sagemaker(), group)}
@@ -207,6 +214,14 @@ def s3_trigger_matches(item: Mapping[str, Any], trigger: Trigger) -> bool:
     """True when one of ``item``'s S3 triggers matches the object ``trigger`` names."""
     for spec in (item.get("triggers") or {}).get("s3") or []:
         if eventpattern.matches(s3_pattern(spec), trigger.detail):
+            return True
+    return False
+
+
+def package_trigger_matches(item: Mapping[str, Any], trigger: Trigger) -> bool:
+    """True when one of ``item``'s model_package triggers matches the event's package."""
+    for spec in (item.get("triggers") or {}).get("model_package") or []:
+        if eventpattern.matches(package_event.pattern(spec), trigger.detail):
             return True
     return False
 

@@ -239,3 +239,15 @@ variable "retrain_on_breach" {
   type        = bool
   default     = true
 }
+
+variable "deploy_on_approval" {
+  description = "Route \"SageMaker Model Package State Change\" events (status Approved) to the router, which starts the pipelines whose triggers.model_package names the group."
+  type        = bool
+  default     = true
+}
+
+variable "approval_groups" {
+  description = "Model package groups whose approvals reach the router (empty: every group; the router still starts only pipelines that name the group)."
+  type        = list(string)
+  default     = []
+}
