@@ -22,6 +22,7 @@ from sagestep.pipeline.blocks import (
     doc,
 )
 from sagestep.pipeline.monitor_blocks import Baseline, DataQuality, ModelQuality
+from sagestep.pipeline.promotion_blocks import Promotion
 
 NAME_PATTERN = r"^[A-Za-z0-9](-*[A-Za-z0-9])*$"
 
@@ -146,3 +147,7 @@ class PipelineConfig(Block):
     model_source: ModelSource | None = doc(
         None, "The model a run uses when it trains none: the newest Approved package of a "
         "group, looked up when the run starts.", {"model_package_group": "churn"})
+    promotion: Promotion | None = doc(
+        None, "Deploy the run's model to targets in order (staging, then prod) with smoke "
+        "tests, approvals and guardrails.",
+        {"targets": [{"name": "staging", "endpoint_name": "churn-staging"}]})

@@ -75,6 +75,15 @@ def normalise(config: PipelineConfig, *, base_dir: str | None = None,
     }
     if config.model_source is not None:
         item["model_source"] = config.model_source.model_dump()
+    if config.promotion is not None:
+        from sagestep.pipeline.promotion import normalise_promotion
+
+        item["promotion"] = normalise_promotion(config.promotion, problems)
+        if not stages["create_model"].get("run"):
+            problems.add(("promotion",), "promotion deploys the run's model, but create_model "
+                         "does not run; add a create_model stage (model_data from training, "
+                         "or {{ model_package.model_data }})")
+        problems.raise_if_any(document, path)
     return Normalised(item, tuple(ctx.uploads))
 
 

@@ -79,7 +79,20 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float,
     for key, value in item.items():  # pass other top-level settings through, rendered
         if key not in payload and key not in ("name", "version", "triggers", "created"):
             payload[key] = substitute(value, values)
+    _target_names(payload, rid)
     return Run(pipeline, execution, payload)
+
+
+def _target_names(payload: dict[str, Any], rid: str) -> None:
+    # Each promotion target gets its own endpoint config name per run (the model is shared).
+    promotion = payload.get("promotion")
+    if not isinstance(promotion, Mapping):
+        return
+    for target in promotion.get("targets") or []:
+        if isinstance(target, dict):
+            endpoint = str(target.get("endpoint_name") or "endpoint")
+            config = names.fit(f"{endpoint}-epc", rid, names.JOB_LIMIT - names.ATTEMPT_RESERVE)
+            target["names"] = {"endpoint": endpoint, "endpoint_config": config}
 
 
 def substitute(value: Any, values: Mapping[str, Any]) -> Any:
