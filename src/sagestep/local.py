@@ -54,7 +54,10 @@ class LocalRuntime:
     def engine(self) -> Any:
         from sagestep.engine.service import EngineService
         from sagestep.integrations.services import local_integrations
+        from sagestep.pipeline import smoke
 
+        # The helper Lambda runs in this process: its smoke tests invoke local endpoints.
+        smoke.install(lambda: self.client("sagemaker-runtime"), self._read_text)
         service = EngineService(self.workspace, local_integrations(self), self.clock)
         # Every worker supervises the workspace's jobs: a job whose watching process died is
         # finished by whichever worker runs next (sagemaker/recovery.py).
@@ -70,6 +73,12 @@ class LocalRuntime:
         from sagestep.api.server import ensure_api
 
         return ensure_api(self)
+
+    def _read_text(self, uri: str) -> str:
+        from sagestep.stores.objectstore import parse_uri
+
+        bucket, key = parse_uri(uri)
+        return bytes(self.object_store.get_bytes(bucket, key)).decode(errors="replace")
 
     def client(self, service: str) -> Any:
         """A boto3-shaped client for ``service`` over this runtime."""

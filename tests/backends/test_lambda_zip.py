@@ -28,7 +28,8 @@ def test_router_zip_is_small_and_holds_router_and_helper(tmp_path: Path) -> None
     pipeline = sorted(n for n in names if n.startswith("sagestep/pipeline/"))
     assert pipeline == [
         "sagestep/pipeline/__init__.py", "sagestep/pipeline/deployqueue.py",
-        "sagestep/pipeline/helper.py", "sagestep/pipeline/stages.py",
+        "sagestep/pipeline/helper.py", "sagestep/pipeline/smoke.py",
+        "sagestep/pipeline/stages.py",
     ]
     assert built.handler == "sagestep.triggers.router.handler"
 

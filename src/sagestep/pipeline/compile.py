@@ -35,6 +35,8 @@ from sagestep.pipeline.generic import (
     job_stage,
 )
 from sagestep.pipeline.monitor_stages import monitor_stage
+from sagestep.pipeline.promote import ENTRY as PROMOTION
+from sagestep.pipeline.promote import promotion_stage
 from sagestep.pipeline.stages import JOB_STAGES, STAGES
 
 DEFAULT_HELPER = "sagestep-helper"
@@ -79,7 +81,9 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
     states += approval_stage(policy, nxt["approval"])
     states += register_stage(policy, nxt["register"])
     states += create_model_stage(policy, nxt["create_model"])
-    states += deploy_stage(policy, nxt["deploy"])
+    # Promotion (deploy targets in order) runs after deploy, before batch transform.
+    states += deploy_stage(policy, PROMOTION)
+    states += promotion_stage(policy, nxt["deploy"])
     states += job_stage("batch_transform", _ACTIONS["batch_transform"], policy,
                         nxt["batch_transform"])
     for stage in ("data_quality", "model_quality"):

@@ -81,8 +81,12 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
         return {"waiting": True, "execution": event.get("execution"), "token": event.get("token")}
     if action == "deploy_turn":
         return deploy_turn(event)
-    raise ValueError(
-        f"helper: unknown action {action!r}; expected render, retry, gate, approval or deploy_turn")
+    if action == "smoke":
+        from sagestep.pipeline import smoke
+
+        return smoke.handle(event)
+    raise ValueError(f"helper: unknown action {action!r}; expected render, retry, gate, "
+                     "approval, deploy_turn or smoke")
 
 
 def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]:

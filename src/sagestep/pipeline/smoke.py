@@ -15,6 +15,34 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+# Where the helper gets its clients: boto3 on AWS; the local facade installs its own
+# (the helper runs in-process there), see sagestep.local.
+_clients: dict[str, Callable[[], Any]] = {}
+
+
+def install(runtime: Callable[[], Any], read_text: Callable[[str], str]) -> None:
+    """Use these clients instead of boto3 (the local runtime calls this)."""
+    _clients["runtime"], _clients["read_text"] = runtime, lambda: read_text
+
+
+def handle(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The helper Lambda's ``smoke`` action: ``{spec, endpoint}`` -> the report."""
+    runtime = _clients["runtime"]() if "runtime" in _clients else _boto("sagemaker-runtime")
+    reader = _clients["read_text"]() if "read_text" in _clients else _s3_text
+    return run(event.get("spec") or {}, str(event["endpoint"]), runtime, reader)
+
+
+def _boto(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service)
+
+
+def _s3_text(uri: str) -> str:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = _boto("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return str(body.decode(errors="replace"))
+
 
 class SmokeTestFailed(Exception):
     """The endpoint gave a bad answer; the message lists every failed invocation."""
