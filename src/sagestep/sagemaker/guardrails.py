@@ -82,10 +82,11 @@ class Alarm:
                 return (f"alarm {self.name}: error rate {rate:.1%} of {requests} requests on "
                         f"the new fleet is over {self.error_rate:.1%}")
         p99 = metrics.get("p99_ms")
-        if self.p99_latency_ms is not None and p99 is not None and requests >= self.min_requests:
-            if float(p99) > self.p99_latency_ms:
-                return (f"alarm {self.name}: p99 latency {float(p99):.0f} ms on the new fleet "
-                        f"is over {self.p99_latency_ms:g} ms")
+        slow = (self.p99_latency_ms is not None and p99 is not None
+                and requests >= self.min_requests and float(p99) > self.p99_latency_ms)
+        if slow:
+            return (f"alarm {self.name}: p99 latency {float(p99 or 0):.0f} ms on the new fleet "
+                    f"is over {self.p99_latency_ms:g} ms")
         return None
 
 
