@@ -97,3 +97,17 @@ def test_bad_targets_are_reported_plainly(tmp_path):
                     "promotion: {targets: [{name: a, endpoint_name: e}]}\n")
     with pytest.raises(SpecError, match="create_model does not run"):
         load_config(path)
+
+
+def test_terraform_creates_the_alarms_the_deployment_config_names(tmp_path):
+    from pathlib import Path
+
+    item = _load(tmp_path, "{strategy: CANARY, alarms: {error_rate: 0.05, p99_latency_ms: 300}}")
+    prod = item["promotion"]["targets"][1]
+    named = [a["AlarmName"] for a in prod["update"]["DeploymentConfig"]
+             ["AutoRollbackConfiguration"]["Alarms"]]
+    tf = (Path(__file__).resolve().parents[2] / "terraform" / "modules" / "sagestep" /
+          "alarms.tf").read_text()
+    made = [line.split('"')[1].replace("${each.key}", "churn-prod")
+            for line in tf.splitlines() if line.strip().startswith("alarm_name")]
+    assert sorted(named) == sorted(made) == ["churn-prod-5xx-errors", "churn-prod-p99-latency"]

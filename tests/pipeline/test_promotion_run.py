@@ -59,7 +59,7 @@ def _wait_for(predicate, timeout=120.0):
     raise AssertionError("timed out")
 
 
-def test_staging_smoke_approval_then_prod(backend, tmp_path):
+def test_staging_smoke_approval_then_prod(backend, tmp_path, capsys):
     s3 = backend.runtime.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="promo/model.tar.gz",
@@ -100,3 +100,11 @@ def test_staging_smoke_approval_then_prod(backend, tmp_path):
         described = sm.describe_endpoint(EndpointName=endpoint)
         assert described["EndpointStatus"] == "InService"
         assert described["EndpointConfigName"] == targets[name]["names"]["endpoint_config"]
+
+    from sagestep.cli.main import main
+
+    with contextlib.suppress(SystemExit):
+        main(["endpoints", "describe", "promo-prod", "--home", str(tmp_path / "ws")])
+    shown = capsys.readouterr().out
+    assert "promo-prod  InService  config " + targets["prod"]["names"]["endpoint_config"] in shown
+    assert "AllTraffic" in shown and "(100%)" in shown

@@ -383,7 +383,8 @@ def register_commands(app: typer.Typer) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands (and cli/operate.py's) to the root app."""
-    from sagestep.cli import operate
+    from sagestep.cli import endpoint_view, operate
 
+    del endpoint_view  # imported for its `endpoints describe` command
     register_commands(app)
     operate.register(app)

@@ -79,6 +79,9 @@ module "sagestep" {
 
   notification_emails = var.notification_emails
   tags                = { owner = "ml-platform", cost-center = "ml" }
+
+  # Rollback alarms of the promotion's prod target (examples/promotion/deploy.yaml).
+  endpoint_alarms = [{ endpoint = "promotion-prod", error_rate = 0.05 }]
 }
 
 resource "aws_dynamodb_table_item" "pipeline" {

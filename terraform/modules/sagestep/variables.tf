@@ -251,3 +251,14 @@ variable "approval_groups" {
   type        = list(string)
   default     = []
 }
+
+variable "endpoint_alarms" {
+  description = "Rollback alarms of promotion targets with a deployment policy: per endpoint the error-rate share and/or p99 latency (ms) of its alarms block; names match the DeploymentConfig sagestep generates."
+  type = list(object({
+    endpoint       = string
+    variant        = optional(string, "AllTraffic")
+    error_rate     = optional(number)
+    p99_latency_ms = optional(number)
+  }))
+  default = []
+}
