@@ -95,3 +95,23 @@ def test_approve_then_staging_smoke_approval_prod(backend, tmp_path):
     assert prod["EndpointStatus"] == "InService"
     config = sm.describe_endpoint_config(EndpointConfigName=prod["EndpointConfigName"])
     assert config["ProductionVariants"][0]["InitialInstanceCount"] == 3
+
+    # A second version: prod is UPDATED this time, with the target's CANARY DeploymentConfig
+    # (applied all at once locally until the traffic splitter lands; recorded as AWS does).
+    (train2,) = backend.send_event({"pipeline": "promotion-training"})
+    engine.wait(train2.arn, timeout=300)
+    newest = max(backend.models("promotion"), key=lambda p: p["ModelPackageVersion"])
+    assert newest["ModelPackageVersion"] == 2
+    backend.approve_model(newest["ModelPackageArn"])
+    (deploy2,) = sweep.scan()
+    _until(lambda: find_task_token(backend.history(deploy2.arn)) is not None)
+    backend.approve(deploy2.name, "second version")
+    engine.wait(deploy2.arn, timeout=300)
+    second = backend.describe_run(deploy2.arn)
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    assert second.input["model_package"]["arn"] == newest["ModelPackageArn"]
+    prod = sm.describe_endpoint(EndpointName="promotion-prod")
+    wanted = {t["name"]: t for t in second.input["promotion"]["targets"]}["prod"]
+    assert prod["EndpointConfigName"] == wanted["names"]["endpoint_config"]
+    routing = prod["LastDeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing["Type"] == "CANARY" and routing["CanarySize"]["Value"] == 34
