@@ -42,7 +42,7 @@ def test_run_view_reads_new_events_only_and_matches_the_history(backend):  # noq
     view = b.run_view(ref.name)  # built on the cached view plus the newer events
     assert view.waiting_approval and [e["id"] for e in view.events] == [
         e["id"] for e in b.history(ref.name)]
-    assert {s.stage: s.status for s in view.stages}["approval"] == "WAITING"
+    assert {s.stage: s.status for s in view.stages}["approval"] == "WAITING_FOR_APPROVAL"
     tail = b.run_view(ref.name, after_event=seen.last_event)
     assert all(e["id"] > seen.last_event for e in tail.events)
     b.approve(ref.name, "ok")

@@ -69,8 +69,10 @@ def test_xgboost_breast_cancer_through_the_readme_command(tmp_path, capsys):
         assert endpoint["EndpointStatus"] == "InService"
         capsys.readouterr()
         main(["endpoints", "list", "--home", str(home)])
-        (row,) = [line for line in capsys.readouterr().out.splitlines()
-                  if "xgboost-breast-cancer" in line]
+        # the endpoints table first, then one row per server process (pid, generation)
+        row, *servers = [line for line in capsys.readouterr().out.splitlines()
+                         if "xgboost-breast-cancer" in line]
+        assert len(servers) == 1, servers  # exactly one live server generation
         memory = [cell.strip() for cell in row.split("│")][3]
         assert memory.endswith(" MB") and 20 < int(memory.split()[0]) < 4000, row
         # seed 004: another upload retrains and UPDATES the same endpoint in place

@@ -121,11 +121,11 @@ def test_aws_jobs_link_to_their_console_page():
 
 def test_graph_is_layered_top_down_with_status_in_words():
     nodes, height = graph.layout([("preprocessing", "SUCCEEDED"), ("training", "RETRYING"),
-                                  ("approval", "WAITING")])
+                                  ("approval", "WAITING_FOR_APPROVAL")])
     assert [n.key for n in nodes] == ["start", "preprocessing", "training", "approval", "end"]
     assert all(a.y + a.h < b.y for a, b in zip(nodes, nodes[1:], strict=False))
     assert height > nodes[-1].y
-    svg = graph.svg([("training", "RETRYING"), ("approval", "WAITING")])
+    svg = graph.svg([("training", "RETRYING"), ("approval", "WAITING_FOR_APPROVAL")])
     assert 'class="node st-RETRYING"' in svg and "↻ retrying" in svg
     assert "waiting for approval" in svg and svg.count("<line") == 3
 

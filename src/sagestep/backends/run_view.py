@@ -24,7 +24,7 @@ class StageView:
     """A stage as a viewer shows it: StageInfo plus RETRYING and its failed attempts."""
 
     stage: str
-    status: str  # PENDING | RUNNING | RETRYING | WAITING | SUCCEEDED | FAILED | SKIPPED
+    status: str  # PENDING | RUNNING | RETRYING | WAITING_FOR_* | SUCCEEDED | FAILED | ABORTED | SKIPPED
     started: float | None = None
     ended: float | None = None
     jobs: tuple[str, ...] = ()
@@ -109,7 +109,7 @@ def _stage_view(s: StageInfo, failures: int, last_task: str | None, live: bool) 
 def _failure(info: RunInfo, stages: Sequence[StageView]) -> dict[str, str] | None:
     if info.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
         return None
-    failed = next((s for s in stages if s.status == "FAILED"), None)
+    failed = next((s for s in stages if s.status in ("FAILED", "ABORTED")), None)
     return {"stage": failed.stage if failed else "", "error": info.error or info.status,
             "cause": reason(info.cause) or (failed.error if failed else "")}
 

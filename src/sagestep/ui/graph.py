@@ -24,9 +24,12 @@ STATUS_TEXT = {
     "PENDING": ("○", "pending"),
     "RUNNING": ("▶", "running"),
     "RETRYING": ("↻", "retrying"),
-    "WAITING": ("‖", "waiting for approval"),
+    "WAITING_FOR_APPROVAL": ("‖", "waiting for approval"),
+    "WAITING_FOR_CAPACITY": ("⧗", "waiting for capacity"),
+    "WAITING_FOR_ENDPOINT": ("⧗", "waiting for the endpoint"),
     "SUCCEEDED": ("✓", "succeeded"),
     "FAILED": ("✗", "failed"),
+    "ABORTED": ("■", "stopped"),
     "SKIPPED": ("–", "skipped"),
 }
 

@@ -8,8 +8,9 @@
   const token = document.querySelector("meta[name=csrf-token]").content;
   const STATUS = {
     PENDING: "○ pending", RUNNING: "▶ running", RETRYING: "↻ retrying",
-    WAITING: "‖ waiting for approval", SUCCEEDED: "✓ succeeded", FAILED: "✗ failed",
-    SKIPPED: "– skipped",
+    WAITING_FOR_APPROVAL: "‖ waiting for approval", WAITING_FOR_CAPACITY: "⧗ waiting for capacity",
+    WAITING_FOR_ENDPOINT: "⧗ waiting for the endpoint", SUCCEEDED: "✓ succeeded", FAILED: "✗ failed",
+    ABORTED: "■ stopped", SKIPPED: "– skipped",
   };
 
   async function getJSON(url) {
