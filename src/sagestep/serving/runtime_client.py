@@ -28,6 +28,7 @@ from botocore.response import StreamingBody
 from sagestep.errors import StoreError
 from sagestep.serving.capture import CaptureConfig, CaptureWriter
 from sagestep.serving.routes import Route, RouteTable
+from sagestep.serving.traffic import Meter, TrafficTable
 
 _RETRYABLE = (ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
               http.client.RemoteDisconnected, http.client.BadStatusLine)
@@ -63,6 +64,7 @@ class LocalSageMakerRuntimeClient:
         # capture is off; a new generation (an update) reads the endpoint config again.
         self._captures: dict[tuple[str, int], CaptureConfig | None] = {}
         self._writer: CaptureWriter | None = None
+        self.meter = Meter(lambda: TrafficTable(runtime.workspace.db_path), runtime.clock.now)
 
     @property
     def exceptions(self) -> Any:
@@ -89,14 +91,18 @@ class LocalSageMakerRuntimeClient:
         headers.update({h: str(params[k]) for k, h in _HEADERS.items() if k in params})
         for attempt in range(_ATTEMPTS):
             route = self._choose(name, params.get("TargetVariant"))
+            began = time.perf_counter()
             try:
                 status, reply_headers, data = self._post(route.port, body, headers)
             except (*_RETRYABLE, TimeoutError, OSError) as exc:
                 self._drop(route.port)
                 if not isinstance(exc, _RETRYABLE) or attempt == _ATTEMPTS - 1:
+                    self.meter.record(name, route.generation, True, time.perf_counter() - began)
                     raise self._model_error(name, 500, f"{type(exc).__name__}: {exc}") from exc
                 time.sleep(0.01 * attempt)
                 continue
+            self.meter.record(name, route.generation, status >= 500,
+                              time.perf_counter() - began)
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
             reply = self._response(route, reply_headers, data)
@@ -153,11 +159,11 @@ class LocalSageMakerRuntimeClient:
         if not routes:
             raise self._not_invocable(name)
         if target is not None:
-            for route in routes:
-                if route.variant == target:
-                    return route
-            raise self._error("ValidationError", f"Variant {target} not found for endpoint "
-                              f"{name}; variants: {', '.join(r.variant for r in routes)}.", 400)
+            routes = [route for route in routes if route.variant == target]
+            if not routes:
+                raise self._error("ValidationError", f"Variant {target} not found for endpoint "
+                              f"{name}; variants: "
+                              f"{', '.join(r.variant for r in self._routes.routes(name))}.", 400)
         if len(routes) == 1:
             return routes[0]
         weights = [max(r.weight, 0.0) for r in routes]
