@@ -207,3 +207,34 @@ def test_the_canary_split_is_the_configured_share(home: Path) -> None:
     assert green["requests"] == traffic.answers["green"]
     assert blue["requests"] >= traffic.answers["blue"]
     assert sm.describe_endpoint(EndpointName="ep-split")["EndpointStatus"] == "Updating"
+
+
+def test_another_process_advances_the_rollout_from_stored_times(home: Path) -> None:
+    """The rollout is data: a fresh process (no thread of the updater) finishes it."""
+    import subprocess
+    import sys
+
+    sm = _start(home, "ep-restart")
+    sm.update_endpoint(EndpointName="ep-restart", EndpointConfigName="cfg-green",
+                       DeploymentConfig=_policy(
+                           {"Type": "CANARY", "WaitIntervalInSeconds": 1,
+                            "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}}, final=1))
+    deadline = time.monotonic() + 60
+    while client_rollout(home, "ep-restart").state == "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    script = ("import sys, time\nfrom sagestep.local import client\n"
+              "sm = client('sagemaker', home=sys.argv[1])\n"
+              "for _ in range(400):\n"
+              "    doc = sm.describe_endpoint(EndpointName='ep-restart')\n"
+              "    if doc['EndpointStatus'] == 'InService':\n"
+              "        print(doc['EndpointConfigName']); break\n"
+              "    time.sleep(0.05)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(home)], capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "cfg-green", out.stderr
+    rollout = client_rollout(home, "ep-restart")
+    assert rollout.state == "finished" and len(rollout.log) == 3
+    assert "canary capacity of 1 instance" in rollout.log[0]["message"]
+    assert [s.generation for s in RouteTable(Workspace(home).db_path).servers("ep-restart")] == [
+        rollout.new_generation]
