@@ -173,6 +173,7 @@ def test_a_good_model_completes_a_linear_rollout_in_its_steps(home: Path) -> Non
                                ["ep-linear-5xx-errors"]))
         doc, seen = _settle(sm, "ep-linear")
     assert doc["EndpointConfigName"] == "cfg-green" and "FailureReason" not in doc
+    assert "PendingDeploymentSummary" not in doc
     assert not traffic.failures and traffic.answers["blue"] and traffic.answers["green"]
     rollout = client_rollout(home, "ep-linear")
     assert rollout.state == "finished"
@@ -206,7 +207,13 @@ def test_the_canary_split_is_the_configured_share(home: Path) -> None:
     blue = table.metrics("ep-split", min(generations), 0)
     assert green["requests"] == traffic.answers["green"]
     assert blue["requests"] >= traffic.answers["blue"]
-    assert sm.describe_endpoint(EndpointName="ep-split")["EndpointStatus"] == "Updating"
+    described = sm.describe_endpoint(EndpointName="ep-split")
+    assert described["EndpointStatus"] == "Updating"
+    pending = described["PendingDeploymentSummary"]
+    assert pending["EndpointConfigName"] == "cfg-green"
+    assert pending["ProductionVariants"][0]["CurrentWeight"] == pytest.approx(0.3)
+    assert pending["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Baking"
+    assert described["ProductionVariants"][0]["CurrentWeight"] == pytest.approx(0.7)
 
 
 def test_another_process_advances_the_rollout_from_stored_times(home: Path) -> None:
@@ -238,3 +245,18 @@ def test_another_process_advances_the_rollout_from_stored_times(home: Path) -> N
     assert "canary capacity of 1 instance" in rollout.log[0]["message"]
     assert [s.generation for s in RouteTable(Workspace(home).db_path).servers("ep-restart")] == [
         rollout.new_generation]
+
+
+def test_cli_describe_shows_generations_split_and_steps(home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200"}
+    out = subprocess.run([sys.executable, "-m", "sagestep", "endpoints", "describe", "ep-linear",
+                          "--home", str(home)], capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "last deployment: cfg-blue -> cfg-green  finished" in text
+    assert "34% of capacity" in text and "68% of capacity" in text and "100%" in text

@@ -141,6 +141,21 @@ class LocalBackend(BackendBase):
                           "Routed": routed, "Running": running})
         return found
 
+    def endpoint_rollout(self, endpoint: str) -> dict[str, Any]:
+        """The routed generations of ``endpoint`` with their weights, and its last blue/green
+        deployment (state and steps) when it had one."""
+        from sagestep.serving.rollout import RolloutTable
+        from sagestep.serving.routes import RouteTable
+
+        db = self.runtime.workspace.db_path
+        routes = [{"VariantName": r.variant, "Generation": r.generation, "Weight": r.weight}
+                  for r in RouteTable(db).routes(endpoint)]
+        found = RolloutTable(db).get(endpoint)
+        last = None if found is None else {
+            "State": found.state, "From": found.old_config, "To": found.new_config,
+            "Steps": found.log}
+        return {"Routes": routes, "Deployment": last}
+
     def _waiting_note(self, job: str) -> str | None:
         """Why local job ``job`` has not started yet (None when it runs or is unknown)."""
         # The record store alone: a `sagestep status` process must not become a job worker.

@@ -287,6 +287,7 @@ class EndpointManager:
         doc.update({STATUS: "InService", "EndpointConfigName": config_name,
                     "LastModifiedTime": now})
         doc.pop("FailureReason", None)
+        doc.pop("PendingDeploymentSummary", None)
         doc["ProductionVariants"] = [_variant_summary(self._svc, v, now) for v, _ in started]
 
     def _failed(self, name: str, creating: bool, reason: str) -> None:

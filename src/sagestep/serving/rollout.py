@@ -150,6 +150,32 @@ def _weigh(mgr: EndpointManager, rollout: Rollout, old_generation: int, share: f
     mgr.routes.reweigh(rollout.endpoint, weights)
 
 
+def _publish(mgr: EndpointManager, rollout: Rollout, step: Step) -> None:
+    """Show the step as AWS does: PendingDeploymentSummary with green's weights and a
+    VariantStatus, blue's CurrentWeight its remaining share."""
+    from sagestep.serving.endpoints import ENDPOINT
+
+    now = mgr.now()
+    variants = (mgr.svc.records.get("endpoint-config", rollout.new_config) or {}).get(
+        "ProductionVariants", [])
+    pending = {"EndpointConfigName": rollout.new_config, "StartTime": rollout.started,
+               "ProductionVariants": [{
+                   "VariantName": v["VariantName"],
+                   "CurrentWeight": float(v.get("InitialVariantWeight", 1.0)) * step.share,
+                   "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
+                   "CurrentInstanceCount": int(v.get("InitialInstanceCount", 1)),
+                   "DesiredInstanceCount": int(v.get("InitialInstanceCount", 1)),
+                   "VariantStatus": [{"Status": "Baking", "StatusMessage": step.message,
+                                      "StartTime": now}]} for v in variants]}
+
+    def show(doc: dict[str, Any]) -> None:
+        doc["PendingDeploymentSummary"] = pending
+        for variant in doc.get("ProductionVariants") or []:
+            base = float(rollout.weights["old"].get(variant["VariantName"], 0.0))
+            variant["CurrentWeight"] = base * (1 - step.share)
+    mgr.svc.records.update(ENDPOINT, rollout.endpoint, show)
+
+
 def begin(mgr: EndpointManager, name: str, generation: int, new_routes: list[Route],
           old: list[Route], instances: int) -> None:
     """Route green next to blue at the first step's share (called with the endpoint lock)."""
@@ -167,6 +193,7 @@ def begin(mgr: EndpointManager, name: str, generation: int, new_routes: list[Rou
     fresh = mgr.rollouts.get(name)
     assert fresh is not None
     _weigh(mgr, fresh, old[0].generation, first.share)
+    _publish(mgr, fresh, first)
 
 
 def advance(mgr: EndpointManager, name: str) -> None:
@@ -186,6 +213,7 @@ def advance(mgr: EndpointManager, name: str) -> None:
         if mgr.rollouts.move(name, here, ("shifting", decision.index), now,
                              steps[decision.index].message):
             _weigh(mgr, rollout, old_generation, steps[decision.index].share)
+            _publish(mgr, rollout, steps[decision.index])
     elif decision.action == "finish":
         if mgr.rollouts.move(name, here, ("finished", rollout.step), now,
                              "Deployment completed; the old fleet stopped."):
@@ -207,7 +235,12 @@ def _settle(mgr: EndpointManager, rollout: Rollout, keep: int, drop: int, config
     with mgr.lock(name):
         routes = mgr.routes.routes(name)
         if reason is not None:
-            svc.records.update(ENDPOINT, name, lambda d: d.update({STATUS: "RollingBack"}))
+            def rolling_back(doc: dict[str, Any]) -> None:
+                doc[STATUS] = "RollingBack"
+                doc.pop("PendingDeploymentSummary", None)
+                for variant in doc.get("ProductionVariants") or []:
+                    variant["CurrentWeight"] = variant.get("DesiredWeight", 1.0)
+            svc.records.update(ENDPOINT, name, rolling_back)
         mgr.routes.switch(name, [Route(r.endpoint, r.variant, r.generation, r.port, r.pid,
                                        r.pid_start, float(rollout.weights[side][r.variant]),
                                        r.workdir) for r in routes if r.generation == keep])
