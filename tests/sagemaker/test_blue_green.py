@@ -260,3 +260,22 @@ def test_cli_describe_shows_generations_split_and_steps(home: Path) -> None:
     text = out.stdout
     assert "last deployment: cfg-blue -> cfg-green  finished" in text
     assert "34% of capacity" in text and "68% of capacity" in text and "100%" in text
+
+
+def test_all_at_once_rolls_back_during_the_termination_wait(home: Path) -> None:
+    """ALL_AT_ONCE moves every request to green, but blue keeps running through
+    TerminationWaitInSeconds: an alarm then sends traffic back without a restart."""
+    sm = _start(home, "ep-once")
+    with Traffic(home, "ep-once") as traffic:
+        sm.update_endpoint(EndpointName="ep-once", EndpointConfigName="cfg-broken",
+                           DeploymentConfig=_policy({"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                                                    ["ep-once-5xx-errors"], final=600))
+        doc, seen = _settle(sm, "ep-once")
+        failed = sum(traffic.failures.values())
+        time.sleep(0.5)
+    assert doc["EndpointConfigName"] == "cfg-blue" and "error rate" in doc["FailureReason"]
+    assert seen[-2:] == ["RollingBack", "InService"]
+    assert failed == sum(traffic.failures.values()) > 0  # none after the rollback
+    rollout = client_rollout(home, "ep-once")
+    assert [e["state"] for e in rollout.log] == ["shifting", "rolled_back"]
+    assert "full capacity" in rollout.log[0]["message"]

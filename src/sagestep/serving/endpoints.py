@@ -110,6 +110,9 @@ class EndpointManager:
         if doc.get(STATUS) == "Updating" and self._shifting(name):
             rollout.advance(self, name)
             return
+        if (doc.get(STATUS) == "Updating" and self._deploying(name) is None
+                and rollout.resume_finish(self, name)):
+            return
         if doc.get(STATUS) == "RollingBack":
             rollout.finish_rollback(self, name)
             return

@@ -259,6 +259,17 @@ def _settle(mgr: EndpointManager, rollout: Rollout, keep: int, drop: int, config
             shutil.rmtree(route.workdir, ignore_errors=True)
 
 
+def resume_finish(mgr: EndpointManager, name: str) -> bool:
+    """A rollout marked finished whose endpoint is still Updating (its process died while
+    stopping blue): settle it again (idempotent). True when there was one."""
+    found = mgr.rollouts.get(name)
+    if found is None or found.state != "finished":
+        return False
+    _settle(mgr, found, keep=found.new_generation, drop=int(found.weights["old_generation"]),
+            config=found.new_config, reason=None)
+    return True
+
+
 def finish_rollback(mgr: EndpointManager, name: str) -> None:
     """RollingBack -> InService on the old config once green's servers are stopped (the
     sweep stops every server no route serves); the reason is the rollout's last entry."""
