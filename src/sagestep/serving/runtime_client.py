@@ -27,6 +27,7 @@ from botocore.response import StreamingBody
 
 from sagestep.errors import StoreError
 from sagestep.serving.capture import CaptureConfig, CaptureWriter
+from sagestep.serving.rollout import ACTIVE, RolloutTable
 from sagestep.serving.routes import Route, RouteTable
 from sagestep.serving.traffic import Meter, TrafficTable
 
@@ -121,6 +122,10 @@ class LocalSageMakerRuntimeClient:
         records = self._runtime.sagemaker.records
         deployment = self._routes.deployment(route.endpoint)
         config_name = deployment[0] if deployment else None
+        rollout = RolloutTable(self._runtime.workspace.db_path).get(route.endpoint)
+        if rollout is not None and rollout.state in ACTIVE and (
+                route.generation != rollout.new_generation):
+            config_name = rollout.old_config  # blue keeps its own capture while traffic shifts
         if config_name is None:
             config_name = (records.get("endpoint", route.endpoint) or {}).get("EndpointConfigName")
         config = records.get("endpoint-config", config_name) if config_name else None
