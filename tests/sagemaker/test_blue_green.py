@@ -279,3 +279,45 @@ def test_all_at_once_rolls_back_during_the_termination_wait(home: Path) -> None:
     rollout = client_rollout(home, "ep-once")
     assert [e["state"] for e in rollout.log] == ["shifting", "rolled_back"]
     assert "full capacity" in rollout.log[0]["message"]
+
+
+def test_a_rollout_survives_kill_9_of_the_process_that_started_it(home: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sagestep.local import LocalRuntime
+    from sagestep.sagemaker.endpoints_api import restore_endpoints
+
+    _start(home, "ep-kill")
+    script = ("import sys, time, json\nfrom sagestep.local import client\n"
+              "sm = client('sagemaker', home=sys.argv[1])\n"
+              "sm.update_endpoint(EndpointName='ep-kill', EndpointConfigName='cfg-green',"
+              " DeploymentConfig=json.loads(sys.argv[2]))\n"
+              "from sagestep.serving.rollout import RolloutTable\n"
+              "from sagestep.workspace import Workspace\n"
+              "table = RolloutTable(Workspace.resolve(sys.argv[1]).db_path)\n"
+              "while table.get('ep-kill').state != 'shifting':\n"
+              "    time.sleep(0.05)\n"
+              "print('shifting', flush=True)\n"
+              "time.sleep(600)\n")
+    import json
+
+    policy = _policy({"Type": "LINEAR", "WaitIntervalInSeconds": 1,
+                      "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50}})
+    proc = subprocess.Popen([sys.executable, "-c", script, str(home), json.dumps(policy)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "shifting"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    restarted = LocalRuntime(Workspace.resolve(home))
+    assert restore_endpoints(restarted) == []  # both generations serve: nothing to redeploy
+    doc, _ = _settle(client("sagemaker", home=home), "ep-kill")
+    assert doc["EndpointConfigName"] == "cfg-green" and "FailureReason" not in doc
+    rollout = client_rollout(home, "ep-kill")
+    assert rollout.state == "finished" and [e["step"] for e in rollout.log] == [0, 1, 1]
+    assert [s.generation for s in RouteTable(Workspace(home).db_path).servers("ep-kill")] == [
+        rollout.new_generation]

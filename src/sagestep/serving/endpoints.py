@@ -178,6 +178,9 @@ class EndpointManager:
                 continue
             if doc.get(STATUS) == "Failed":
                 continue
+            if doc.get(STATUS) == "RollingBack":  # blue is routed: stop green, InService
+                rollout.finish_rollback(self, name)
+                continue
             routes = self.routes.routes(name)
             if doc.get(STATUS) == "InService" and routes and all(
                 fleet.healthy(_server(r)) for r in routes
