@@ -186,6 +186,7 @@ def begin(mgr: EndpointManager, name: str, generation: int, new_routes: list[Rou
                "old_generation": old[0].generation, "instances": instances}
     now = mgr.now()
     first = plan(rollout.deployment, instances)[0]
+    mgr.traffic.forget(name)  # the last rollout's counts go; this one's start from zero
     mgr.routes.add([Route(r.endpoint, r.variant, r.generation, r.port, r.pid, r.pid_start,
                           0.0, r.workdir) for r in new_routes])
     mgr.rollouts.move(name, ("pending", 0), ("shifting", 0), now, first.message,

@@ -91,19 +91,22 @@ class LocalSageMakerRuntimeClient:
             headers["Accept"] = params["Accept"]
         headers.update({h: str(params[k]) for k, h in _HEADERS.items() if k in params})
         for attempt in range(_ATTEMPTS):
-            route = self._choose(name, params.get("TargetVariant"))
+            route, split = self._choose(name, params.get("TargetVariant"))
             began = time.perf_counter()
             try:
                 status, reply_headers, data = self._post(route.port, body, headers)
             except (*_RETRYABLE, TimeoutError, OSError) as exc:
                 self._drop(route.port)
                 if not isinstance(exc, _RETRYABLE) or attempt == _ATTEMPTS - 1:
-                    self.meter.record(name, route.generation, True, time.perf_counter() - began)
+                    if split:
+                        self.meter.record(name, route.generation, True,
+                                          time.perf_counter() - began)
                     raise self._model_error(name, 500, f"{type(exc).__name__}: {exc}") from exc
                 time.sleep(0.01 * attempt)
                 continue
-            self.meter.record(name, route.generation, status >= 500,
-                              time.perf_counter() - began)
+            if split:  # only a rollout reads the counts: two generations are routed
+                self.meter.record(name, route.generation, status >= 500,
+                                  time.perf_counter() - began)
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
             reply = self._response(route, reply_headers, data)
@@ -159,22 +162,25 @@ class LocalSageMakerRuntimeClient:
         if report.has_errors():
             raise self._error("ValidationError", report.generate_report(), 400)
 
-    def _choose(self, name: str, target: str | None) -> Route:
+    def _choose(self, name: str, target: str | None) -> tuple[Route, bool]:
+        """A route picked by weight, and whether two generations are routed (a rollout)."""
         routes = self._routes.routes(name)
         if not routes:
             raise self._not_invocable(name)
+        split = any(r.generation != routes[0].generation for r in routes)
         if target is not None:
             routes = [route for route in routes if route.variant == target]
             if not routes:
                 raise self._error("ValidationError", f"Variant {target} not found for endpoint "
-                              f"{name}; variants: "
-                              f"{', '.join(r.variant for r in self._routes.routes(name))}.", 400)
+                                  f"{name}; variants: "
+                                  f"{', '.join(r.variant for r in self._routes.routes(name))}.",
+                                  400)
         if len(routes) == 1:
-            return routes[0]
+            return routes[0], split
         weights = [max(r.weight, 0.0) for r in routes]
         if not any(weights):
             weights = [1.0] * len(routes)
-        return random.choices(routes, weights)[0]
+        return random.choices(routes, weights)[0], split
 
     def _not_invocable(self, name: str) -> Exception:
         doc = self._runtime.sagemaker.records.get("endpoint", name)

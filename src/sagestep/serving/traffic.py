@@ -1,5 +1,8 @@
 """Per-generation traffic counters: requests, errors (5xx / model errors) and latency.
 
+Counted only while an endpoint routes two generations (a blue/green rollout) and forgotten
+when its next rollout begins, so the table holds one rollout's counts per endpoint.
+
 Every runtime client counts its invocations in memory per (endpoint, generation) and
 appends one row per generation to ``sm_endpoint_traffic`` at most every FLUSH_SECONDS (or
 FLUSH_REQUESTS requests). Why batches in SQLite rather than one write per request: the
