@@ -141,6 +141,21 @@ class LocalBackend(BackendBase):
                           "Routed": routed, "Running": running})
         return found
 
+    def endpoint_rollout(self, endpoint: str) -> dict[str, Any]:
+        """The routed generations of ``endpoint`` with their weights, and its last blue/green
+        deployment (state and steps) when it had one."""
+        from sagestep.serving.rollout import RolloutTable
+        from sagestep.serving.routes import RouteTable
+
+        db = self.runtime.workspace.db_path
+        routes = [{"VariantName": r.variant, "Generation": r.generation, "Weight": r.weight}
+                  for r in RouteTable(db).routes(endpoint)]
+        found = RolloutTable(db).get(endpoint)
+        last = None if found is None else {
+            "State": found.state, "From": found.old_config, "To": found.new_config,
+            "Steps": found.log}
+        return {"Routes": routes, "Deployment": last}
+
     def _waiting_note(self, job: str) -> str | None:
         """Why local job ``job`` has not started yet (None when it runs or is unknown)."""
         # The record store alone: a `sagestep status` process must not become a job worker.
@@ -164,7 +179,25 @@ class LocalBackend(BackendBase):
         for upload in loaded.uploads:
             self.upload_code(upload)
         version = int(self.registry.put(item))
+        self._put_alarms(item)
         return Registered(str(item["name"]), version, tuple(getattr(loaded, "notes", ())))
+
+    def _put_alarms(self, item: Mapping[str, Any]) -> None:
+        """The local side of the CloudWatch alarms Terraform creates on AWS: the thresholds
+        of each promotion target's rollback alarms, by the names its DeploymentConfig uses."""
+        from sagestep.sagemaker.guardrails import Alarm
+        from sagestep.serving.rollout import RolloutTable
+
+        table = RolloutTable(self.runtime.workspace.db_path)
+        for target in (item.get("promotion") or {}).get("targets") or []:
+            alarms, endpoint = target.get("alarms") or {}, target["endpoint_name"]
+            least = int(alarms.get("min_requests") or 5)
+            if alarms.get("error_rate") is not None:
+                table.put_alarm(Alarm(f"{endpoint}-5xx-errors", error_rate=float(
+                    alarms["error_rate"]), min_requests=least))
+            if alarms.get("p99_latency_ms") is not None:
+                table.put_alarm(Alarm(f"{endpoint}-p99-latency", p99_latency_ms=float(
+                    alarms["p99_latency_ms"]), min_requests=least))
 
     def load(self, source: str | Path, name: str | None = None) -> Any:
         """The LoadedConfig of a config file or an s3:// object (SpecError if invalid)."""

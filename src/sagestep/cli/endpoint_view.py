@@ -4,6 +4,7 @@ last one's outcome, and the deployment policy of the endpoint's config."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import typer
@@ -37,6 +38,28 @@ def endpoints_describe(
     policy = described.get("LastDeploymentConfig")
     if policy:
         console.print("deployment policy: " + json.dumps(policy, sort_keys=True), markup=False)
+    rollout = getattr(chosen, "endpoint_rollout", None)  # local only: generations and steps
+    if rollout is not None:
+        _generations(console, rollout(endpoint))
+
+
+def _generations(console: Any, found: dict[str, Any]) -> None:
+    routes = found["Routes"]
+    table = make_table("variant", "generation", "traffic")
+    total = sum(float(r["Weight"]) for r in routes) or 1.0
+    for r in routes:
+        table.add_row(str(r["VariantName"]), str(r["Generation"]),
+                      f"{float(r['Weight']) / total:.0%}")
+    console.print(table)
+    last = found["Deployment"]
+    if last:
+        console.print(f"last deployment: {last['From']} -> {last['To']}  {last['State']}",
+                      markup=False)
+        steps = make_table("time", "step", "state", "message")
+        for step in last["Steps"]:
+            steps.add_row(time.strftime("%H:%M:%S", time.gmtime(step["time"])),
+                          str(step["step"]), str(step["state"]), str(step["message"]))
+        console.print(steps)
 
 
 def _variants(variants: list[dict[str, Any]]) -> Any:

@@ -65,7 +65,8 @@ class EndpointsApi(ApiBase):
                 d["LastDeploymentConfig"] = req["DeploymentConfig"]
 
         self._svc.records.update(ENDPOINT, name, mark)
-        self._svc.endpoints.update(name, config)
+        self._svc.endpoints.update(name, config, req.get("DeploymentConfig"),
+                                   doc["EndpointConfigName"])
         return response({"EndpointArn": doc["EndpointArn"]})
 
     def delete_endpoint(self, **params: Any) -> dict[str, Any]:

@@ -20,10 +20,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sagestep.sagemaker.process import alive, proc_start
-from sagestep.serving import fleet
+from sagestep.serving import fleet, rollout
 from sagestep.serving.logship import endpoint_log_group
 from sagestep.serving.model_source import container_of, stage_model
 from sagestep.serving.routes import Route, RouteTable
+from sagestep.serving.traffic import TrafficTable
 
 if TYPE_CHECKING:
     from sagestep.sagemaker.service import SageMakerService
@@ -42,6 +43,8 @@ class EndpointManager:
     def __init__(self, svc: SageMakerService) -> None:
         self._svc = svc
         self.routes = RouteTable(svc.workspace.db_path)
+        self.rollouts = rollout.RolloutTable(svc.workspace.db_path)
+        self.traffic = TrafficTable(svc.workspace.db_path)
         self._threads: dict[str, threading.Thread] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -54,9 +57,31 @@ class EndpointManager:
         """Start deploying ``config`` for the new endpoint ``name`` (record already Creating)."""
         self._start(name, config, creating=True)
 
-    def update(self, name: str, config: str) -> None:
-        """Start a blue/green switch of ``name`` to ``config`` (record already Updating)."""
+    def update(self, name: str, config: str, deployment: dict[str, Any] | None = None,
+               old_config: str = "") -> None:
+        """Start a blue/green switch of ``name`` to ``config`` (record already Updating);
+        with a BlueGreenUpdatePolicy traffic then shifts by steps (serving.rollout)."""
+        if rollout.is_blue_green(deployment):
+            assert deployment is not None
+            self.rollouts.pending(name, deployment, old_config, config, self.now())
+        else:
+            self.rollouts.forget(name)
         self._start(name, config, creating=False)
+
+    # --- for serving.rollout -----------------------------------------------------------------
+
+    @property
+    def svc(self) -> SageMakerService:
+        return self._svc
+
+    def now(self) -> float:
+        return float(self._svc.clock.now())
+
+    def lock(self, name: str) -> threading.Lock:
+        return self._lock(name)
+
+    def in_service(self, doc: dict[str, Any], config_name: str, started: list[Any]) -> None:
+        self._in_service(doc, config_name, started)
 
     def delete(self, name: str) -> None:
         """Stop every server of ``name`` and forget its routes (record removed by the caller)."""
@@ -64,6 +89,8 @@ class EndpointManager:
             old = {(r.variant, r.generation): r for r in self.routes.routes(name)}
             old.update({(r.variant, r.generation): r for r in self.routes.servers(name)})
             self.routes.forget(name)
+            self.rollouts.forget(name)
+            self.traffic.forget(name)
         for route in old.values():
             fleet.stop(_server(route), grace=5.0)
         shutil.rmtree(self._svc.workspace.endpoints_root / name, ignore_errors=True)
@@ -79,7 +106,16 @@ class EndpointManager:
 
     def reconcile(self, name: str, doc: dict[str, Any]) -> None:
         """Resume a deployment whose owner process died and stop the servers nothing routes
-        (called from DescribeEndpoint and from every worker's cycle)."""
+        (called from DescribeEndpoint and from every worker's cycle); advance a rollout."""
+        if doc.get(STATUS) == "Updating" and self._shifting(name):
+            rollout.advance(self, name)
+            return
+        if (doc.get(STATUS) == "Updating" and self._deploying(name) is None
+                and rollout.resume_finish(self, name)):
+            return
+        if doc.get(STATUS) == "RollingBack":
+            rollout.finish_rollback(self, name)
+            return
         if doc.get(STATUS) not in ("Creating", "Updating"):
             if time.monotonic() - self._swept.get(name, 0.0) > SWEEP_SECONDS:
                 self.sweep(name)
@@ -116,6 +152,10 @@ class EndpointManager:
                 lease.unlink(missing_ok=True)
         return stopped
 
+    def _shifting(self, name: str) -> bool:
+        found = self.rollouts.get(name)
+        return found is not None and found.state == "shifting"
+
     def _deploying(self, name: str) -> int | None:
         """The generation a live process is deploying for ``name`` now, or None."""
         with self._guard:
@@ -138,12 +178,15 @@ class EndpointManager:
                 continue
             if doc.get(STATUS) == "Failed":
                 continue
+            if doc.get(STATUS) == "RollingBack":  # blue is routed: stop green, InService
+                rollout.finish_rollback(self, name)
+                continue
             routes = self.routes.routes(name)
             if doc.get(STATUS) == "InService" and routes and all(
                 fleet.healthy(_server(r)) for r in routes
             ):
                 continue
-            if self._deploying(name) is not None:
+            if self._deploying(name) is not None or (self._shifting(name) and routes):
                 continue  # a live process (maybe this one, from a describe) deploys it
             self.sweep(name)
             deployment = self.routes.deployment(name)
@@ -185,6 +228,7 @@ class EndpointManager:
             for _, server in started:
                 fleet.stop(server, grace=1.0)
             self.sweep(name)
+            self.rollouts.forget(name)
             self._failed(name, creating, str(exc) or type(exc).__name__)
             return
         self._switch(name, config_name, generation, started)
@@ -228,6 +272,11 @@ class EndpointManager:
                                                   "", 0.0, ""))
                 return
             old = self.routes.routes(name)
+            pending = self.rollouts.get(name)
+            if old and pending is not None and pending.state == "pending":
+                instances = sum(int(v.get("InitialInstanceCount", 1)) for v, _ in started)
+                rollout.begin(self, name, generation, new_routes, old, instances)
+                return
             self.routes.switch(name, new_routes)
             self._svc.records.update(ENDPOINT, name,
                                      lambda d: self._in_service(d, config_name, started))
@@ -244,6 +293,7 @@ class EndpointManager:
         doc.update({STATUS: "InService", "EndpointConfigName": config_name,
                     "LastModifiedTime": now})
         doc.pop("FailureReason", None)
+        doc.pop("PendingDeploymentSummary", None)
         doc["ProductionVariants"] = [_variant_summary(self._svc, v, now) for v, _ in started]
 
     def _failed(self, name: str, creating: bool, reason: str) -> None:

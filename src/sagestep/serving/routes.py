@@ -1,8 +1,9 @@
 """Where each endpoint's variants listen: the routing table every process of a workspace reads.
 
-One row per (endpoint, variant) naming the model server's port and pid. An update swaps
+One row per (endpoint, variant, generation) naming the model server's port and pid. An update swaps
 all rows of an endpoint in one transaction, so an invocation sees either the old fleet or
-the new one, never a mix. Rows exist only while the endpoint can be invoked.
+the new one, never a mix; a blue/green rollout (serving.rollout) routes both generations
+with weights that :meth:`RouteTable.reweigh` moves in one transaction. Rows exist only while the endpoint can be invoked.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ MIGRATIONS = [
         endpoint TEXT NOT NULL, variant TEXT NOT NULL, generation INTEGER NOT NULL,
         port INTEGER NOT NULL, pid INTEGER NOT NULL, pid_start TEXT NOT NULL,
         workdir TEXT NOT NULL, PRIMARY KEY (endpoint, variant, generation))
+    """,
+    # Blue/green traffic shifting (issue 10): a variant may be routed to two generations at
+    # once, each with its share of the variant's weight. Same columns, wider key.
+    """
+    CREATE TABLE sm_endpoint_routes_v2 (
+        endpoint TEXT NOT NULL, variant TEXT NOT NULL, generation INTEGER NOT NULL,
+        port INTEGER NOT NULL, pid INTEGER NOT NULL, pid_start TEXT NOT NULL,
+        weight REAL NOT NULL, workdir TEXT NOT NULL, PRIMARY KEY (endpoint, variant, generation));
+    INSERT INTO sm_endpoint_routes_v2 SELECT * FROM sm_endpoint_routes;
+    DROP TABLE sm_endpoint_routes;
+    ALTER TABLE sm_endpoint_routes_v2 RENAME TO sm_endpoint_routes
     """,
 ]
 
@@ -76,6 +88,29 @@ class RouteTable:
                 [(r.endpoint, r.variant, r.generation, r.port, r.pid, r.pid_start, r.weight,
                   r.workdir) for r in routes],
             )
+
+    def add(self, routes: Sequence[Route]) -> None:
+        """Route ``routes`` next to the live ones (a new generation's share)."""
+        with self._lock, transaction(self._conn):
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO sm_endpoint_routes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.endpoint, r.variant, r.generation, r.port, r.pid, r.pid_start, r.weight,
+                  r.workdir) for r in routes],
+            )
+
+    def reweigh(self, endpoint: str, weights: dict[tuple[str, int], float]) -> None:
+        """Set the weight of each (variant, generation) route of ``endpoint`` atomically."""
+        with self._lock, transaction(self._conn):
+            self._conn.executemany(
+                "UPDATE sm_endpoint_routes SET weight=? WHERE endpoint=? AND variant=?"
+                " AND generation=?",
+                [(w, endpoint, v, g) for (v, g), w in weights.items()])
+
+    def set_config(self, endpoint: str, config: str) -> None:
+        """Record ``config`` as the endpoint's deployed config (after a rollback)."""
+        with self._lock, transaction(self._conn):
+            self._conn.execute("UPDATE sm_endpoint_deploys SET config=? WHERE endpoint=?",
+                               (config, endpoint))
 
     def claim(self, endpoint: str, config: str, owner: tuple[int, str]) -> int:
         """Record ``owner`` (pid, start) as deploying ``config``; returns a new generation."""

@@ -27,7 +27,9 @@ from botocore.response import StreamingBody
 
 from sagestep.errors import StoreError
 from sagestep.serving.capture import CaptureConfig, CaptureWriter
+from sagestep.serving.rollout import ACTIVE, RolloutTable
 from sagestep.serving.routes import Route, RouteTable
+from sagestep.serving.traffic import Meter, TrafficTable
 
 _RETRYABLE = (ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
               http.client.RemoteDisconnected, http.client.BadStatusLine)
@@ -63,6 +65,7 @@ class LocalSageMakerRuntimeClient:
         # capture is off; a new generation (an update) reads the endpoint config again.
         self._captures: dict[tuple[str, int], CaptureConfig | None] = {}
         self._writer: CaptureWriter | None = None
+        self.meter = Meter(lambda: TrafficTable(runtime.workspace.db_path), runtime.clock.now)
 
     @property
     def exceptions(self) -> Any:
@@ -88,15 +91,22 @@ class LocalSageMakerRuntimeClient:
             headers["Accept"] = params["Accept"]
         headers.update({h: str(params[k]) for k, h in _HEADERS.items() if k in params})
         for attempt in range(_ATTEMPTS):
-            route = self._choose(name, params.get("TargetVariant"))
+            route, split = self._choose(name, params.get("TargetVariant"))
+            began = time.perf_counter()
             try:
                 status, reply_headers, data = self._post(route.port, body, headers)
             except (*_RETRYABLE, TimeoutError, OSError) as exc:
                 self._drop(route.port)
                 if not isinstance(exc, _RETRYABLE) or attempt == _ATTEMPTS - 1:
+                    if split:
+                        self.meter.record(name, route.generation, True,
+                                          time.perf_counter() - began)
                     raise self._model_error(name, 500, f"{type(exc).__name__}: {exc}") from exc
                 time.sleep(0.01 * attempt)
                 continue
+            if split:  # only a rollout reads the counts: two generations are routed
+                self.meter.record(name, route.generation, status >= 500,
+                                  time.perf_counter() - began)
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
             reply = self._response(route, reply_headers, data)
@@ -115,6 +125,10 @@ class LocalSageMakerRuntimeClient:
         records = self._runtime.sagemaker.records
         deployment = self._routes.deployment(route.endpoint)
         config_name = deployment[0] if deployment else None
+        rollout = RolloutTable(self._runtime.workspace.db_path).get(route.endpoint)
+        if rollout is not None and rollout.state in ACTIVE and (
+                route.generation != rollout.new_generation):
+            config_name = rollout.old_config  # blue keeps its own capture while traffic shifts
         if config_name is None:
             config_name = (records.get("endpoint", route.endpoint) or {}).get("EndpointConfigName")
         config = records.get("endpoint-config", config_name) if config_name else None
@@ -148,22 +162,25 @@ class LocalSageMakerRuntimeClient:
         if report.has_errors():
             raise self._error("ValidationError", report.generate_report(), 400)
 
-    def _choose(self, name: str, target: str | None) -> Route:
+    def _choose(self, name: str, target: str | None) -> tuple[Route, bool]:
+        """A route picked by weight, and whether two generations are routed (a rollout)."""
         routes = self._routes.routes(name)
         if not routes:
             raise self._not_invocable(name)
+        split = any(r.generation != routes[0].generation for r in routes)
         if target is not None:
-            for route in routes:
-                if route.variant == target:
-                    return route
-            raise self._error("ValidationError", f"Variant {target} not found for endpoint "
-                              f"{name}; variants: {', '.join(r.variant for r in routes)}.", 400)
+            routes = [route for route in routes if route.variant == target]
+            if not routes:
+                raise self._error("ValidationError", f"Variant {target} not found for endpoint "
+                                  f"{name}; variants: "
+                                  f"{', '.join(r.variant for r in self._routes.routes(name))}.",
+                                  400)
         if len(routes) == 1:
-            return routes[0]
+            return routes[0], split
         weights = [max(r.weight, 0.0) for r in routes]
         if not any(weights):
             weights = [1.0] * len(routes)
-        return random.choices(routes, weights)[0]
+        return random.choices(routes, weights)[0], split
 
     def _not_invocable(self, name: str) -> Exception:
         doc = self._runtime.sagemaker.records.get("endpoint", name)
