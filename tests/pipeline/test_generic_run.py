@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from sagestep.backends.base import run_cause
 from sagestep.clock import FakeClock
 from sagestep.engine import callbacks
 from sagestep.engine.lambda_tasks import lambda_integrations
@@ -282,6 +283,34 @@ def test_job_failure_fails_the_run_with_the_cause(tmp_path: Path) -> None:
     assert "stage preprocessing failed" in message
 
 
+def test_redrive_resumes_the_failed_stage_with_fresh_job_names(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
+    train = names["training"]
+    h.sm.fail_jobs = {train + "-0", train + "-1", train + "-r1-0", train + "-r1-1"}
+    arn = h.start(item)
+    row = h.run(arn)
+    assert (row["status"], row["error"]) == ("FAILED", "States.TaskFailed")
+    assert "AlgorithmError: boom" in run_cause(row["error"], row["cause"])
+    # The first redrive fails in training again: the run fails (no loop), notified again.
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert (row["status"], row["error"]) == ("FAILED", "States.TaskFailed")
+    assert sum("stage training failed" in body["Message"] for _, body in h.outbox) == 2
+    h.sm.fail_jobs = set()
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    jobs = [(k, p) for k, p in h.sm.calls if k in ("ProcessingJob", "TrainingJob")]
+    trained = [p["TrainingJobName"] for k, p in jobs if k == "TrainingJob"]
+    assert trained == [train + s for s in ("-0", "-1", "-r1-0", "-r1-1", "-r2-0")]
+    # Preprocessing ran once: the redrives kept its result.
+    processed = [p["ProcessingJobName"] for k, p in jobs if k == "ProcessingJob"]
+    assert processed.count(names["preprocessing"] + "-0") == 1
+    assert not any(n.startswith(names["preprocessing"] + "-r") for n in processed)
+
+
 def test_manual_approval_waits_for_the_token(tmp_path: Path) -> None:
     item = _item(tmp_path, approval={"mode": "manual"})
     h, _ = _harness(tmp_path, item, mse=1.0)
@@ -341,7 +370,8 @@ def test_rejected_approval_fails_the_run(tmp_path: Path) -> None:
     callbacks.send_failure(h.svc.journal, token, "Sagestep.Rejected", "metrics look off",
                            h.clock.now())
     row = h.run(arn)
-    assert (row["status"], row["error"], row["cause"]) == (
+    # The run fails in the helper's "fail" Task: Lambda wraps the cause (run_cause unwraps).
+    assert (row["status"], row["error"], run_cause(row["error"], row["cause"])) == (
         "FAILED", "Sagestep.Rejected", "metrics look off")
     assert "ModelPackage" not in [k for k, _ in h.sm.calls]
 

@@ -165,10 +165,23 @@ def run_info(described: Mapping[str, Any]) -> RunInfo:
         start=described.get("startDate"),
         stop=described.get("stopDate"),
         error=str(described.get("error") or ""),
-        cause=str(described.get("cause") or ""),
+        cause=run_cause(str(described.get("error") or ""), str(described.get("cause") or "")),
         input=payload if isinstance(payload, Mapping) else {},
         output=_loads(described.get("output")),
     )
+
+
+def run_cause(error: str, cause: str) -> str:
+    """The stage's own cause of a failed run.
+
+    A generic-machine run fails in the helper Lambda's ``fail`` Task (so that a redrive can
+    resume it); Lambda wraps the stage's cause as ``{errorMessage, errorType, ...}``.
+    """
+    wrapped = _loads(cause) if cause.startswith("{") else None
+    if isinstance(wrapped, Mapping) and wrapped.get("errorType") == error \
+            and "errorMessage" in wrapped:
+        return str(wrapped["errorMessage"])
+    return cause
 
 
 def find_task_token(events: Sequence[Mapping[str, Any]]) -> str | None:

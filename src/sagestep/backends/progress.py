@@ -105,6 +105,8 @@ class _Tracker:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             self._enter(str(entered.get("name", "")), kind, at, entered.get("input"))
+        elif kind == "ExecutionRedriven":
+            self._redriven()
         elif kind.startswith("Execution") and kind != "ExecutionStarted":
             self._execution_ended(kind, _details(event), at)
         elif self.current is not None:
@@ -163,6 +165,14 @@ class _Tracker:
             rec["failed"] = True
             rec["error"] = "Sagestep.GateFailed: " + _gate_summary(input_text)
         self.current = stage
+
+    def _redriven(self) -> None:
+        # RedriveExecution: the run goes on from where it failed; the stage that failed runs
+        # again (the generic machine re-enters it), so its failure is no longer its status.
+        for rec in self.seen.values():
+            if rec["failed"]:
+                rec.update(failed=False, aborted=False, error="", error_name="",
+                           open_failure=None, end=None)
 
     def _execution_ended(self, kind: str, why: Mapping[str, Any], at: float | None) -> None:
         if kind == "ExecutionSucceeded" or any(r["failed"] for r in self.seen.values()):

@@ -90,7 +90,8 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
         states += monitor_stage(stage, policy, nxt[stage])
     states += job_stage("postprocessing", _ACTIONS["postprocessing"], policy, nxt["postprocessing"])
     states += notify_stage(policy)
-    states += failure_path(policy)
+    # A redriven run re-enters its failed stage here (promotion: all its targets again).
+    states += failure_path(policy, {**entries, "promotion": PROMOTION})
     machine = StateMachine(
         comment="sagestep generic pipeline: every stage behind a Choice on $.stages.<stage>.run",
         start_at=entries[ORDER[0]],
