@@ -123,7 +123,9 @@ def test_failure_path_notifies_then_fails_with_the_cause() -> None:
     assert payload["failure.$"] == "$.failure"
     assert payload["redrive_count.$"] == "$$.Execution.RedriveCount"
     assert s["Failed"]["Next"] == "Resume Stage?" and "Catch" not in s["Failed"]
-    resume = {c["StringEquals"]: c["Next"] for c in s["Resume Stage?"]["Choices"]}
+    first, *rules = s["Resume Stage?"]["Choices"]
+    assert first["Next"] == "Find Endpoint"  # a deploy whose endpoint config exists
+    resume = {c["StringEquals"]: c["Next"] for c in rules}
     assert resume["training"] == "Training?" and resume["promotion"] == "Promotion?"
     assert resume["notify"] == "Notify Success?"
     assert s["Not Resumable"] == {"Type": "Fail", "ErrorPath": "$.failure.Error",

@@ -55,6 +55,7 @@ class FakeSageMaker:
         self.groups: set[str] = set()
         self.fail_jobs = fail_jobs or set()
         self.throttle = throttle
+        self.refuse_endpoints = 0
 
     def _create(self, kind: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((kind, params))
@@ -100,10 +101,17 @@ class FakeSageMaker:
         return {"ModelArn": "arn:model"}
 
     def create_endpoint_config(self, **p: Any) -> Any:
+        made = [c["EndpointConfigName"] for k, c in self.calls if k == "EndpointConfig"]
+        if p["EndpointConfigName"] in made:  # as SageMaker: names are unique
+            raise _error("ValidationException", "Cannot create already existing endpoint "
+                         f"configuration {p['EndpointConfigName']!r}")
         self.calls.append(("EndpointConfig", p))
         return {"EndpointConfigArn": "arn:epc"}
 
     def create_endpoint(self, **p: Any) -> Any:
+        if self.refuse_endpoints:
+            self.refuse_endpoints -= 1
+            raise _error("ValidationException", "Account quota for endpoints reached")
         self.calls.append(("CreateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Creating"
         self.configs[p["EndpointName"]] = p["EndpointConfigName"]
@@ -309,6 +317,22 @@ def test_redrive_resumes_the_failed_stage_with_fresh_job_names(tmp_path: Path) -
     processed = [p["ProcessingJobName"] for k, p in jobs if k == "ProcessingJob"]
     assert processed.count(names["preprocessing"] + "-0") == 1
     assert not any(n.startswith(names["preprocessing"] + "-r") for n in processed)
+
+
+def test_redrive_of_a_failed_deploy_keeps_its_endpoint_config(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    h.sm.refuse_endpoints = 1
+    arn = h.start(item)
+    row = h.run(arn)
+    assert row["status"] == "FAILED"
+    assert "quota for endpoints" in run_cause(row["error"], row["cause"])
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    kinds = [k for k, _ in h.sm.calls]
+    assert (kinds.count("EndpointConfig"), kinds.count("CreateEndpoint")) == (1, 1)
+    assert kinds.count("TrainingJob") == 1 and kinds.count("Model") == 1
 
 
 def test_manual_approval_waits_for_the_token(tmp_path: Path) -> None:

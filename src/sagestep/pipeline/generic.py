@@ -284,7 +284,8 @@ def publish(
     )
 
 
-def failure_path(policy: Policy, entries: Mapping[str, str]) -> list[State]:
+def failure_path(policy: Policy, entries: Mapping[str, str],
+                 resume_first: tuple[ChoiceRule, ...] = ()) -> list[State]:
     """Notify the failure (when a topic is configured), then fail with the stage's cause.
 
     The run fails in the helper's ``fail`` Task, not in a Fail state, so that
@@ -296,14 +297,16 @@ def failure_path(policy: Policy, entries: Mapping[str, str]) -> list[State]:
     failure happened (``Failure Attempt``): equal -> it raises the stage's error and the run
     fails here; greater -> it returns and ``Resume Stage?`` re-enters the failed stage
     (earlier stages' results stay in the state; job names carry the redrive count).
-    ``entries``: stage -> the state that enters it.
+    ``entries``: stage -> the state that enters it; ``resume_first``: rules tried before
+    them (a stage whose first step must not run twice).
     """
     message = (
         "States.Format('{} Pipeline {}, execution {}: stage {} failed with {}: {}', "
         "$.failure.Message, $.pipeline, $.run.execution_name, $.failure.Stage, "
         "$.failure.Error, $.failure.Cause)"
     )
-    resume = tuple(string_is("$.failure.Stage", stage, entry) for stage, entry in entries.items())
+    resume = (*resume_first,
+              *(string_is("$.failure.Stage", stage, entry) for stage, entry in entries.items()))
     return [
         Pass(
             name=FAILURE_DETAILS,
