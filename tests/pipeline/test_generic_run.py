@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep.backends.base import run_cause
 from sagestep.clock import FakeClock
 from sagestep.engine import callbacks
 from sagestep.engine.lambda_tasks import lambda_integrations
@@ -27,6 +26,7 @@ from sagestep.integrations.services import (
 )
 from sagestep.pipeline.compile import CompileOptions, compile_json
 from sagestep.pipeline.loader import load_config
+from sagestep.triggers.causes import run_cause
 from sagestep.triggers.render import render_run
 from sagestep.workspace import Workspace
 

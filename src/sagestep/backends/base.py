@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sagestep.triggers.causes import run_cause
+
 if TYPE_CHECKING:
     from sagestep.backends.run_view import RunView
     from sagestep.backends.views import RunsPage, StageDetail
@@ -169,19 +171,6 @@ def run_info(described: Mapping[str, Any]) -> RunInfo:
         input=payload if isinstance(payload, Mapping) else {},
         output=_loads(described.get("output")),
     )
-
-
-def run_cause(error: str, cause: str) -> str:
-    """The stage's own cause of a failed run.
-
-    A generic-machine run fails in the helper Lambda's ``fail`` Task (so that a redrive can
-    resume it); Lambda wraps the stage's cause as ``{errorMessage, errorType, ...}``.
-    """
-    wrapped = _loads(cause) if cause.startswith("{") else None
-    if isinstance(wrapped, Mapping) and wrapped.get("errorType") == error \
-            and "errorMessage" in wrapped:
-        return str(wrapped["errorMessage"])
-    return cause
 
 
 def find_task_token(events: Sequence[Mapping[str, Any]]) -> str | None:
