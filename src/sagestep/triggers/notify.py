@@ -134,6 +134,8 @@ def stages_from_history(events: Iterable[Mapping[str, Any]], status: str) -> lis
     """(stage, status) of every stage the run entered, from its execution history."""
     result: dict[str, str] = {}
     for event in events:
+        if event.get("type") == "ExecutionRedriven":  # the failed stage runs again
+            result = {s: "Running" if state == "Failed" else state for s, state in result.items()}
         if not str(event.get("type", "")).endswith("StateEntered"):
             continue
         details = event.get("stateEnteredEventDetails") or {}
