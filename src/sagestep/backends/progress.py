@@ -15,6 +15,7 @@ from typing import Any
 
 from sagestep.backends.base import RETRYING, WAITING_FOR_APPROVAL, StageInfo
 from sagestep.pipeline.stages import STAGES
+from sagestep.triggers.causes import run_cause
 
 # Words (after lower-casing and dropping separators) that name each stage in a state name.
 _ALIASES = (
@@ -198,7 +199,8 @@ def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _why(details: Mapping[str, Any], kind: str) -> str:
-    return f"{details.get('error', kind)}: {details.get('cause', '')}".strip(": ")
+    error = str(details.get("error", kind))
+    return f"{error}: {run_cause(error, str(details.get('cause', '')))}".strip(": ")
 
 
 def _retry_owner(rec: Mapping[str, Any], kind: str) -> str | None:
