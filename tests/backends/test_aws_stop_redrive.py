@@ -46,18 +46,18 @@ def test_redrive_refuses_a_running_run_and_sends_redrive_execution_for_a_stopped
         backend.redrive_run("run-1")
     backend.stop_run("run-1")
     sfn = backend.runs.sfn
-    with Stubber(sfn) as stub:
-        stub.add_response("describe_execution", _described(arn, "ABORTED"), {"executionArn": arn})
-        stub.add_response("get_execution_history", {"events": [
-            {"id": 1, "type": "ExecutionStarted", "timestamp": "2026-12-04T00:00:00Z"},
-            {"id": 2, "type": "ExecutionAborted", "timestamp": "2026-12-04T00:00:01Z"}]},
-            {"executionArn": arn, "maxResults": 1000})
-        stub.add_response("redrive_execution", {"redriveDate": "2026-12-04T00:00:00Z"},
-                          {"executionArn": arn})
-        stub.add_response("describe_execution", _described(arn, "RUNNING"), {"executionArn": arn})
-        info = backend.redrive_run("run-1")
-        stub.assert_no_pending_responses()
-    assert info.status == "RUNNING"
+    # A stopped run, and a run that failed in a stage (the compiled machine fails in its
+    # helper "fail" Task, which a redrive re-runs to resume the stage): both are redriven.
+    for status in ("ABORTED", "FAILED"):
+        with Stubber(sfn) as stub:
+            stub.add_response("describe_execution", _described(arn, status), {"executionArn": arn})
+            stub.add_response("redrive_execution", {"redriveDate": "2026-12-04T00:00:00Z"},
+                              {"executionArn": arn})
+            stub.add_response("describe_execution", _described(arn, "RUNNING"),
+                              {"executionArn": arn})
+            info = backend.redrive_run("run-1")
+            stub.assert_no_pending_responses()
+        assert info.status == "RUNNING"
 
 
 def _described(arn: str, status: str) -> dict[str, object]:

@@ -46,6 +46,7 @@ def test_closure_follows_imports_inside_functions_and_relative_ones() -> None:
     assert closure("sagestep.triggers.notify") == (
         "sagestep",
         "sagestep.triggers",
+        "sagestep.triggers.causes",
         "sagestep.triggers.notify",
     )
 

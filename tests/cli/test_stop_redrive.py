@@ -71,15 +71,45 @@ def test_stop_stops_the_running_job_and_aborts_the_run(tmp_path, capsys):
     assert "preprocessing    ABORTED" in out
 
 
-def test_redrive_of_a_run_that_ended_in_the_pipelines_fail_state_says_what_to_do(tmp_path, capsys):
-    """The generic machine catches a stage's error and ends in its Fail state: RedriveExecution
-    would re-run only that state (and fail again), so the command says so and what to do."""
-    config, home = _project(tmp_path, "import sys\nsys.exit('not fixed yet')\n")
+REDRIVE_CONFIG = CONFIG + """\
+  training:
+    framework: sklearn
+    script: train.py
+    source_dir: scripts
+    instance_type: ml.m5.large
+    inputs: {train: "s3://sagestep-tests/later/"}
+"""
+TRAIN = """\
+import os
+rows = open('/opt/ml/input/data/train/d.csv').read()
+open(os.path.join(os.environ.get('SM_MODEL_DIR', '/opt/ml/model'), 'model.txt'), 'w').write(rows)
+"""
+
+
+def test_redrive_continues_from_the_failed_stage_and_succeeds(tmp_path, capsys):
+    """Training fails on a missing input object; once it is uploaded, `sagestep redrive`
+    goes on from training (preprocessing is not re-run) and the run SUCCEEDS."""
+    config, home = _project(tmp_path, "print('prepared')\n")
+    (tmp_path / "scripts" / "train.py").write_text(TRAIN)
+    config.write_text(REDRIVE_CONFIG)
     code, out = _cli("run", str(config), "--home", str(home))
-    assert code == 1 and "not fixed yet" in out
+    assert code == 1, out
+    assert "training         FAILED" in out and "later" in out, out
     name = out.split("started ")[1].split()[0]
-    code, out = _cli("redrive", name, "--home", str(home))
-    err = capsys.readouterr().err.replace("\n", "")
-    assert code == 1
-    assert f"run '{name}' failed in stage preprocessing and ended in the pipeline's final Fail" in err
-    assert "start a new run: `sagestep run ctl`" in err
+    data = tmp_path / "d.csv"
+    data.write_text("1,2\n")
+    code, out = _cli("upload", str(data), "s3://sagestep-tests/later/d.csv", "--no-follow",
+                     "--home", str(home))
+    assert code == 0, out
+    code, out = _cli("redrive", name, "--home", str(home))  # follows the run to its end
+    assert code == 0, (out, capsys.readouterr().err)
+    assert f"redriven {name}: RUNNING" in out
+    backend = LocalBackend(home)
+    info = backend.describe_run(name)
+    assert info.status == "SUCCEEDED", (info.error, info.cause)
+    stages = {s.stage: s for s in backend.stages(name)}
+    assert len(stages["preprocessing"].jobs) == 1, stages["preprocessing"].jobs
+    trained = stages["training"].jobs
+    assert trained[-1].endswith("-r1-0") and len(set(trained)) == len(trained), trained
+    code, out = _cli("status", name, "--home", str(home))
+    assert "training         SUCCEEDED" in out and "preprocessing    SUCCEEDED" in out, out

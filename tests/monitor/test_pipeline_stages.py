@@ -11,6 +11,7 @@ import pytest
 
 from sagestep.backends.local import LocalBackend
 from sagestep.pipeline.loader import load_config
+from sagestep.triggers.causes import run_cause
 
 pytestmark = pytest.mark.slow
 
@@ -107,8 +108,9 @@ def test_drift_fails_the_data_quality_stage_and_clean_data_passes(backend, tmp_p
     backend.register(tmp_path / "retrain.yaml")
     failed = backend.runtime.client("stepfunctions").describe_execution(executionArn=drift.arn)
     assert failed["error"] == "Sagestep.MonitoringViolations"
-    assert failed["cause"] == "data_quality: CompletedWithViolations: 1 violation(s): _c1: " \
-        "baseline_drift_check"
+    # The run fails in the helper's "fail" Task: Lambda wraps the cause (run_cause unwraps).
+    assert run_cause(failed["error"], failed["cause"]) == \
+        "data_quality: CompletedWithViolations: 1 violation(s): _c1: baseline_drift_check"
     from sagestep.backends.breaches import BreachSweep, status_event
 
     sweep = BreachSweep(backend.runtime.client("stepfunctions"), backend.state_machine_arn,

@@ -117,8 +117,23 @@ def test_every_sagemaker_call_retries_and_fails_into_the_failure_path() -> None:
 
 def test_failure_path_notifies_then_fails_with_the_cause() -> None:
     s = states()
-    assert s["Failed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error",
-                           "CausePath": "$.failure.Cause"}
+    # The run fails in the helper's "fail" Task (a redrive re-runs it and resumes the stage).
+    payload = s["Failed"]["Parameters"]["Payload"]
+    assert s["Failed"]["Type"] == "Task" and payload["action"] == "fail"
+    assert payload["failure.$"] == "$.failure"
+    assert payload["redrive_count.$"] == "$$.Execution.RedriveCount"
+    assert s["Failed"]["Next"] == "Resume Stage?" and "Catch" not in s["Failed"]
+    first, *rules = s["Resume Stage?"]["Choices"]
+    assert first["Next"] == "Find Endpoint"  # a deploy whose endpoint config exists
+    resume = {c["StringEquals"]: c["Next"] for c in rules}
+    assert resume["training"] == "Training?" and resume["promotion"] == "Promotion?"
+    assert resume["notify"] == "Notify Success?"
+    assert s["Not Resumable"] == {"Type": "Fail", "ErrorPath": "$.failure.Error",
+                                  "CausePath": "$.failure.Cause"}
+    # Every failure path passes the state that notes the redrive it failed in.
+    joined = [n for n, st in s.items() if st.get("Next") == "Failure Attempt"]
+    assert sorted(joined) == ["Endpoint Broken", "Failure Record", "Gate Rejected"]
+    assert s["Training"]["Parameters"]["redrive.$"] == "$$.Execution.RedriveCount"
     assert s["Notify Failure"]["Resource"] == "arn:aws:states:::sns:publish"
     assert s["Notify Failure"]["Next"] == "Failed"
     assert s["Training Failed"]["Parameters"]["Message.$"] == "$.stages.notify.messages.failure.training"

@@ -26,6 +26,7 @@ from sagestep.integrations.services import (
 )
 from sagestep.pipeline.compile import CompileOptions, compile_json
 from sagestep.pipeline.loader import load_config
+from sagestep.triggers.causes import run_cause
 from sagestep.triggers.render import render_run
 from sagestep.workspace import Workspace
 
@@ -54,6 +55,7 @@ class FakeSageMaker:
         self.groups: set[str] = set()
         self.fail_jobs = fail_jobs or set()
         self.throttle = throttle
+        self.refuse_endpoints = 0
 
     def _create(self, kind: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((kind, params))
@@ -99,10 +101,17 @@ class FakeSageMaker:
         return {"ModelArn": "arn:model"}
 
     def create_endpoint_config(self, **p: Any) -> Any:
+        made = [c["EndpointConfigName"] for k, c in self.calls if k == "EndpointConfig"]
+        if p["EndpointConfigName"] in made:  # as SageMaker: names are unique
+            raise _error("ValidationException", "Cannot create already existing endpoint "
+                         f"configuration {p['EndpointConfigName']!r}")
         self.calls.append(("EndpointConfig", p))
         return {"EndpointConfigArn": "arn:epc"}
 
     def create_endpoint(self, **p: Any) -> Any:
+        if self.refuse_endpoints:
+            self.refuse_endpoints -= 1
+            raise _error("ValidationException", "Account quota for endpoints reached")
         self.calls.append(("CreateEndpoint", p))
         self.endpoints[p["EndpointName"]] = "Creating"
         self.configs[p["EndpointName"]] = p["EndpointConfigName"]
@@ -282,6 +291,50 @@ def test_job_failure_fails_the_run_with_the_cause(tmp_path: Path) -> None:
     assert "stage preprocessing failed" in message
 
 
+def test_redrive_resumes_the_failed_stage_with_fresh_job_names(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    names = render_run({**item, "version": 7}, _trigger(), 0.0).input["names"]
+    train = names["training"]
+    h.sm.fail_jobs = {train + "-0", train + "-1", train + "-r1-0", train + "-r1-1"}
+    arn = h.start(item)
+    row = h.run(arn)
+    assert (row["status"], row["error"]) == ("FAILED", "States.TaskFailed")
+    assert "AlgorithmError: boom" in run_cause(row["error"], row["cause"])
+    # The first redrive fails in training again: the run fails (no loop), notified again.
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert (row["status"], row["error"]) == ("FAILED", "States.TaskFailed")
+    assert sum("stage training failed" in body["Message"] for _, body in h.outbox) == 2
+    h.sm.fail_jobs = set()
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    jobs = [(k, p) for k, p in h.sm.calls if k in ("ProcessingJob", "TrainingJob")]
+    trained = [p["TrainingJobName"] for k, p in jobs if k == "TrainingJob"]
+    assert trained == [train + s for s in ("-0", "-1", "-r1-0", "-r1-1", "-r2-0")]
+    # Preprocessing ran once: the redrives kept its result.
+    processed = [p["ProcessingJobName"] for k, p in jobs if k == "ProcessingJob"]
+    assert processed.count(names["preprocessing"] + "-0") == 1
+    assert not any(n.startswith(names["preprocessing"] + "-r") for n in processed)
+
+
+def test_redrive_of_a_failed_deploy_keeps_its_endpoint_config(tmp_path: Path) -> None:
+    item = _item(tmp_path)
+    h, _ = _harness(tmp_path, item, mse=1.0)
+    h.sm.refuse_endpoints = 1
+    arn = h.start(item)
+    row = h.run(arn)
+    assert row["status"] == "FAILED"
+    assert "quota for endpoints" in run_cause(row["error"], row["cause"])
+    h.svc.redrive_execution(arn)
+    row = h.run(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    kinds = [k for k, _ in h.sm.calls]
+    assert (kinds.count("EndpointConfig"), kinds.count("CreateEndpoint")) == (1, 1)
+    assert kinds.count("TrainingJob") == 1 and kinds.count("Model") == 1
+
+
 def test_manual_approval_waits_for_the_token(tmp_path: Path) -> None:
     item = _item(tmp_path, approval={"mode": "manual"})
     h, _ = _harness(tmp_path, item, mse=1.0)
@@ -341,7 +394,8 @@ def test_rejected_approval_fails_the_run(tmp_path: Path) -> None:
     callbacks.send_failure(h.svc.journal, token, "Sagestep.Rejected", "metrics look off",
                            h.clock.now())
     row = h.run(arn)
-    assert (row["status"], row["error"], row["cause"]) == (
+    # The run fails in the helper's "fail" Task: Lambda wraps the cause (run_cause unwraps).
+    assert (row["status"], row["error"], run_cause(row["error"], row["cause"])) == (
         "FAILED", "Sagestep.Rejected", "metrics look off")
     assert "ModelPackage" not in [k for k, _ in h.sm.calls]
 

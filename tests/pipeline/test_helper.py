@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sagestep.pipeline.helper import GateError, RenderError, attempt_name, handler
+from sagestep.pipeline.helper import GateError, RenderError, StageFailed, attempt_name, handler
 from sagestep.pipeline.item import MODEL_DATA
 
 
@@ -188,3 +188,19 @@ def test_job_stages_send_the_generic_sagemaker_error_to_the_retry_decision() -> 
     training = compile_state_machine()["States"]["Training"]
     caught = [c for c in training["Catch"] if c["Next"] == "Training Retry?"]
     assert caught and "SageMaker.AmazonSageMakerException" in caught[0]["ErrorEquals"]
+
+
+def test_fail_raises_the_stage_error_until_a_later_redrive() -> None:
+    failure = {"Stage": "training", "Error": "SageMaker.ValidationException", "Cause": "bad"}
+    with pytest.raises(StageFailed) as raised:
+        handler({"action": "fail", "failure": failure, "failed_in": 1, "redrive_count": 1})
+    assert (type(raised.value).__name__, str(raised.value)) == ("SageMaker.ValidationException",
+                                                                  "bad")
+    assert handler({"action": "fail", "failure": failure, "failed_in": 1,
+                           "redrive_count": 2}) == {"resumed": "training", "redrive_count": 2}
+
+
+def test_redriven_job_names_carry_the_redrive_count() -> None:
+    assert attempt_name("job", 3, 63) == "job-3"
+    assert attempt_name("job", 0, 63, redrive=2) == "job-r2-0"
+    assert attempt_name("x" * 70, 1, 32, redrive=12) == "x" * 26 + "-r12-1"

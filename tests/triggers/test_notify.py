@@ -225,3 +225,15 @@ def test_publishes_to_a_real_topic_on_moto(env: None, monkeypatch: pytest.Monkey
         envelope = json.loads(received["Body"])
         assert envelope["Subject"] == "sagestep churn: training Failed - Action Required"
         assert envelope["Message"].startswith("Training failed: check the data drift dashboard.")
+
+
+def test_a_redriven_run_reports_the_stage_that_failed_before_by_its_new_outcome() -> None:
+    events = [*_entered("Preprocessing", "Training", "Training Failed", "Failure Attempt",
+                        "Failed"),
+              {"type": "ExecutionRedriven"},
+              *_entered("Failed", "Resume Stage?", "Training?", "Training", "Training Result",
+                        "Evaluation")]
+    assert notify.stages_from_history(events, "SUCCEEDED") == [
+        ("preprocessing", "Succeeded"), ("training", "Succeeded"), ("evaluation", "Succeeded")]
+    assert notify.stages_from_history(events[:6], "FAILED") == [
+        ("preprocessing", "Succeeded"), ("training", "Failed")]

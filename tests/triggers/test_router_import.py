@@ -10,7 +10,7 @@ ALLOWED_THIRD_PARTY = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil"
 ALLOWED_OWN = {
     "sagestep", "sagestep.errors", "sagestep.triggers", "sagestep.triggers.router",
     "sagestep.triggers.events", "sagestep.triggers.render", "sagestep.triggers.names",
-    "sagestep.triggers.eventpattern", "sagestep.triggers.breach",
+    "sagestep.triggers.eventpattern", "sagestep.triggers.breach", "sagestep.triggers.causes",
     "sagestep.triggers.package_event",
 }
 

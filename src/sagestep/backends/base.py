@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sagestep.triggers.causes import run_cause
+
 if TYPE_CHECKING:
     from sagestep.backends.run_view import RunView
     from sagestep.backends.views import RunsPage, StageDetail
@@ -165,7 +167,7 @@ def run_info(described: Mapping[str, Any]) -> RunInfo:
         start=described.get("startDate"),
         stop=described.get("stopDate"),
         error=str(described.get("error") or ""),
-        cause=str(described.get("cause") or ""),
+        cause=run_cause(str(described.get("error") or ""), str(described.get("cause") or "")),
         input=payload if isinstance(payload, Mapping) else {},
         output=_loads(described.get("output")),
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sagestep.backends.base import RETRYING, WAITING_FOR_APPROVAL, StageInfo
 from sagestep.pipeline.stages import STAGES
+from sagestep.triggers.causes import run_cause
 
 # Words (after lower-casing and dropping separators) that name each stage in a state name.
 _ALIASES = (
@@ -105,6 +106,8 @@ class _Tracker:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             self._enter(str(entered.get("name", "")), kind, at, entered.get("input"))
+        elif kind == "ExecutionRedriven":
+            self._redriven()
         elif kind.startswith("Execution") and kind != "ExecutionStarted":
             self._execution_ended(kind, _details(event), at)
         elif self.current is not None:
@@ -164,6 +167,14 @@ class _Tracker:
             rec["error"] = "Sagestep.GateFailed: " + _gate_summary(input_text)
         self.current = stage
 
+    def _redriven(self) -> None:
+        # RedriveExecution: the run goes on from where it failed; the stage that failed runs
+        # again (the generic machine re-enters it), so its failure is no longer its status.
+        for rec in self.seen.values():
+            if rec["failed"]:
+                rec.update(failed=False, aborted=False, error="", error_name="",
+                           open_failure=None, end=None)
+
     def _execution_ended(self, kind: str, why: Mapping[str, Any], at: float | None) -> None:
         if kind == "ExecutionSucceeded" or any(r["failed"] for r in self.seen.values()):
             return
@@ -188,7 +199,8 @@ def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _why(details: Mapping[str, Any], kind: str) -> str:
-    return f"{details.get('error', kind)}: {details.get('cause', '')}".strip(": ")
+    error = str(details.get("error", kind))
+    return f"{error}: {run_cause(error, str(details.get('cause', '')))}".strip(": ")
 
 
 def _retry_owner(rec: Mapping[str, Any], kind: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sagestep.backends import progress
 from sagestep.backends.base import RunInfo, StageInfo, find_task_token
 from sagestep.backends.runs import enabled_stages
+from sagestep.triggers.causes import run_cause
 
 FAILURE_EVENTS = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut")
 
@@ -133,7 +134,8 @@ def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
     name = str(found.get("name", ""))
     detail = ""
     if "error" in found or "cause" in found:
-        detail = f"{found.get('error', '')}: {reason(str(found.get('cause', '')))}"
+        error = str(found.get("error", ""))
+        detail = f"{error}: {reason(run_cause(error, str(found.get('cause', ''))))}"
     elif "resource" in found:
         detail = f"{found.get('resourceType', '')}:{found.get('resource', '')}"
     return {"id": int(event.get("id", 0)), "at": iso(event.get("timestamp")),

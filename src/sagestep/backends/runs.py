@@ -156,15 +156,6 @@ class Runs:
         if info.status not in ("FAILED", "ABORTED", "TIMED_OUT"):
             raise BackendError(f"run {run!r} is {info.status}; only a FAILED, ABORTED or "
                                "TIMED_OUT run can be redriven")
-        caught = _caught_failure(self.history(run))
-        if caught is not None:
-            # RedriveExecution re-runs the state where the execution failed; for the generic
-            # machine that is its final Fail state, reached after the stage's error was caught,
-            # so a redrive would only fail again.
-            raise BackendError(
-                f"run {run!r} failed in stage {caught} and ended in the pipeline's final Fail "
-                "state; a redrive (RedriveExecution) would re-run only that state. Fix the "
-                f"cause and start a new run: `sagestep run {info.pipeline or 'PIPELINE'}`")
         try:
             self.sfn.redrive_execution(executionArn=info.arn)
         except Exception as exc:
@@ -172,16 +163,6 @@ class Runs:
                 raise BackendError(f"run {run!r} cannot be redriven: {exc}") from exc
             raise
         return self.describe(run)
-
-
-def _caught_failure(events: list[dict[str, Any]]) -> str | None:
-    """The stage whose caught error led the run into the generic machine's Fail state."""
-    entered = [str((e.get("stateEnteredEventDetails") or {}).get("name", "")) for e in events
-               if e.get("type") == "FailStateEntered"]
-    if not entered or entered[-1] != "Failed":
-        return None
-    stages = [i.stage for i in progress.stages(events, "FAILED") if i.status == "FAILED"]
-    return stages[-1] if stages else "unknown"
 
 
 def _raise_answered(run: str, events: list[dict[str, Any]], approved: bool) -> None:

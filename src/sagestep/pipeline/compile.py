@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sagestep.asl.rules import Retrier
+from sagestep.asl.rules import ChoiceRule, Retrier
 from sagestep.asl.states import State, StateMachine
 from sagestep.errors import CompileError
 from sagestep.pipeline.control import (
@@ -33,6 +33,7 @@ from sagestep.pipeline.generic import (
     Policy,
     failure_path,
     job_stage,
+    string_is,
 )
 from sagestep.pipeline.monitor_stages import monitor_stage
 from sagestep.pipeline.promote import ENTRY as PROMOTION
@@ -90,7 +91,14 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
         states += monitor_stage(stage, policy, nxt[stage])
     states += job_stage("postprocessing", _ACTIONS["postprocessing"], policy, nxt["postprocessing"])
     states += notify_stage(policy)
-    states += failure_path(policy)
+    # A redriven run re-enters its failed stage here (promotion: all its targets again). A
+    # deploy that created its endpoint config resumes at the endpoint: the config's name is
+    # the run's, so creating it again would fail with "already exists".
+    config_made = ChoiceRule(and_=(
+        string_is("$.failure.Stage", "deploy"),
+        ChoiceRule(variable="$.results.endpoint_config", operator="IsPresent", operand=True),
+    ), next="Find Endpoint")
+    states += failure_path(policy, {**entries, "promotion": PROMOTION}, (config_made,))
     machine = StateMachine(
         comment="sagestep generic pipeline: every stage behind a Choice on $.stages.<stage>.run",
         start_at=entries[ORDER[0]],

@@ -11,6 +11,7 @@ from sagestep.asl.arns import Pattern, integration_arn
 from sagestep.asl.rules import ChoiceRule
 from sagestep.asl.states import Choice, Pass, State, Task
 from sagestep.pipeline.generic import (
+    NOTIFY_FAILURE,
     NOTIFY_SUCCESS,
     Policy,
     catch_all,
@@ -88,7 +89,7 @@ def gate_stage(policy: Policy, nxt: str) -> list[State]:
             "Message.$": "$.stages.notify.messages.failure.gate",
         },
         result_path="$.failure",
-        next="Notify Failure?",
+        next=NOTIFY_FAILURE,
     )
     source = Choice(
         name="Gate Source?",

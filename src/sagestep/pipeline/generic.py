@@ -47,10 +47,13 @@ TITLES: Mapping[str, str] = {
 }
 """Stage -> the title its states are named after (``Training?``, ``Training``, ...)."""
 
-NOTIFY_FAILURE = "Notify Failure?"
+NOTIFY_FAILURE = "Failure Attempt"
+"""Where every failure path joins: it notes the redrive in which the run failed."""
 FAILURE_DETAILS = "Failure Details"
 FAILED = "Failed"
 SUCCEEDED = "Succeeded"
+RESUME = "Resume Stage?"
+NOT_RESUMABLE = "Not Resumable"
 NOTIFY_SUCCESS = "Notify Success?"
 
 # https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html: the optimized
@@ -140,6 +143,7 @@ def render(
     if isinstance(attempt, str):
         payload["attempt.$"] = attempt
         payload["attempts"] = policy.attempts
+        payload["redrive.$"] = "$.redrive"
     else:
         payload["attempt"] = attempt
     return Task(
@@ -182,7 +186,10 @@ def job_stage(stage: str, action: str, policy: Policy, nxt: str,
     )
     attempt = Parallel(
         name=title,
-        parameters={"attempt.$": "$$.State.RetryCount", "state.$": "$"},
+        # RedriveCount: a redrive re-enters the stage with RetryCount 0 again; the job names
+        # of a redriven attempt carry it, so they never repeat a name of the failed run.
+        parameters={"attempt.$": "$$.State.RetryCount", "redrive.$": "$$.Execution.RedriveCount",
+                    "state.$": "$"},
         branches=(branch,),
         result_path="$.work.attempt",
         retry=policy.sagemaker,
@@ -277,13 +284,29 @@ def publish(
     )
 
 
-def failure_path(policy: Policy) -> list[State]:
-    """Notify the failure (when a topic is configured), then fail with the stage's cause."""
+def failure_path(policy: Policy, entries: Mapping[str, str],
+                 resume_first: tuple[ChoiceRule, ...] = ()) -> list[State]:
+    """Notify the failure (when a topic is configured), then fail with the stage's cause.
+
+    The run fails in the helper's ``fail`` Task, not in a Fail state, so that
+    RedriveExecution can resume the failed stage. A redrive "continues the failed execution
+    from the unsuccessful step and uses the same input"
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html):
+    a Fail state would only fail again. The ``fail`` Task compares the execution's
+    ``$$.Execution.RedriveCount`` (re-read on the redrive) with the count noted when the
+    failure happened (``Failure Attempt``): equal -> it raises the stage's error and the run
+    fails here; greater -> it returns and ``Resume Stage?`` re-enters the failed stage
+    (earlier stages' results stay in the state; job names carry the redrive count).
+    ``entries``: stage -> the state that enters it; ``resume_first``: rules tried before
+    them (a stage whose first step must not run twice).
+    """
     message = (
         "States.Format('{} Pipeline {}, execution {}: stage {} failed with {}: {}', "
         "$.failure.Message, $.pipeline, $.run.execution_name, $.failure.Stage, "
         "$.failure.Error, $.failure.Cause)"
     )
+    resume = (*resume_first,
+              *(string_is("$.failure.Stage", stage, entry) for stage, entry in entries.items()))
     return [
         Pass(
             name=FAILURE_DETAILS,
@@ -297,8 +320,14 @@ def failure_path(policy: Policy) -> list[State]:
             result_path="$.failure",
             next=NOTIFY_FAILURE,
         ),
-        Choice(
+        Pass(
             name=NOTIFY_FAILURE,
+            parameters={"redrive_count.$": "$$.Execution.RedriveCount"},
+            result_path="$.work.failed_in",
+            next="Notify Failure?",
+        ),
+        Choice(
+            name="Notify Failure?",
             choices=(_bool("$.stages.notify.run", "Notify Failure"),),
             default=FAILED,
         ),
@@ -311,7 +340,19 @@ def failure_path(policy: Policy) -> list[State]:
             "$.work.notified",
             FAILED,
         ),
-        Fail(name=FAILED, error_path="$.failure.Error", cause_path="$.failure.Cause"),
+        Task(
+            name=FAILED,
+            resource=integration_arn("lambda", "invoke"),
+            parameters={"FunctionName": policy.helper_function,
+                        "Payload": {"action": "fail", "failure.$": "$.failure",
+                                    "failed_in.$": "$.work.failed_in.redrive_count",
+                                    "redrive_count.$": "$$.Execution.RedriveCount"}},
+            result_path="$.work.redriven",
+            retry=policy.lambda_,
+            next=RESUME,
+        ),
+        Choice(name=RESUME, choices=resume, default=NOT_RESUMABLE),
+        Fail(name=NOT_RESUMABLE, error_path="$.failure.Error", cause_path="$.failure.Cause"),
     ]
 
 

@@ -14,6 +14,8 @@ function needs no permissions and runs the same in-process locally):
   one generic machine serves every config), counting loops in ``$.work.retries.<stage>``.
 - ``approval``: the callback task of a manual approval; it only acknowledges (the token is
   in the execution history where ``sagestep approve``/``reject`` find it).
+- ``fail``: where a failed run ends: raises the failed stage's error (the run fails in this
+  Task), or, in a later redrive of the run, returns so that the machine resumes the stage.
 - ``deploy_turn``: whether a deploy that waited for its endpoint applies its update or is
   superseded by a later run's model (``pipeline.deployqueue``).
 
@@ -70,7 +72,8 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
         attempt = int(event.get("attempt") or 0)
         # Each loop of the stage's retry policy re-enters the stage with a fresh RetryCount.
         loops = int((_retries(state, stage)).get("count") or 0)
-        request = render(stage, loops * int(event.get("attempts") or 1) + attempt, state)
+        index = loops * int(event.get("attempts") or 1) + attempt
+        request = render(stage, index, state, int(event.get("redrive") or 0))
         # Config enters here: the Terraform module sets the stack name on the Lambda.
         return tag_with_stack(request, os.environ.get(STACK_ENV, ""))
     if action == "retry":
@@ -79,6 +82,8 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
         return gate(event["state"])
     if action == "approval":
         return {"waiting": True, "execution": event.get("execution"), "token": event.get("token")}
+    if action == "fail":
+        return fail(event)
     if action == "deploy_turn":
         return deploy_turn(event)
     if action == "smoke":
@@ -89,14 +94,14 @@ def handler(event: Mapping[str, Any], context: Any = None) -> Any:
                      "approval, deploy_turn or smoke")
 
 
-def render(stage: str, attempt: int, state: Mapping[str, Any]) -> dict[str, Any]:
-    """The request of ``stage`` for attempt ``attempt`` of the run in ``state``."""
+def render(stage: str, attempt: int, state: Mapping[str, Any], redrive: int = 0) -> dict[str, Any]:
+    """The request of ``stage`` for attempt ``attempt`` (of redrive ``redrive``) of the run."""
     config = state["stages"][stage]
     names = state.get("names") or {}
     if stage in JOB_NAMES:
         key, field, limit = JOB_NAMES[stage]
         request = dict(_resolve(config["request"], state, stage))
-        request[field] = attempt_name(str(names[key]), attempt, limit)
+        request[field] = attempt_name(str(names[key]), attempt, limit, redrive)
     elif stage == "create_model":
         request = {**_resolve(config["request"], state, stage), "ModelName": names["model"]}
     elif stage == "deploy":
@@ -167,10 +172,29 @@ def _retries(state: Mapping[str, Any], stage: str) -> Mapping[str, Any]:
     return found if isinstance(found, Mapping) else {}
 
 
-def attempt_name(base: str, attempt: int, limit: int) -> str:
-    """``<base>-<attempt>`` within ``limit`` characters (the base is shortened, not the suffix)."""
-    suffix = f"-{attempt}"
+def attempt_name(base: str, attempt: int, limit: int, redrive: int = 0) -> str:
+    """``<base>-<attempt>`` (``<base>-r<redrive>-<attempt>`` in a redriven run) within
+    ``limit`` characters (the base is shortened, not the suffix)."""
+    suffix = f"-r{redrive}-{attempt}" if redrive else f"-{attempt}"
     return base[: limit - len(suffix)].rstrip("-") + suffix
+
+
+class StageFailed(Exception):
+    """A run's failure, raised by the ``fail`` action; its subclass is named after the error."""
+
+
+def fail(event: Mapping[str, Any]) -> dict[str, Any]:
+    """Fail the run with its stage's error, unless this is a later redrive of the run.
+
+    The Lambda error's type is the stage's error name (``States.TaskFailed``,
+    ``SageMaker.ValidationException``), its message the stage's cause.
+    """
+    failure = event.get("failure") or {}
+    now, failed_in = int(event.get("redrive_count") or 0), int(event.get("failed_in") or 0)
+    if now > failed_in:
+        return {"resumed": str(failure.get("Stage", "")), "redrive_count": now}
+    error = str(failure.get("Error") or "Sagestep.Unknown")
+    raise type(error, (StageFailed,), {})(str(failure.get("Cause") or "no cause was given"))
 
 
 def lineage(state: Mapping[str, Any]) -> dict[str, str]:

@@ -21,6 +21,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from sagestep.triggers.causes import run_cause
+
 MONITOR_STAGES = ("data_quality", "model_quality")
 BREACH = "CompletedWithViolations"
 ERROR = "Sagestep.MonitoringViolations"  # pipeline.monitor_stages.BREACH_ERROR
@@ -33,7 +35,8 @@ def breach(detail: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]] | str:
         return f"execution status {detail.get('status')}: only a FAILED run can breach"
     if detail.get("error") != ERROR:
         return "the run failed, but not because a monitoring check found violations"
-    stage, _, summary = str(detail.get("cause") or "").partition(": ")
+    cause = run_cause(ERROR, str(detail.get("cause") or ""))  # the run fails in a Lambda Task
+    stage, _, summary = cause.partition(": ")
     if stage not in MONITOR_STAGES or not summary.startswith(BREACH):
         return f"cause {str(detail.get('cause'))[:80]!r} names no monitoring stage"
     try:

@@ -1,7 +1,7 @@
 """The notification Lambda: execution status changes -> one SNS message per run outcome.
 
 Ships as a Lambda (``sagestep package-lambda`` builds notify.zip), so it imports only the
-standard library and boto3. Events it understands:
+standard library, boto3 and sagestep.triggers.causes. Events it understands:
 
 - EventBridge "Step Functions Execution Status Change" of the generic state machine. The
   execution history says which stages ran and which one ended the run (TIMED_OUT and
@@ -22,6 +22,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from sagestep.triggers.causes import run_cause
 
 SUBJECT_LIMIT = 100  # SNS Publish: Subject <= 100 ASCII characters, no line breaks.
 ACTION_REQUIRED = " - Action Required"
@@ -104,7 +106,8 @@ def _execution_change(detail: Mapping[str, Any]) -> StatusChange:
         execution=str(detail.get("name", "")),
         execution_arn=str(detail.get("executionArn", "")),
         error=str(detail.get("error") or ""),
-        cause=str(detail.get("cause") or ""),
+        # The generic machine fails in a Lambda Task, whose cause Lambda wraps as JSON.
+        cause=run_cause(str(detail.get("error") or ""), str(detail.get("cause") or "")),
         machine_notified=bool(notify.get("run")) and status in ("SUCCEEDED", "FAILED"),
     )
 
@@ -131,6 +134,8 @@ def stages_from_history(events: Iterable[Mapping[str, Any]], status: str) -> lis
     """(stage, status) of every stage the run entered, from its execution history."""
     result: dict[str, str] = {}
     for event in events:
+        if event.get("type") == "ExecutionRedriven":  # the failed stage runs again
+            result = {s: "Running" if state == "Failed" else state for s, state in result.items()}
         if not str(event.get("type", "")).endswith("StateEntered"):
             continue
         details = event.get("stateEnteredEventDetails") or {}
@@ -253,3 +258,4 @@ def handler(
         },
     )
     return {"published": True, "message_id": response.get("MessageId"), "subject": note.subject}
+
