@@ -157,7 +157,7 @@ class Backend(Protocol):
 
 def run_info(described: Mapping[str, Any]) -> RunInfo:
     """RunInfo from a DescribeExecution response."""
-    payload = _loads(described.get("input")) or {}
+    payload = loads(described.get("input")) or {}
     return RunInfo(
         arn=str(described["executionArn"]),
         name=str(described.get("name") or described["executionArn"].rsplit(":", 1)[-1]),
@@ -169,7 +169,7 @@ def run_info(described: Mapping[str, Any]) -> RunInfo:
         error=str(described.get("error") or ""),
         cause=run_cause(str(described.get("error") or ""), str(described.get("cause") or "")),
         input=payload if isinstance(payload, Mapping) else {},
-        output=_loads(described.get("output")),
+        output=loads(described.get("output")),
     )
 
 
@@ -186,7 +186,7 @@ def find_task_token(events: Sequence[Mapping[str, Any]]) -> str | None:
                 continue
             if int(event.get("id", 0)) in closed:
                 continue
-            token = _token_in(_loads(details.get("parameters")))
+            token = _token_in(loads(details.get("parameters")))
             if token:
                 return token
     return None
@@ -220,7 +220,8 @@ def _token_in(value: Any) -> str | None:
     return None
 
 
-def _loads(text: Any) -> Any:
+def loads(text: Any) -> Any:
+    """JSON text decoded, or the value as it is (history fields may be text or objects)."""
     if not isinstance(text, str):
         return text
     try:

@@ -166,12 +166,3 @@ def iso(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return "" if value is None else str(value)
-
-
-def loads(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text

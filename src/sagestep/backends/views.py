@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sagestep.backends.base import RunInfo, run_info
+from sagestep.backends.base import RunInfo, loads, run_info
 from sagestep.backends.run_view import (
     FAILURE_EVENTS,
     RunView,
     build_view,
     details,
     iso,
-    loads,
     metrics_of,
     owned,
     reason,
