@@ -10,12 +10,14 @@ writer sent are computed on the way and checked once the body is complete.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import tempfile
 import zlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,13 +136,17 @@ class _Dechunker:
                 self.trailers[name.strip().lower()] = value.strip()
 
 
-# Payload bytes gathered before one pass of hashing and writing. Measured with
-# bench/api.py-style 512 MiB uploads (server CPU-seconds, py-spy): 256 KiB stays in the CPU
-# cache across the MD5, SHA-256, CRC and write passes (1 MiB buffers doubled the kernel
-# time), and costs far fewer calls than the ~64 KiB pieces the socket delivers. The passes
-# run on the event loop: handing buffers to threads let concurrent parts hash on several
-# cores but cost ~25% more CPU per GB (GIL hand-offs), and this machine's cores are shared.
-FLUSH = 256 << 10
+# Payload bytes gathered before one pass of hashing and writing: 512 KiB stays in the CPU
+# cache across the MD5, SHA-256, CRC and write passes (1 MiB buffers doubled the kernel time
+# in py-spy profiles of bench/api.py) and costs far fewer calls than the ~64 KiB pieces the
+# socket delivers.
+FLUSH = 512 << 10
+# The passes run in threads, in two lanes per body (MD5; then SHA-256, the checksum and the
+# write), while the event loop fills the next buffer: hashlib, zlib and os.pwrite release
+# the GIL on buffers this size, so one upload uses up to three cores and concurrent parts
+# use all of them. MD5 alone (~730 MB/s on one core) otherwise caps every upload.
+_LANES = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 2)),
+                            thread_name_prefix="sagestep-api-body")
 _FREE: list[bytearray] = []  # FLUSH-sized buffers, reused: fresh ones cost page faults
 
 
@@ -149,7 +155,7 @@ def _take() -> bytearray:
 
 
 def _give(buf: bytearray) -> None:
-    if len(_FREE) < 16:
+    if len(_FREE) < 32:
         _FREE.append(buf)
 
 
@@ -165,34 +171,58 @@ class Target:
 
 class _Sink:
     """MD5 (the ETag), the signed SHA-256 and the checksum of a body, and its bytes on
-    disk, in one pass over each buffer."""
+    disk: each buffer goes through both lanes before the next one starts (the hashes must
+    see the bytes in order), while the caller fills another buffer."""
 
     def __init__(self, target: Target, sha: Any, checker: Any) -> None:
         self.target = target
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha, self.checker = sha, checker
         self.size = 0
+        self._pending: Any = None  # the lanes of the buffer in flight
+        self._held: bytearray | None = None  # that buffer, back to the free list when done
 
-    def take(self, data: memoryview) -> None:
-        self.md5.update(data)
+    async def take(self, buf: bytearray, n: int) -> None:
+        """Hand ``buf[:n]`` over; returns once the previous buffer is done (the caller may
+        not touch ``buf`` again: it is given back to the free list when its lanes finish)."""
+        limit = self.target.limit
+        if limit is not None and self.size + n > limit:
+            raise ApiError("IncompleteBody", f"the body is longer than the {limit} bytes it declared")
+        await self.drain()
+        view = memoryview(buf)[:n]
+        loop = asyncio.get_running_loop()
+        offset = self.target.offset + self.size
+        self.size += n
+        self._held = buf
+        self._pending = asyncio.gather(loop.run_in_executor(_LANES, self.md5.update, view),
+                                       loop.run_in_executor(_LANES, self._rest, view, offset))
+
+    def _rest(self, data: memoryview, offset: int) -> None:
         if self.sha is not None:
             self.sha.update(data)
         if self.checker is not None:
             self.checker.update(data)
-        limit = self.target.limit
-        if limit is not None and self.size + len(data) > limit:
-            raise ApiError("IncompleteBody", f"the body is longer than the {limit} bytes it declared")
-        offset = self.target.offset + self.size
-        self.size += len(data)
         while data:
             done = os.pwrite(self.target.fd, data, offset)
             data, offset = data[done:], offset + done
+
+    async def drain(self) -> None:
+        """Wait for the buffer in flight (also when receiving failed: its lanes still hold
+        the file descriptor and the buffer)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                await pending
+            finally:
+                if self._held is not None:
+                    _give(self._held)
+                    self._held = None
 
 
 async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
                   target: Target | None = None) -> Received:
     """Write the request body to ``target`` (default: a new file in ``tmp_dir``) and check it
-    against what was sent. Memory: one FLUSH buffer per request (reused across requests)."""
+    against what was sent. Memory: two FLUSH buffers per request in flight (reused)."""
     sha_claim = headers.get("x-amz-content-sha256", "")
     chunked = "aws-chunked" in headers.get("content-encoding", "") or sha_claim.startswith("STREAMING-")
     dechunker = _Dechunker() if chunked else None
@@ -203,7 +233,7 @@ async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
         fd, name = tempfile.mkstemp(dir=tmp_dir)
         target = Target(fd, 0, Path(name))
     sink = _Sink(target, sha, checker)
-    buf = _take()
+    buf: bytearray | None = _take()
     try:
         try:
             n = 0  # bytes in buf
@@ -211,16 +241,23 @@ async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
                 for piece in dechunker.feed(raw) if dechunker else (raw,):
                     view = memoryview(piece)
                     while view:
+                        assert buf is not None
                         take = min(len(view), FLUSH - n)
                         buf[n:n + take] = view[:take]
                         n, view = n + take, view[take:]
                         if n == FLUSH:
-                            sink.take(memoryview(buf))
-                            n = 0
+                            full, buf = buf, None
+                            await sink.take(full, n)
+                            buf, n = _take(), 0
             if n:
-                sink.take(memoryview(buf)[:n])
+                assert buf is not None
+                full, buf = buf, None
+                await sink.take(full, n)
+            await sink.drain()
         finally:
-            _give(buf)
+            await sink.drain()
+            if buf is not None:
+                _give(buf)
             if target.path is not None:
                 os.close(target.fd)
         sent = {}
