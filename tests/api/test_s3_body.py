@@ -69,3 +69,32 @@ def test_concurrent_uploads_keep_their_own_bytes(s3) -> None:
     for key, data in bodies.items():
         assert etags[key] == f'"{hashlib.md5(data).hexdigest()}"'
         assert s3.get_object(Bucket="bkt-many", Key=key)["Body"].read() == data
+
+
+def test_a_failed_write_fails_the_body_and_waits_for_both_lanes(tmp_path: Path) -> None:
+    import asyncio
+
+    from sagestep.api import body as bodies
+
+    data = os.urandom(3 * MIB)
+    path = tmp_path / "ro"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDONLY)  # pwrite fails with EBADF, as a full disk would fail it
+
+    async def stream():  # type: ignore[no-untyped-def]
+        for i in range(0, len(data), 64 << 10):
+            yield data[i:i + (64 << 10)]
+
+    try:
+        try:
+            asyncio.run(bodies.receive(stream(), tmp_path, {}, bodies.Target(fd)))
+        except OSError as exc:
+            assert exc.errno == 9
+        else:
+            raise AssertionError("the write error was lost")
+    finally:
+        os.close(fd)
+    # the lanes are idle: a fresh body goes through the same pool and comes out whole
+    got = asyncio.run(bodies.receive(stream(), tmp_path, {"content-md5": ""}))
+    assert got.path is not None and got.path.read_bytes() == data
+    assert got.md5 == hashlib.md5(data).hexdigest()

@@ -17,6 +17,7 @@ import os
 import tempfile
 import zlib
 from collections.abc import AsyncIterator
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,10 +199,8 @@ class _Sink:
             self._rest(view, offset)
             _give(buf)
             return
-        loop = asyncio.get_running_loop()
         self._held = buf
-        self._pending = asyncio.gather(loop.run_in_executor(_LANES, self.md5.update, view),
-                                       loop.run_in_executor(_LANES, self._rest, view, offset))
+        self._pending = (_LANES.submit(self.md5.update, view), _LANES.submit(self._rest, view, offset))
 
     def _rest(self, data: memoryview, offset: int) -> None:
         if self.sha is not None:
@@ -213,16 +212,21 @@ class _Sink:
             data, offset = data[done:], offset + done
 
     async def drain(self) -> None:
-        """Wait for the buffer in flight (also when receiving failed: its lanes still hold
-        the file descriptor and the buffer)."""
+        """Wait for the buffer in flight. Both lanes are always waited for, even when one
+        failed or this task is cancelled: a lane still writing must never meet a closed (and
+        perhaps reused) file descriptor, nor a buffer already handed to another body."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            try:
-                await pending
-            finally:
-                if self._held is not None:
-                    _give(self._held)
-                    self._held = None
+        if pending is None:
+            return
+        try:
+            await asyncio.wait([asyncio.wrap_future(f) for f in pending])
+        finally:
+            futures.wait(pending)  # returns at once unless the await above was cancelled
+            if self._held is not None:
+                _give(self._held)
+                self._held = None
+        for f in pending:
+            f.result()  # a lane's error (a failed write: disk full) is the request's error
 
 
 async def receive(stream: AsyncIterator[bytes], tmp_dir: Path, headers: Any,
