@@ -122,3 +122,41 @@ def test_the_terraform_rule_pattern_matches_the_event() -> None:
     arn = "arn:aws:sagemaker:us-east-1:1:model-package/churn/7"
     assert matches(rule, _event(arn))
     assert not matches(rule, _event(arn, "PendingManualApproval"))
+
+
+def test_rejecting_a_version_redeploys_the_newest_still_approved(tmp_path) -> None:
+    """Rollback by registry (SageMaker Projects templates): Approved -> Rejected redeploys the
+    newest version still Approved; with none left nothing starts, and the router says why."""
+    backend = LocalBackend(tmp_path / "ws")
+    (tmp_path / "deploy.yaml").write_text(
+        CONFIG.replace("[{group: churn}]", "[{group: churn, status: [Approved, Rejected]}]"))
+    backend.register(tmp_path / "deploy.yaml")
+    try:
+        sm = backend.runtime.client("sagemaker")
+        sm.create_model_package_group(ModelPackageGroupName="churn")
+        first, second, third = _package(sm, 1), _package(sm, 2), _package(sm, 3)
+        sweep = PackageEventSweep(backend.runtime.sagemaker.events, backend.send_event)
+        for arn in (first, second):
+            backend.approve_model(arn)
+        assert len(sweep.scan()) == 2
+        backend.approve_model(third, "Rejected")  # never approved: the newest approved (2) again
+        (again,) = sweep.scan()
+        assert backend.describe_run(again.arn).input["model_package"]["arn"] == second
+
+        backend.approve_model(second, "Rejected")  # the deployed version is pulled: back to 1
+        (rollback,) = sweep.scan()
+        payload = backend.describe_run(rollback.arn).input
+        assert payload["model_package"]["arn"] == first
+        assert payload["stages"]["create_model"]["model_data"] == "s3://b/m1/model.tar.gz"
+        assert (payload["run"]["trigger"]["package"], payload["run"]["trigger"]["status"]) == \
+            (second, "Rejected")
+        # redelivered: the same run
+        assert [r.arn for r in PackageEventSweep(
+            backend.runtime.sagemaker.events, backend.send_event).scan()][-1] == rollback.arn
+
+        backend.approve_model(first, "Rejected")  # nothing Approved is left
+        assert sweep.scan() == []
+        result = backend.router.route(json.dumps(_event(first, "Rejected")))
+        assert result["started"] == [] and "no Approved version left" in result["ignored"][0]
+    finally:
+        backend.runtime.engine.close()

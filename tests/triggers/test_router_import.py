@@ -11,7 +11,7 @@ ALLOWED_OWN = {
     "sagestep", "sagestep.errors", "sagestep.triggers", "sagestep.triggers.router",
     "sagestep.triggers.events", "sagestep.triggers.render", "sagestep.triggers.names",
     "sagestep.triggers.eventpattern", "sagestep.triggers.breach", "sagestep.triggers.causes",
-    "sagestep.triggers.package_event",
+    "sagestep.triggers.package_event", "sagestep.triggers.model_source",
 }
 
 PROBE = """

@@ -53,8 +53,9 @@ class ModelPackageTrigger(Block):
 
     group: str = doc(..., "Model package group to watch.", "churn", min_length=1)
     status: list[Literal["Approved", "Rejected", "PendingManualApproval"]] = doc(
-        lambda: ["Approved"], "Approval statuses that start a run; the run deploys exactly "
-        "the package the event names ({{ model_package.arn }}, .model_data, .image).",
+        lambda: ["Approved"], "Approval statuses that start a run. Approved: the run deploys "
+        "exactly the package the event names ({{ model_package.arn }}, .model_data, .image). "
+        "Rejected: it deploys the newest version still Approved (rollback by registry).",
         ["Approved"])
 
 
@@ -68,7 +69,8 @@ class Triggers(Block):
         ["rate(7 days)"])
     model_package: list[ModelPackageTrigger] = doc(
         list, "Start a run when a package of a model package group is approved "
-        "(\"SageMaker Model Package State Change\"); each change starts one run.",
+        "(\"SageMaker Model Package State Change\"); each change starts one run. With "
+        "status Rejected too, rejecting a version redeploys the newest version still Approved.",
         [{"group": "churn", "status": ["Approved"]}])
 
 

@@ -18,6 +18,10 @@ from typing import Any
 from sagestep.errors import RouterError
 
 
+class NothingToStart(RouterError):
+    """An event that, looked at closely, asks for no run: the router reports it, no error."""
+
+
 def latest_approved(sagemaker: Any, group: str) -> dict[str, Any]:
     """``model_package`` values of the newest Approved package in ``group``."""
     summaries: list[Mapping[str, Any]] = []
@@ -42,6 +46,22 @@ def latest_approved(sagemaker: Any, group: str) -> dict[str, Any]:
     arn = str(newest["ModelPackageArn"])
     package = sagemaker.describe_model_package(ModelPackageName=arn)
     return describe(package)
+
+
+def after_rejection(sagemaker: Any, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """What replaces a rejected package: the newest version of its group still Approved (the
+    SageMaker Projects templates' "Approved -> Rejected: redeploy the latest approved").
+    NothingToStart when none is left, since there is nothing to roll back to."""
+    group, rejected = str(detail.get("ModelPackageGroupName", "")), detail.get("ModelPackageArn")
+    try:
+        return latest_approved(sagemaker, group)
+    except RouterError as exc:
+        if "no Approved model package" not in str(exc):
+            raise
+        raise NothingToStart(
+            f"{rejected} was rejected and group {group!r} has no Approved version left to "
+            "redeploy: nothing deployed (endpoints keep their model; approve a version to "
+            "deploy it)") from exc
 
 
 def describe(package: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,11 @@ Event: EventBridge "SageMaker Model Package State Change" (source ``aws.sagemake
 the router; locally the registry stores it in its event log and the server's sweep sends it
 through the same router. A config subscribes with ``triggers.model_package: [{group, status}]``.
 
-The run deploys exactly the package the event names (``model_package.arn``), never "the
-latest approved" looked up later: seed 003 looks it up with SortOrder Ascending and deploys the
-oldest. AWS may deliver one change several times, so the trigger's identity is the package ARN
+An Approved event's run deploys exactly the package the event names (``model_package.arn``),
+never "the latest approved" looked up later: seed 003 looks it up with SortOrder Ascending and
+deploys the oldest. A config that also subscribes ``Rejected`` gets the SageMaker Projects
+templates' rollback by registry: rejecting a version starts a run with the newest version still
+Approved (none left: nothing starts, and the router says why). AWS may deliver one change several times, so the trigger's identity is the package ARN
 and its new status: a redelivery (or a second approval of an approved package) renders the same
 execution name and Step Functions' ExecutionAlreadyExists makes it a duplicate.
 
@@ -41,8 +43,9 @@ def pattern(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def rule_pattern(groups: list[str] | None = None) -> dict[str, Any]:
-    """The whole-event pattern the Terraform rule uses (groups: None = every group)."""
-    detail: dict[str, Any] = {"ModelApprovalStatus": ["Approved"]}
+    """The whole-event pattern the Terraform rule uses (groups: None = every group). Rejected
+    events go to the router too: configs that subscribe them roll back; others ignore them."""
+    detail: dict[str, Any] = {"ModelApprovalStatus": ["Approved", "Rejected"]}
     if groups:
         detail["ModelPackageGroupName"] = list(groups)
     return {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": detail}

@@ -67,6 +67,9 @@ def render_run(item: Mapping[str, Any], trigger: Trigger, now: float,
         "names": run_names,
         **(extra or {}),  # looked up by the router: model_package
     }
+    if trigger.type == "model_package":  # which change started it (a rejection: a rollback)
+        values["trigger"].update(package=trigger.detail.get("ModelPackageArn"),
+                                 status=trigger.detail.get("ModelApprovalStatus"))
     stages = substitute(item.get("stages") or {}, values)
     payload = {
         "pipeline": pipeline,

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sagestep.errors import RouterError
 from sagestep.triggers import eventpattern, names, package_event
 from sagestep.triggers.events import Ignored, Trigger, parse
+from sagestep.triggers.model_source import NothingToStart
 from sagestep.triggers.render import Run, render_run
 
 log = logging.getLogger("sagestep.router")
@@ -95,6 +96,8 @@ class Router:
                                    + (trigger.uri or trigger.rule or trigger.identity))
                 for item, params in items:
                     started.append(self.start(item, _with_params(trigger, params)))
+            except NothingToStart as exc:
+                ignored.append(str(exc))
             except RouterError as exc:
                 errors.append(exc)
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -154,10 +157,15 @@ class Router:
         return Started(run.pipeline, run.execution_name, str(response["executionArn"]), False)
 
     def _model_values(self, item: Mapping[str, Any], trigger: Trigger) -> dict[str, Any]:
-        from sagestep.triggers.model_source import describe, latest_approved
+        from sagestep.triggers.model_source import after_rejection, describe, latest_approved
 
-        if trigger.type == "model_package":  # exactly the package the event names
-            return {"model_package": describe(trigger.detail)}
+        if trigger.type == "model_package":
+            if trigger.detail.get("ModelApprovalStatus") == "Rejected":
+                if self.sagemaker is None:
+                    raise RouterError("a Rejected model_package trigger needs a SageMaker "
+                                      "client, which this router lacks")
+                return {"model_package": after_rejection(self.sagemaker(), trigger.detail)}
+            return {"model_package": describe(trigger.detail)}  # exactly the event's package
         source = item.get("model_source")
         if not isinstance(source, Mapping) or not source.get("model_package_group"):
             return {}

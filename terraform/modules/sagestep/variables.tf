@@ -241,7 +241,7 @@ variable "retrain_on_breach" {
 }
 
 variable "deploy_on_approval" {
-  description = "Route \"SageMaker Model Package State Change\" events (status Approved) to the router, which starts the pipelines whose triggers.model_package names the group."
+  description = "Route \"SageMaker Model Package State Change\" events (status Approved or Rejected) to the router, which starts the pipelines whose triggers.model_package names the group."
   type        = bool
   default     = true
 }
