@@ -145,9 +145,9 @@ class ModuleHandler:
         return array
 
     def _default_predict(self, data: Any, model: Any) -> Any:
-        import xgboost as xgb
-
-        if isinstance(model, xgb.Booster):
+        # Known by its type's module, not by importing xgboost: a scikit-learn image's
+        # environment has no xgboost, and its models only need .predict.
+        if type(model).__module__.startswith("xgboost") and hasattr(model, "inplace_predict"):
             return model.inplace_predict(data, validate_features=False)
         return model.predict(data)
 
