@@ -14,12 +14,14 @@ from typing import Any
 
 from sagestep.clock import Clock
 from sagestep.errors import client_error
+from sagestep.sagemaker.logstream import StreamFile
 
 GROUPS = {
     "training-job": "/aws/sagemaker/TrainingJobs",
     "processing-job": "/aws/sagemaker/ProcessingJobs",
     "transform-job": "/aws/sagemaker/TransformJobs",
 }
+ENDPOINT_GROUPS = "/aws/sagemaker/Endpoints"  # one group per endpoint below it
 
 
 class LogStore:
@@ -44,6 +46,32 @@ class LogStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as fh:
                 fh.write(text)
+
+    def has_group(self, group: str) -> bool:
+        """Whether ``group`` is a log group that exists (a job kind's, or an endpoint's)."""
+        name = group.removeprefix(ENDPOINT_GROUPS + "/")
+        known = group in GROUPS.values() or (name != group and name and "/" not in name)
+        return bool(known) and (self._root / group.strip("/")).is_dir()
+
+    def groups(self) -> list[str]:
+        """Names of the log groups that exist, sorted."""
+        found = [g for g in GROUPS.values() if self.has_group(g)]
+        endpoints = self._root / ENDPOINT_GROUPS.strip("/")
+        if endpoints.is_dir():
+            found += [f"{ENDPOINT_GROUPS}/{p.name}" for p in endpoints.iterdir() if p.is_dir()]
+        return sorted(found)
+
+    def group_stats(self, group: str) -> tuple[int, int]:
+        """(creation time in ms, bytes stored) of an existing group."""
+        base = self._root / group.strip("/")
+        stored, created = 0, int(base.stat().st_mtime * 1000)
+        for path in base.rglob("*.jsonl"):
+            stored += path.stat().st_size
+            with StreamFile(path) as sf:
+                first = sf.first_event()
+            # Linux keeps no birth time: the oldest first event stands in for the creation
+            created = min(created, first.timestamp) if first is not None else created
+        return created, stored
 
     def streams(self, group: str, prefix: str = "") -> list[str]:
         """Stream names of ``group`` starting with ``prefix``, oldest first."""
