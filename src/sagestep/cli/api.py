@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import typer
@@ -18,7 +19,9 @@ api_app = typer.Typer(name="api", help="The local AWS API (S3, SageMaker, Step F
 
 @api_app.command("env")
 def env(home: str = options.HomeOption) -> None:
-    """Print export lines for AWS_ENDPOINT_URL, the workspace keys and the region."""
+    """Print export lines for AWS_ENDPOINT_URL, the workspace keys, the region and the
+    SageMaker SDK's defaults file (SAGEMAKER_ADMIN_CONFIG_OVERRIDE: the default bucket)."""
+    from sagestep.api import sdk_config
     from sagestep.api.server import running
     from sagestep.workspace import Workspace
 
@@ -31,6 +34,13 @@ def env(home: str = options.HomeOption) -> None:
         )
     for name, value in endpoint.env().items():
         typer.echo(f"export {name}={shlex.quote(value)}")
+    replaced = endpoint.sdk_config and sdk_config.replaced_admin_config(endpoint.sdk_config, os.environ)
+    if replaced:  # stderr: stdout is eval'd
+        typer.echo(
+            f"note: {sdk_config.ENV_VAR} now names {endpoint.sdk_config} (the default bucket "
+            f"for the SageMaker SDK) instead of the admin config {replaced}, whose settings no "
+            "longer apply in this shell; your user config (~/.config/sagemaker/config.yaml or "
+            "SAGEMAKER_USER_CONFIG_OVERRIDE) still does: move settings you need there", err=True)
 
 
 def register(app: typer.Typer) -> None:
