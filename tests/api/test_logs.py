@@ -18,8 +18,12 @@ GROUP = "/aws/sagemaker/ProcessingJobs"
 JOB = "logs-wire"
 ROWS = 3000
 # ~1.3 MB of output: more than one GetLogEvents page (1 MB at most)
-# one line: SageMaker's pattern for entrypoint members (.*) matches no newline
-SCRIPT = f"[print(f'row {{i:05d}} ' + 'x' * 400) for i in range({ROWS})]; print('ERROR disk full'); print('done')"
+# One line: SageMaker's pattern for entrypoint members (.*) matches no newline. The pause
+# (flushed first) puts the second half in a later millisecond than the first.
+SCRIPT = (f"import sys, time; [print(f'row {{i:05d}} ' + 'x' * 400) for i in range({ROWS} // 2)]; "
+          f"sys.stdout.flush(); time.sleep(0.3); "
+          f"[print(f'row {{i:05d}} ' + 'x' * 400) for i in range({ROWS} // 2, {ROWS})]; "
+          "print('ERROR disk full'); print('done')")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +119,7 @@ def test_start_and_end_time_bound_the_events(job, logs) -> None:
     stream = _stream(logs)
     everything, _ = _forward(logs, stream)
     stamps = sorted({e["timestamp"] for e in everything})
-    assert len(stamps) > 1, "all output landed in one millisecond; nothing to bound"
+    assert len(stamps) > 1
     cut = stamps[len(stamps) // 2]
     after, _ = _forward(logs, stream, startTime=cut)
     before, _ = _forward(logs, stream, endTime=cut)
