@@ -184,3 +184,17 @@ def test_errors_are_cloudwatch_logs_errors(job, logs) -> None:
     assert code == "InvalidParameterException" and "LastEventTime" in message
     code, message = _code(logs.filter_log_events, logGroupName=GROUP, filterPattern="{ $.level = 1 }")
     assert code == "InvalidParameterException" and "term patterns only" in message
+
+
+def test_names_cannot_reach_files_outside_the_log_groups(api, job, logs) -> None:
+    """A stream or endpoint name with ".." segments names no stream, even where a readable
+    .jsonl file lies at the end of that path."""
+    rt, _ = api
+    (rt.workspace.root / "outside.jsonl").write_text('{"timestamp": 1, "message": "secret"}\n')
+    not_found = ("ResourceNotFoundException", "The specified log stream does not exist.")
+    for name in ("../../../../outside", "/../../../../outside", "a//b", "./x"):
+        assert _code(logs.get_log_events, logGroupName=GROUP, logStreamName=name) == not_found
+        assert logs.filter_log_events(logGroupName=GROUP, logStreamNames=[name])["events"] == []
+    assert logs.describe_log_streams(logGroupName=GROUP, logStreamNamePrefix="../../")["logStreams"] == []
+    assert _code(logs.describe_log_streams, logGroupName="/aws/sagemaker/Endpoints/..")[0] == \
+        "ResourceNotFoundException"

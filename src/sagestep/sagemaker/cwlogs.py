@@ -155,15 +155,16 @@ class LocalLogsClient:
             raise self._error("InvalidParameterException",
                               "Cannot order by LastEventTime with a logStreamNamePrefix.", op)
         size = self._limit(limit, 50, 50, op)
-        streams = [self._describe_stream(group, s)
-                   for s in sorted(self._store.streams(group, logStreamNamePrefix or ""))]
-        if orderBy == "LastEventTime":
-            streams.sort(key=lambda s: s.get("lastEventTimestamp", s["creationTime"]))
-        if descending:
-            streams.reverse()
         start = self._start(nextToken, op)
-        out: dict[str, Any] = {"logStreams": streams[start: start + size]}
-        if start + size < len(streams):
+        names = sorted(self._store.streams(group, logStreamNamePrefix or ""), reverse=descending)
+        if orderBy == "LogStreamName":  # describe only the page: each description reads a file
+            streams = [self._describe_stream(group, s) for s in names[start: start + size]]
+        else:
+            every = [self._describe_stream(group, s) for s in names]
+            every.sort(key=lambda s: s.get("lastEventTimestamp", s["creationTime"]), reverse=descending)
+            streams = every[start: start + size]
+        out: dict[str, Any] = {"logStreams": streams}
+        if start + size < len(names):
             out["nextToken"] = encode_index_token(start + size)
         return out
 
@@ -194,8 +195,8 @@ class LocalLogsClient:
         op = "GetLogEvents"
         group = self._group(logGroupName, logGroupIdentifier, op)
         size = self._limit(limit, MAX_EVENTS, MAX_EVENTS, op)
-        path = self._store.path(group, logStreamName)
-        if not path.is_file():
+        path = self._store.stream_file(group, logStreamName)
+        if path is None:
             raise self._error("ResourceNotFoundException", "The specified log stream does not exist.", op)
         with StreamFile(path) as sf:
             lo = sf.first_at_or_after(startTime) if startTime else 0
@@ -240,9 +241,10 @@ class LocalLogsClient:
             raise self._error("InvalidParameterException", "The specified nextToken is invalid.", op)
         names = sorted(set(logStreamNames) if logStreamNames
                        else self._store.streams(group, logStreamNamePrefix or ""))
-        names = [n for n in names if self._store.path(group, n).is_file()]
+        paths = {n: p for n in names if (p := self._store.stream_file(group, n)) is not None}
+        names = list(paths)
         with ExitStack() as stack:
-            files = [(n, stack.enter_context(StreamFile(self._store.path(group, n)))) for n in names]
+            files = [(n, stack.enter_context(StreamFile(paths[n]))) for n in names]
             merged = heapq.merge(*(_events(n, sf, startTime, endTime, after) for n, sf in files),
                                  key=lambda item: (item[1].timestamp, item[0], item[1].offset))
             page, more = _take((i for i in merged if matches(i[1].message)), size,
