@@ -81,6 +81,8 @@ def test_groups_and_streams_are_named_as_sagemaker_names_them(job, logs) -> None
     started, ended = (int(job[k].timestamp() * 1000) for k in ("ProcessingStartTime", "ProcessingEndTime"))
     assert started - 1000 <= desc["firstEventTimestamp"] <= desc["lastEventTimestamp"] <= ended + 1000
     assert desc["arn"].endswith(f":log-group:{GROUP}:log-stream:{stream}")
+    by_arn = logs.describe_log_streams(logGroupIdentifier=mine["logGroupArn"], logStreamNamePrefix=stream)
+    assert [s["logStreamName"] for s in by_arn["logStreams"]] == [stream]
     paged = logs.get_paginator("describe_log_streams").paginate(
         logGroupName=GROUP, PaginationConfig={"PageSize": 1})
     assert stream in [s["logStreamName"] for page in paged for s in page["logStreams"]]
