@@ -136,6 +136,8 @@ def test_filter_log_events_interleaves_pages_and_matches_terms(job, logs) -> Non
     events = [e for p in pages for e in p["events"]]
     assert len(pages) > 4 and "nextToken" not in pages[-1]
     assert len({e["eventId"] for e in events}) == len(events)
+    again = logs.filter_log_events(logGroupName=GROUP, limit=50)["events"]
+    assert [e["eventId"] for e in again] == [e["eventId"] for e in events[:50]]  # stable: followers dedupe by id
     everything, _ = _forward(logs, stream)
     assert [e["message"] for e in events] == [e["message"] for e in everything]
     assert {e["logStreamName"] for e in events} == {stream}

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,6 +80,14 @@ def test_sklearn_estimator_fit_deploy_predict_transform_delete(
     try:
         got = predictor.predict(x[:5])
         assert list(np.asarray(got).astype(int)) == list(y[:5])
+        # the server's output, where deploy(endpoint_logging=True) and the console look
+        logs = session.boto_session.client("logs")
+        group = f"/aws/sagemaker/Endpoints/{predictor.endpoint_name}"
+        deadline = time.monotonic() + 10  # the log shipper copies the server's output every 0.5 s
+        while not (events := _endpoint_events(logs, group)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert any("serving on port" in e["message"] for e in events)
+        assert {e["logStreamName"].split("/")[0] for e in events} == {"AllTraffic"}
     finally:  # model first: delete_endpoint also deletes the config delete_model reads
         predictor.delete_model()
         predictor.delete_endpoint()
@@ -93,6 +103,13 @@ def test_sklearn_estimator_fit_deploy_predict_transform_delete(
     out = session.read_s3_file(bucket, "iris/batch-out/in.csv.out")
     assert [int(float(v)) for v in out.replace("[", " ").replace("]", " ").replace(",", " ").split()] \
         == [int(t) for t in y[::30]]
+
+
+def _endpoint_events(logs: Any, group: str) -> list[dict[str, Any]]:
+    try:
+        return list(logs.filter_log_events(logGroupName=group, logStreamNamePrefix="AllTraffic/")["events"])
+    except logs.exceptions.ResourceNotFoundException:  # no output shipped yet
+        return []
 
 
 def test_api_env_names_the_sdk_defaults_and_keeps_the_users_config(api, tmp_path: Path) -> None:
