@@ -21,7 +21,7 @@ from sagestep.workspace import Workspace
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SERVICES = ("stepfunctions", "sagemaker", "sagemaker-runtime", "s3")
+SERVICES = ("stepfunctions", "sagemaker", "sagemaker-runtime", "s3", "logs")
 
 
 class LocalRuntime:
@@ -94,6 +94,11 @@ class LocalRuntime:
             from sagestep.serving.runtime_client import LocalSageMakerRuntimeClient
 
             return LocalSageMakerRuntimeClient(self)
+        if service == "logs":
+            from sagestep.sagemaker.cwlogs import LocalLogsClient
+
+            svc = self.sagemaker
+            return LocalLogsClient(svc.logs, svc.arns.region, svc.arns.account)
         if service == "s3":
             from sagestep.stores.s3client import LocalS3Client
 
@@ -131,7 +136,8 @@ def runtime(home: str | os.PathLike[str] | None = None) -> LocalRuntime:
 
 
 def client(service: str, home: str | os.PathLike[str] | None = None) -> Any:
-    """A boto3-shaped local client: stepfunctions, sagemaker, sagemaker-runtime or s3."""
+    """A boto3-shaped local client: stepfunctions, sagemaker, sagemaker-runtime, s3 or logs
+    (CloudWatch Logs reads of job and endpoint logs)."""
     return runtime(home).client(service)
 
 

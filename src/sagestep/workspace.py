@@ -11,6 +11,8 @@ Layout::
     endpoints/<name>/    unpacked models of local endpoints
     api-keys.json        the workspace's AWS access key pair (mode 0600) for the local AWS API
     api.json             url and pid of the running local AWS API (while one runs)
+    sagemaker-sdk-config.yaml  SageMaker Python SDK defaults (default bucket) for `api env`
+    logs/<group>/<stream>.jsonl  job and endpoint log streams (CloudWatch Logs' groups)
 
 The workspace holds task tokens, job data and model artefacts of whoever runs sagestep:
 its directories are created 0700 and its database and secrets 0600, whatever the umask.

@@ -108,3 +108,41 @@ def test_api_env_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "no local AWS API answers for workspace" in done.stderr
     assert "sagestep server --home" in done.stderr
+
+
+def test_logs_of_a_job_with_the_cli(server_env) -> None:
+    """`aws logs` reads a job's stdout; filter-log-events pages; unknown names are AWS's errors."""
+    _, env = server_env
+    script = "[print(f'step {i}') for i in range(25)]; print('finished')"
+    request = {"ProcessingJobName": "cli-logs", "RoleArn": "arn:aws:iam::123456789012:role/x",
+               "AppSpecification": {"ImageUri": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                    "sagemaker-scikit-learn:1.2-1-cpu-py3",
+                                    "ContainerEntrypoint": ["python3", "-c", script]},
+               "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "VolumeSizeInGB": 5,
+                                                         "InstanceType": "ml.m5.large"}}}
+    aws(env, "sagemaker", "create-processing-job", "--cli-input-json", json.dumps(request))
+    deadline = time.monotonic() + 120
+    while json.loads(aws(env, "sagemaker", "describe-processing-job", "--processing-job-name",
+                         "cli-logs"))["ProcessingJobStatus"] == "InProgress":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    group = "/aws/sagemaker/ProcessingJobs"
+    streams = json.loads(aws(env, "logs", "describe-log-streams", "--log-group-name", group,
+                             "--log-stream-name-prefix", "cli-logs/"))["logStreams"]
+    (stream,) = [s["logStreamName"] for s in streams]
+    assert stream.startswith("cli-logs/algo-1-")
+    got = json.loads(aws(env, "logs", "get-log-events", "--log-group-name", group,
+                         "--log-stream-name", stream, "--start-from-head"))
+    messages = [e["message"] for e in got["events"]]
+    assert messages[-26:] == [f"step {i}" for i in range(25)] + ["finished"]
+    paged = json.loads(aws(env, "logs", "filter-log-events", "--log-group-name", group,
+                           "--log-stream-names", stream, "--filter-pattern", "step",
+                           "--page-size", "4"))  # the CLI follows nextToken across 7 pages
+    assert [e["message"] for e in paged["events"]] == [f"step {i}" for i in range(25)]
+    groups = json.loads(aws(env, "logs", "describe-log-groups"))["logGroups"]
+    assert group in [g["logGroupName"] for g in groups]
+    done = subprocess.run(["aws", "logs", "get-log-events", "--log-group-name", "/aws/sagemaker/Nope",
+                           "--log-stream-name", stream], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0 and "ResourceNotFoundException" in done.stderr
+    assert "The specified log group does not exist." in done.stderr

@@ -42,6 +42,24 @@ def test_buckets(s3) -> None:
     assert code(exc) == "InvalidBucketName"
 
 
+def test_expected_bucket_owner_is_the_workspace_account(s3) -> None:
+    """The SageMaker SDK passes ExpectedBucketOwner for a bucket it derived (anti-squatting):
+    the local account passes, another gets S3's 403."""
+    s3.create_bucket(Bucket="bkt-owner")
+    s3.head_bucket(Bucket="bkt-owner", ExpectedBucketOwner="123456789012")
+    s3.put_object(Bucket="bkt-owner", Key="k", Body=b"v", ExpectedBucketOwner="123456789012")
+    with pytest.raises(ClientError) as exc:
+        s3.head_bucket(Bucket="bkt-owner", ExpectedBucketOwner="111122223333")
+    assert code(exc) == "403"  # HEAD: no body, so botocore reports the status
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="bkt-owner", Key="k", ExpectedBucketOwner="111122223333")
+    assert code(exc) == "AccessDenied"
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket="bkt-owner", Key="k2", CopySource="bkt-owner/k",
+                       ExpectedSourceBucketOwner="111122223333")
+    assert code(exc) == "AccessDenied"
+
+
 def test_put_get_keeps_metadata_in_the_tree(s3, api) -> None:
     rt, _ = api
     s3.create_bucket(Bucket="bkt-meta")

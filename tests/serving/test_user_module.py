@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,3 +135,15 @@ def test_user_exception_is_a_500_with_its_message(tmp_path: Path) -> None:
     with pytest.raises(InvocationError) as info:
         load_handler(spec).invoke(b"1,2", "application/unknown", None)
     assert info.value.status == 415
+
+
+def test_default_predict_of_a_sklearn_model_needs_no_xgboost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scikit-learn image's environment has no xgboost: its default predict_fn must not
+    import it (it did, and every SDK-deployed SKLearn endpoint answered 500 outside tests)."""
+    from sagestep.serving.user_module import ModuleHandler
+
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # `import xgboost` fails
+    x, y = breast_cancer()
+    model = LogisticRegression(max_iter=5000).fit(x, y)
+    handler = ModuleHandler(model, {}, "sklearn", "text/csv")
+    assert list(handler.predict_fn(x[:3], model)) == list(model.predict(x[:3]))

@@ -40,7 +40,7 @@ class ApiApp:
         self.runtime = runtime
         self.access_key, self.secret_key = keys
         self.region = region
-        self.s3 = S3Api(runtime.object_store, region)
+        self.s3 = S3Api(runtime.object_store, region, account)
         self.services = JsonServices(runtime, account, region)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send_fn: Any) -> None:

@@ -47,9 +47,10 @@ async def _run(fn: Callable[..., T], inline: bool, *args: Any) -> T:
 class S3Api:
     """The S3 operations sagestep serves; any other answers NotImplemented (501)."""
 
-    def __init__(self, store: LocalObjectStore, region: str) -> None:
+    def __init__(self, store: LocalObjectStore, region: str, account: str) -> None:
         self.store = store
         self.region = region
+        self.account = account
         self.model = botocore.session.get_session().get_service_model("s3")
         self.table = rest.routes(self.model)
         region_ops: dict[str, Callable[..., dict[str, Any]]] = {
@@ -79,6 +80,7 @@ class S3Api:
         """(status, headers, body) for a request; ``parts`` is [bucket, *key segments] raw."""
         route, labels = rest.match(self.table, wire.method, parts, wire.query, wire.headers)
         op = route.op
+        self._check_owner(wire.headers)
         if op.name not in self.ops and op.name not in self.uploads and op.name != "GetObject":
             raise ApiError("NotImplemented", f"sagestep's local S3 does not implement {op.name}", 501)
         if op.name in self.uploads:
@@ -98,6 +100,15 @@ class S3Api:
             payload = _location_body(result.get("LocationConstraint"))
         return status or code, headers, payload
 
+
+    def _check_owner(self, headers: dict[str, str]) -> None:
+        # Every local bucket belongs to the workspace's one account; S3 refuses a request
+        # whose ExpectedBucketOwner (the SageMaker SDK sends it for the bucket it derives)
+        # names another with a plain 403 AccessDenied.
+        for name in ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"):
+            owner = headers.get(name)
+            if owner is not None and owner != self.account:
+                raise ApiError("AccessDenied", "Access Denied", 403)
 
     async def _upload(self, name: str, wire: Wire, params: dict[str, Any]) -> dict[str, Any]:
         if name != "UploadPart":

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
+from sagestep.api import sdk_config
 from sagestep.errors import SagestepError
 from sagestep.workspace import Workspace
 
@@ -31,15 +32,19 @@ class ApiEndpoint:
     access_key: str
     secret_key: str
     region: str = DEFAULT_REGION
+    sdk_config: str = ""  # the workspace's SageMaker SDK defaults (sdk_config.py), if written
 
     def env(self) -> dict[str, str]:
         """Environment for boto3, the AWS CLI and the SageMaker SDK (botocore reads
         AWS_DEFAULT_REGION, newer SDKs AWS_REGION: both are set)."""
-        return {
+        env = {
             "AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": self.access_key,
             "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
+        if self.sdk_config:
+            env[sdk_config.ENV_VAR] = self.sdk_config
+        return env
 
 
 class ApiServer:
@@ -88,6 +93,7 @@ class ApiServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise SagestepError("local AWS API did not start; see the log above")
             time.sleep(0.01)
+        sdk_config.write(ws.root, DEFAULT_REGION, ACCOUNT)
         endpoint = self.endpoint()
         _write_info(ws, endpoint.url)
         return endpoint
@@ -95,8 +101,9 @@ class ApiServer:
     def endpoint(self) -> ApiEndpoint:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         host = f"[{host}]" if ":" in host else host
-        access, secret = self.runtime.workspace.api_keys()
-        return ApiEndpoint(f"http://{host}:{self.port}", access, secret)
+        ws: Workspace = self.runtime.workspace
+        access, secret = ws.api_keys()
+        return ApiEndpoint(f"http://{host}:{self.port}", access, secret, sdk_config=_sdk_config(ws))
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -145,7 +152,12 @@ def running(ws: Workspace, timeout: float = 1.0) -> ApiEndpoint | None:
     if reply.get("workspace") != str(ws.root):
         return None
     access, secret = ws.api_keys()
-    return ApiEndpoint(url, access, secret)
+    return ApiEndpoint(url, access, secret, sdk_config=_sdk_config(ws))
+
+
+def _sdk_config(ws: Workspace) -> str:
+    path = ws.root / sdk_config.FILE_NAME
+    return str(path) if path.exists() else ""
 
 
 _started: dict[str, ApiServer] = {}

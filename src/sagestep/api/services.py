@@ -1,4 +1,4 @@
-"""SageMaker, Step Functions (awsJson1_1), SageMaker Runtime (restJson1) and STS (query).
+"""SageMaker, Step Functions, CloudWatch Logs (awsJson1_1), SageMaker Runtime (restJson1), STS (query).
 
 Each request becomes one call of the local boto3-shaped client the Python API already
 offers (``runtime.client(service)``), with parameters parsed by the operation's input shape
@@ -25,7 +25,8 @@ from sagestep.api.wire import Wire
 
 log = logging.getLogger(__name__)
 # X-Amz-Target prefix -> (local client name, botocore service name)
-TARGETS = {"SageMaker": ("sagemaker", "sagemaker"), "AWSStepFunctions": ("stepfunctions", "stepfunctions")}
+TARGETS = {"SageMaker": ("sagemaker", "sagemaker"), "AWSStepFunctions": ("stepfunctions", "stepfunctions"),
+           "Logs_20140328": ("logs", "logs")}
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 MAX_JSON_BODY = 64 << 20  # InvokeEndpoint payloads are capped at 25 MB by AWS; leave room
 
@@ -41,7 +42,7 @@ class JsonServices:
         self.models: dict[str, ServiceModel] = {
             name: session.get_service_model(svc) for name, svc in
             (("sagemaker", "sagemaker"), ("stepfunctions", "stepfunctions"),
-             ("sagemaker-runtime", "sagemaker-runtime"), ("sts", "sts"))
+             ("sagemaker-runtime", "sagemaker-runtime"), ("sts", "sts"), ("logs", "logs"))
         }
         self.runtime_routes = rest.routes(self.models["sagemaker-runtime"])
         self._clients: dict[str, Any] = {}

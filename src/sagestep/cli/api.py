@@ -1,10 +1,14 @@
 """``sagestep api env``: point boto3, the AWS CLI and the SageMaker SDK at the local AWS API.
 
     eval "$(sagestep api env)"      # then: aws s3 ls, boto3.client("s3"), sagemaker.Session()
+
+Besides the AWS_* variables it exports SAGEMAKER_ADMIN_CONFIG_OVERRIDE, the workspace's
+SageMaker SDK defaults (api/sdk_config.py), so unchanged SDK code finds its default bucket.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import typer
@@ -12,13 +16,19 @@ import typer
 from sagestep.cli import options
 from sagestep.errors import SagestepError
 
-api_app = typer.Typer(name="api", help="The local AWS API (S3, SageMaker, Step Functions).",
+api_app = typer.Typer(name="api", help="The local AWS API (S3, SageMaker, Step Functions, CloudWatch Logs).",
                       no_args_is_help=True)
 
 
 @api_app.command("env")
 def env(home: str = options.HomeOption) -> None:
-    """Print export lines for AWS_ENDPOINT_URL, the workspace keys and the region."""
+    """Print export lines for boto3, the AWS CLI and the SageMaker SDK: eval "$(sagestep api env)".
+
+    AWS_ENDPOINT_URL, the workspace's keys, AWS_REGION/AWS_DEFAULT_REGION, and
+    SAGEMAKER_ADMIN_CONFIG_OVERRIDE (the SDK's default bucket, so sagemaker.Session() needs
+    no STS call to AWS; your own SDK config still applies on top).
+    """
+    from sagestep.api import sdk_config
     from sagestep.api.server import running
     from sagestep.workspace import Workspace
 
@@ -31,6 +41,13 @@ def env(home: str = options.HomeOption) -> None:
         )
     for name, value in endpoint.env().items():
         typer.echo(f"export {name}={shlex.quote(value)}")
+    replaced = endpoint.sdk_config and sdk_config.replaced_admin_config(endpoint.sdk_config, os.environ)
+    if replaced:  # stderr: stdout is eval'd
+        typer.echo(
+            f"note: {sdk_config.ENV_VAR} now names {endpoint.sdk_config} (the default bucket "
+            f"for the SageMaker SDK) instead of the admin config {replaced}, whose settings no "
+            "longer apply in this shell; your user config (~/.config/sagemaker/config.yaml or "
+            "SAGEMAKER_USER_CONFIG_OVERRIDE) still does: move settings you need there", err=True)
 
 
 def register(app: typer.Typer) -> None:

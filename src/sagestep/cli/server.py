@@ -46,7 +46,7 @@ def serve(
 
             api_server = ApiServer(runtime, *api)
             url = api_server.start().url
-            console.print(f"AWS API on {url} (eval \"$(sagestep api env)\" points boto3 and the AWS CLI at it)")
+            console.print(f"AWS API on {url} (eval \"$(sagestep api env)\" points boto3, the AWS CLI and the SageMaker SDK at it)")
         db_path = runtime.workspace.db_path
         if schedules:
             scheduler = Scheduler(db_path, backend.configs, backend.send_event)

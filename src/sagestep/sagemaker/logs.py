@@ -8,18 +8,23 @@ streams are ``<JobName>/algo-1-<epoch seconds>``.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 from sagestep.clock import Clock
 from sagestep.errors import client_error
+from sagestep.sagemaker.logstream import StreamFile
 
 GROUPS = {
     "training-job": "/aws/sagemaker/TrainingJobs",
     "processing-job": "/aws/sagemaker/ProcessingJobs",
     "transform-job": "/aws/sagemaker/TransformJobs",
 }
+ENDPOINT_GROUPS = "/aws/sagemaker/Endpoints"  # one group per endpoint below it
+# SageMaker's EndpointName pattern: an endpoint group's last segment cannot be "." or ".."
+_ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
 class LogStore:
@@ -45,10 +50,48 @@ class LogStore:
             with path.open("a", encoding="utf-8") as fh:
                 fh.write(text)
 
+    def has_group(self, group: str) -> bool:
+        """Whether ``group`` is a log group that exists (a job kind's, or an endpoint's)."""
+        name = group.removeprefix(ENDPOINT_GROUPS + "/")
+        known = group in GROUPS.values() or (name != group and _ENDPOINT_NAME.fullmatch(name))
+        return bool(known) and (self._root / group.strip("/")).is_dir()
+
+    def stream_file(self, group: str, stream: str) -> Path | None:
+        """The file of an existing stream, or None; names that would leave the group's
+        directory (empty, "." or ".." segments) name no stream."""
+        if not stream or any(part in ("", ".", "..") for part in stream.split("/")):
+            return None
+        path = self.path(group, stream)
+        return path if path.is_file() else None
+
+    def groups(self) -> list[str]:
+        """Names of the log groups that exist, sorted."""
+        found = [g for g in GROUPS.values() if self.has_group(g)]
+        endpoints = self._root / ENDPOINT_GROUPS.strip("/")
+        if endpoints.is_dir():
+            found += [f"{ENDPOINT_GROUPS}/{p.name}" for p in endpoints.iterdir() if p.is_dir()]
+        return sorted(found)
+
+    def group_stats(self, group: str) -> tuple[int, int]:
+        """(creation time in ms, bytes stored) of an existing group."""
+        base = self._root / group.strip("/")
+        stored, created = 0, int(base.stat().st_mtime * 1000)
+        for path in base.rglob("*.jsonl"):
+            stored += path.stat().st_size
+            with StreamFile(path) as sf:
+                first = sf.first_event()
+            # Linux keeps no birth time: the oldest first event stands in for the creation
+            created = min(created, first.timestamp) if first is not None else created
+        return created, stored
+
     def streams(self, group: str, prefix: str = "") -> list[str]:
         """Stream names of ``group`` starting with ``prefix``, oldest first."""
         base = self._root / group.strip("/")
-        found = [p for p in base.rglob("*.jsonl")] if base.is_dir() else []
+        folder, _, _ = prefix.rpartition("/")
+        if any(part in ("", ".", "..") for part in folder.split("/")) and folder:
+            return []  # no stream name holds such a segment (stream_file refuses them)
+        search = base / folder if folder else base  # "<job>/": that job's folder only
+        found = [p for p in search.rglob("*.jsonl")] if search.is_dir() else []
         found.sort(key=lambda p: p.stat().st_mtime)
         names = [str(p.relative_to(base))[: -len(".jsonl")] for p in found]
         return [n for n in names if n.startswith(prefix)]

@@ -145,9 +145,10 @@ class ModuleHandler:
         return array
 
     def _default_predict(self, data: Any, model: Any) -> Any:
-        # Known by its type's module, not by importing xgboost: a scikit-learn image's
-        # environment has no xgboost, and its models only need .predict.
-        if type(model).__module__.startswith("xgboost") and hasattr(model, "inplace_predict"):
+        # A Booster was loaded with xgboost, so it is imported then; never import it for other
+        # models: the scikit-learn image's environment has no xgboost.
+        xgb = sys.modules.get("xgboost")
+        if xgb is not None and isinstance(model, xgb.Booster):
             return model.inplace_predict(data, validate_features=False)
         return model.predict(data)
 
