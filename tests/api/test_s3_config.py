@@ -150,3 +150,21 @@ def test_object_attributes_single_and_multipart(s3, tmp_path) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object_attributes(Bucket="bkt-attrs", Key="absent", ObjectAttributes=["ETag"])
     assert code(exc) == "NoSuchKey"
+
+
+def test_object_versions_list_each_object_once_as_version_null(s3) -> None:
+    s3.create_bucket(Bucket="bkt-versions")
+    for key in ("a/", "a/1", "b", "c/2"):
+        s3.put_object(Bucket="bkt-versions", Key=key, Body=b"" if key.endswith("/") else b"x")
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket="bkt-versions",
+                                                               PaginationConfig={"PageSize": 3})
+    versions = [v for page in pages for v in page.get("Versions", [])]
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions] == [
+        (k, "null", True) for k in ("a/", "a/1", "b", "c/2")]
+    top = s3.list_object_versions(Bucket="bkt-versions", Delimiter="/")
+    assert [v["Key"] for v in top["Versions"]] == ["b"]
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["a/", "c/"]
+    # what tools do to empty a bucket: delete every listed version
+    s3.delete_objects(Bucket="bkt-versions", Delete={"Objects": [
+        {"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]})
+    s3.delete_bucket(Bucket="bkt-versions")

@@ -59,6 +59,7 @@ class S3Api:
             "HeadBucket": buckets.head_bucket, "DeleteBucket": buckets.delete_bucket,
             "ListObjectsV2": buckets.list_objects_v2, "ListObjects": buckets.list_objects,
             "GetBucketLocation": buckets.get_bucket_location,
+            "ListObjectVersions": buckets.list_object_versions,
             "GetBucketTagging": tags.get_bucket_tagging, "PutBucketTagging": tags.put_bucket_tagging,
             "DeleteBucketTagging": tags.delete_bucket_tagging, **config.handlers(),
         }
