@@ -92,3 +92,10 @@ def test_a_big_record_falls_back_to_the_sidecar(tmp_path) -> None:
     parts = [{"Size": 8 << 20, "Checksums": {"CRC32": "AAAAAA=="}} for _ in range(2000)]
     store.put_bytes("bkt", "big", b"x", ObjectMeta(parts=parts))
     assert store.head("bkt", "big").meta.parts == parts
+
+
+def test_an_empty_directory_left_behind_does_not_block_a_key(store, tmp_path) -> None:
+    (tmp_path / "bkt" / "left" / "behind").mkdir(parents=True)  # e.g. by a job, or racing deletes
+    assert list(store.list("bkt")) == []
+    store.put_bytes("bkt", "left/behind", b"now a file")
+    assert store.get_bytes("bkt", "left/behind") == b"now a file"

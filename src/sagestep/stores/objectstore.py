@@ -16,6 +16,7 @@ made again starts unconfigured.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -171,6 +172,9 @@ class LocalObjectStore:
                 f"cannot store s3://{bucket}/{key}: a prefix of it is already an object key "
                 "(the local store keeps keys as files, so 'a' and 'a/b' cannot both exist)"
             ) from exc
+        if target.is_dir() and read_folder_record(target) is None:
+            with contextlib.suppress(OSError):  # an empty folder left behind: not an object
+                target.rmdir()
         if target.is_dir():
             raise StoreError(f"cannot store s3://{bucket}/{key}: the folder {key}/ exists (objects "
                              f"or a folder object are under it); delete them or pick another key")
