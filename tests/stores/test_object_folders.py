@@ -99,3 +99,24 @@ def test_an_empty_directory_left_behind_does_not_block_a_key(store, tmp_path) ->
     assert list(store.list("bkt")) == []
     store.put_bytes("bkt", "left/behind", b"now a file")
     assert store.get_bytes("bkt", "left/behind") == b"now a file"
+
+
+def test_tagging_racing_a_put_leaves_the_new_object_its_own_record(tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    from sagestep.stores import objectstore
+
+    store = LocalObjectStore(tmp_path)
+    store.put_bytes("bkt", "k", b"old")
+    real = objectstore.read_record
+
+    def read_then_replaced(*args):
+        out = real(*args)
+        monkeypatch.setattr(objectstore, "read_record", real)
+        store.put_bytes("bkt", "k", b"new bytes")  # a PUT lands between the read and the write
+        return out
+
+    monkeypatch.setattr(objectstore, "read_record", read_then_replaced)
+    store.set_meta("bkt", "k", ObjectMeta(tags={"t": "1"}))
+    head = store.head("bkt", "k")
+    assert head.etag == f'"{hashlib.md5(b"new bytes").hexdigest()}"' and head.meta.tags == {}

@@ -65,23 +65,28 @@ def _decode(rec: dict[str, Any]) -> ObjectMeta:
                       rec.get("tags") or {}, rec.get("parts") or [])
 
 
-def _store(path: Path, record: dict[str, Any]) -> None:
+def _store(path: Path, record: dict[str, Any], fd: int | None = None) -> None:
     text = json.dumps(record)
     # An extended attribute on the file itself when the filesystem has them (one syscall, no
     # file to create; it moves with renames); the hidden sidecar file otherwise, and also
     # when the record outgrows what the filesystem allows in one attribute (ext4: ~4 KiB).
+    # ``fd`` pins the inode: a record rewritten while a PUT replaces the path stays on the
+    # object it was read from rather than landing on the new one.
+    target: Path | int = path if fd is None else fd
     try:
-        os.setxattr(path, _XATTR, text.encode())
+        os.setxattr(target, _XATTR, text.encode())
         sidecar_path(path).unlink(missing_ok=True)
+    except FileNotFoundError:
+        raise  # the object is gone: no sidecar for it
     except (OSError, AttributeError):
         with contextlib.suppress(OSError, AttributeError):
-            os.removexattr(path, _XATTR)  # a smaller, older record must not shadow this one
+            os.removexattr(target, _XATTR)  # a smaller, older record must not shadow this one
         sidecar_path(path).write_text(text)
 
 
-def _load(path: Path) -> str | None:
+def _load(path: Path, fd: int | None = None) -> str | None:
     try:
-        return os.getxattr(path, _XATTR).decode()
+        return os.getxattr(path if fd is None else fd, _XATTR).decode()
     except (OSError, AttributeError):
         try:
             return sidecar_path(path).read_text()
@@ -89,17 +94,17 @@ def _load(path: Path) -> str | None:
             return None
 
 
-def write_record(path: Path, etag: str, meta: ObjectMeta | None) -> os.stat_result:
-    """Record ``etag`` and ``meta`` for the file at ``path`` as it is now; returns its stat."""
-    st = path.stat()
+def write_record(path: Path, etag: str, meta: ObjectMeta | None, fd: int | None = None) -> os.stat_result:
+    """Record ``etag`` and ``meta`` for the file at ``path`` (or open as ``fd``) as it is now."""
+    st = path.stat() if fd is None else os.fstat(fd)
     _store(path, {"mtime_ns": st.st_mtime_ns, "size": st.st_size, "etag": etag,
-                  **_encode(meta or ObjectMeta())})
+                  **_encode(meta or ObjectMeta())}, fd)
     return st
 
 
-def read_record(path: Path, st: os.stat_result) -> tuple[str, ObjectMeta]:
+def read_record(path: Path, st: os.stat_result, fd: int | None = None) -> tuple[str, ObjectMeta]:
     """(ETag, metadata) recorded for this file if still current, else MD5 and defaults."""
-    text = _load(path)
+    text = _load(path, fd)
     if text is None:
         return md5_etag(path), ObjectMeta()
     try:

@@ -194,13 +194,19 @@ class LocalObjectStore:
 
     def set_meta(self, bucket: str, key: str, meta: ObjectMeta) -> ObjectInfo:
         """Replace an object's metadata record (tags, ...) without touching its bytes."""
-        info = self.head(bucket, key)
         path = self.path(bucket, key)
-        if key.endswith("/"):
-            write_folder_record(path, meta, info.mtime)
-        else:
-            write_record(path, info.etag, meta)
-        return ObjectInfo(bucket, key, info.size, info.mtime, info.etag, meta)
+        try:
+            if key.endswith("/"):
+                info = self.head(bucket, key)
+                write_folder_record(path, meta, info.mtime)
+                return ObjectInfo(bucket, key, 0, info.mtime, info.etag, meta)
+            with open(path, "rb") as fh:  # the record goes to the inode it was read from
+                st = os.fstat(fh.fileno())
+                etag, _old = read_record(path, st, fh.fileno())
+                write_record(path, etag, meta, fh.fileno())
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise StoreError(f"s3://{bucket}/{key} does not exist") from exc
+        return ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag, meta)
 
     def adopt_file(
         self, bucket: str, key: str, source: Path | str, meta: ObjectMeta | None = None,
