@@ -82,7 +82,7 @@ def test_s3_cp_sync_ls_of_large_files(server_env, tmp_path: Path) -> None:
     aws(env, "s3", "rb", "s3://cli-bucket")
 
 
-def test_folder_objects_tags_and_bucket_configuration(server_env) -> None:
+def test_folder_objects_tags_and_bucket_configuration(server_env, tmp_path: Path) -> None:
     home, env = server_env
     aws(env, "s3", "mb", "s3://cli-folders")
     aws(env, "s3api", "put-object", "--bucket", "cli-folders", "--key", "dir/")
@@ -106,6 +106,9 @@ def test_folder_objects_tags_and_bucket_configuration(server_env) -> None:
         "--versioning-configuration", "Status=Suspended")
     versioning = json.loads(aws(env, "s3api", "get-bucket-versioning", "--bucket", "cli-folders"))
     assert versioning == {"Status": "Suspended"}
+    aws(env, "s3", "sync", "s3://cli-folders", str(tmp_path / "down"))  # markers are skipped, as on AWS
+    assert sorted(str(p.relative_to(tmp_path / "down")) for p in (tmp_path / "down").rglob("*")) == [
+        "dir", "dir/f.txt"]
     removed = aws(env, "s3", "rm", "--recursive", "s3://cli-folders/")
     assert "delete: s3://cli-folders/dir/" in removed and "delete: s3://cli-folders/dir/sub/" in removed
     assert aws(env, "s3", "ls", "--recursive", "s3://cli-folders/").strip() == ""
