@@ -168,3 +168,24 @@ def test_object_versions_list_each_object_once_as_version_null(s3) -> None:
     s3.delete_objects(Bucket="bkt-versions", Delete={"Objects": [
         {"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]})
     s3.delete_bucket(Bucket="bkt-versions")
+
+
+def test_public_access_block_and_ownership_controls_are_kept_as_written(s3) -> None:
+    s3.create_bucket(Bucket="bkt-pab")
+    b = {"Bucket": "bkt-pab"}
+    s3.put_public_access_block(**b, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": False})
+    got = s3.get_public_access_block(**b)["PublicAccessBlockConfiguration"]
+    assert (got["IgnorePublicAcls"], got["BlockPublicPolicy"]) == (False, True)
+    s3.delete_public_access_block(**b)
+    with pytest.raises(ClientError) as exc:
+        s3.get_public_access_block(**b)
+    assert (code(exc), status(exc)) == ("NoSuchPublicAccessBlockConfiguration", 404)
+    s3.put_bucket_ownership_controls(**b, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    assert s3.get_bucket_ownership_controls(**b)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}]
+    s3.delete_bucket_ownership_controls(**b)
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_ownership_controls(**b)
+    assert code(exc) == "OwnershipControlsNotFoundError"

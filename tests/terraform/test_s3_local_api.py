@@ -1,6 +1,7 @@
 """Terraform's hashicorp/aws provider manages S3 on sagestep's local AWS API: an aws_s3_bucket
-with tags, a folder object and a tagged object apply, plan clean (no drift from the bucket
-configuration reads) and destroy, force_destroy emptying objects Terraform does not manage."""
+with tags, its public access block, ownership controls and (suspended) versioning, a folder
+object and a tagged object apply, plan clean (no drift from the bucket configuration reads)
+and destroy, force_destroy emptying objects Terraform does not manage."""
 
 from __future__ import annotations
 
@@ -39,6 +40,28 @@ resource "aws_s3_bucket" "data" {{
   tags          = {{ team = "ml" }}
 }}
 
+resource "aws_s3_bucket_public_access_block" "data" {{
+  bucket                  = aws_s3_bucket.data.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}}
+
+resource "aws_s3_bucket_ownership_controls" "data" {{
+  bucket = aws_s3_bucket.data.id
+  rule {{
+    object_ownership = "BucketOwnerEnforced"
+  }}
+}}
+
+resource "aws_s3_bucket_versioning" "data" {{
+  bucket = aws_s3_bucket.data.id
+  versioning_configuration {{
+    status = "Suspended"
+  }}
+}}
+
 resource "aws_s3_object" "folder" {{
   bucket  = aws_s3_bucket.data.id
   key     = "train/"
@@ -74,6 +97,7 @@ def test_bucket_apply_plan_destroy(endpoint: ApiEndpoint, tmp_path: Path) -> Non
     assert [(o["Key"], o["Size"]) for o in listed] == [("train/", 0), ("train/rows.csv", 8)]
     assert s3.get_object_tagging(Bucket="tf-data", Key="train/rows.csv")["TagSet"] == [
         {"Key": "stage", "Value": "raw"}]
+    assert s3.get_bucket_versioning(Bucket="tf-data")["Status"] == "Suspended"
     plan = tf.run(["plan", "-detailed-exitcode", "-no-color"], tmp_path)  # exit 2 (drift) raises
     assert "No changes" in plan.stdout
     s3.put_object(Bucket="tf-data", Key="written/by/a/job.json", Body=b"{}")

@@ -8,6 +8,11 @@ Public Access on and ACLs disabled (BucketOwnerEnforced) since January/April 202
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html,
 https://aws.amazon.com/about-aws/whats-new/2022/12/amazon-s3-automatically-enable-block-public-access-disable-access-control-lists-buckets-april-2023/).
 
+Block Public Access and Object Ownership can also be set and deleted: they hold locally as
+written (no request reaches the local API unsigned, and it implements no ACLs), so storing
+them says nothing untrue. Other configuration writes (policy, CORS, lifecycle, ...) would
+promise behaviour the local store does not have and stay NotImplemented.
+
 Versioning: the status is stored, but only "Suspended" is accepted. The local store keeps one
 file per key (the plain tree jobs read), so it cannot keep the versions "Enabled" promises;
 accepting it would let code that restores or lists old versions fail later in a confusing way,
@@ -66,10 +71,51 @@ def _unconfigured(answer: dict[str, Any] | tuple[str, str], store: LocalObjectSt
     return dict(answer)
 
 
+# Configurations kept as written: (Get, Put, Delete), the member holding the document, and
+# the 404 once deleted. Until a Put or Delete, the Get answers the default above.
+SETTABLE = {
+    ("GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock"): (
+        "PublicAccessBlockConfiguration", "NoSuchPublicAccessBlockConfiguration",
+        "The public access block configuration was not found"),
+    ("GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"): (
+        "OwnershipControls", "OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
+}
+
+
+def _get_kept(get: str, member: str, missing: tuple[str, str], store: LocalObjectStore,
+              p: dict[str, Any], region: str) -> dict[str, Any]:
+    bucket_exists(store, p["Bucket"])
+    kept = bucket_config.read(store.root, store.bucket_path(p["Bucket"])).get(member)
+    if kept is None:
+        return _unconfigured(UNCONFIGURED[get], store, p, region)
+    if not kept:  # deleted
+        raise ApiError(missing[0], missing[1], 404, BucketName=p["Bucket"])
+    return {member: kept}
+
+
+def _put_kept(member: str, store: LocalObjectStore, p: dict[str, Any], region: str) -> dict[str, Any]:
+    bucket_exists(store, p["Bucket"])
+    if not p.get(member):
+        raise ApiError("MalformedXML", f"The XML you provided was not well-formed or did not validate "
+                       f"against our published schema: <{member}> is missing or empty")
+    bucket_config.write(store.root, store.bucket_path(p["Bucket"]), member, p[member])
+    return {}
+
+
+def _delete_kept(member: str, store: LocalObjectStore, p: dict[str, Any], region: str) -> dict[str, Any]:
+    bucket_exists(store, p["Bucket"])
+    bucket_config.write(store.root, store.bucket_path(p["Bucket"]), member, {})
+    return {"_status": 204}
+
+
 def handlers() -> dict[str, Callable[..., dict[str, Any]]]:
-    """Operation name -> handler(store, params, region) for every configuration read here."""
+    """Operation name -> handler(store, params, region) for every configuration served here."""
     out: dict[str, Callable[..., dict[str, Any]]] = {
         name: partial(_unconfigured, answer) for name, answer in UNCONFIGURED.items()}
+    for (get, put, delete), (member, code, message) in SETTABLE.items():
+        out[get] = partial(_get_kept, get, member, (code, message))
+        out[put] = partial(_put_kept, member)
+        out[delete] = partial(_delete_kept, member)
     out.update({"GetBucketVersioning": get_bucket_versioning,
                 "PutBucketVersioning": put_bucket_versioning})
     return out
