@@ -8,10 +8,11 @@ Public Access on and ACLs disabled (BucketOwnerEnforced) since January/April 202
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html,
 https://aws.amazon.com/about-aws/whats-new/2022/12/amazon-s3-automatically-enable-block-public-access-disable-access-control-lists-buckets-april-2023/).
 
-Block Public Access and Object Ownership can also be set and deleted: they hold locally as
-written (no request reaches the local API unsigned, and it implements no ACLs), so storing
-them says nothing untrue. Other configuration writes (policy, CORS, lifecycle, ...) would
-promise behaviour the local store does not have and stay NotImplemented.
+Block Public Access and Object Ownership can also be set and deleted, and are kept as written:
+nothing is public locally anyway (every request must be signed with the workspace key), and
+ACL writes stay NotImplemented whatever Object Ownership says. Other configuration writes
+(policy, CORS, lifecycle, ...) would promise behaviour the local store does not have and stay
+NotImplemented.
 
 Versioning: the status is stored, but only "Suspended" is accepted. The local store keeps one
 file per key (the plain tree jobs read), so it cannot keep the versions "Enabled" promises;

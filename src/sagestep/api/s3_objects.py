@@ -192,12 +192,14 @@ def _object_parts(info: ObjectInfo, p: dict[str, Any]) -> dict[str, Any]:
     if not info.meta.checksums or len(info.meta.parts) != total:
         return out
     marker, max_parts = int(p.get("PartNumberMarker") or 0), int(p.get("MaxParts") or 1000)
-    numbers = list(range(marker + 1, total + 1))
-    page = numbers[:max_parts]
-    out.update({"PartNumberMarker": marker, "MaxParts": max_parts, "IsTruncated": len(numbers) > max_parts,
-                "Parts": [{"PartNumber": n, "Size": info.meta.parts[n - 1]["Size"],
-                           **{f"Checksum{a}": v for a, v in info.meta.parts[n - 1].get("Checksums", {}).items()}}
-                          for n in page]})
+    page = list(range(marker + 1, min(total, marker + max_parts) + 1))
+    parts = []
+    for n in page:
+        part = info.meta.parts[n - 1]
+        sums = {f"Checksum{algo}": value for algo, value in part.get("Checksums", {}).items()}
+        parts.append({"PartNumber": n, "Size": part["Size"], **sums})
+    out.update({"PartNumberMarker": marker, "MaxParts": max_parts,
+                "IsTruncated": marker + max_parts < total, "Parts": parts})
     if page:
         out["NextPartNumberMarker"] = page[-1]
     return out
@@ -266,9 +268,13 @@ def copy_object(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
     bucket_exists(store, p["Bucket"])
     info = copy_source(store, p)
     src_bucket, src_key = info.bucket, info.key
-    meta = meta_from(p, info.meta.checksums) if p.get("MetadataDirective") == "REPLACE" else info.meta
+    meta = info.meta
+    if p.get("MetadataDirective") == "REPLACE":
+        meta = meta_from(p, info.meta.checksums)
     # Tags follow TaggingDirective, independently of MetadataDirective (COPY by default).
-    new_tags = tags.from_header(p.get("Tagging")) if p.get("TaggingDirective") == "REPLACE" else info.meta.tags
+    new_tags = info.meta.tags
+    if p.get("TaggingDirective") == "REPLACE":
+        new_tags = tags.from_header(p.get("Tagging"))
     meta = replace(meta, tags=new_tags, parts=info.meta.parts)
     fd, tmp = tempfile.mkstemp(dir=store.tmp_dir())
     try:
