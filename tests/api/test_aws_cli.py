@@ -82,6 +82,39 @@ def test_s3_cp_sync_ls_of_large_files(server_env, tmp_path: Path) -> None:
     aws(env, "s3", "rb", "s3://cli-bucket")
 
 
+def test_folder_objects_tags_and_bucket_configuration(server_env, tmp_path: Path) -> None:
+    home, env = server_env
+    aws(env, "s3", "mb", "s3://cli-folders")
+    aws(env, "s3api", "put-object", "--bucket", "cli-folders", "--key", "dir/")
+    aws(env, "s3api", "put-object", "--bucket", "cli-folders", "--key", "dir/sub/")
+    assert (home / "s3" / "cli-folders" / "dir" / "sub").is_dir()
+    assert aws(env, "s3", "ls", "s3://cli-folders/").split() == ["PRE", "dir/"]
+    listing = aws(env, "s3", "ls", "--recursive", "s3://cli-folders/")
+    assert [line.split()[-1] for line in listing.splitlines()] == ["dir/", "dir/sub/"]
+    head = json.loads(aws(env, "s3api", "head-object", "--bucket", "cli-folders", "--key", "dir/"))
+    assert head["ContentLength"] == 0
+    aws(env, "s3api", "put-object", "--bucket", "cli-folders", "--key", "dir/f.txt", "--tagging", "stage=raw")
+    tags = json.loads(aws(env, "s3api", "get-object-tagging", "--bucket", "cli-folders", "--key", "dir/f.txt"))
+    assert tags["TagSet"] == [{"Key": "stage", "Value": "raw"}]
+    aws(env, "s3api", "put-object-tagging", "--bucket", "cli-folders", "--key", "dir/f.txt",
+        "--tagging", "TagSet=[{Key=stage,Value=clean}]")
+    tags = json.loads(aws(env, "s3api", "get-object-tagging", "--bucket", "cli-folders", "--key", "dir/f.txt"))
+    assert tags["TagSet"] == [{"Key": "stage", "Value": "clean"}]
+    # an unconfigured bucket's versioning answers 200 with nothing in it (the CLI prints nothing)
+    assert aws(env, "s3api", "get-bucket-versioning", "--bucket", "cli-folders").strip() == ""
+    aws(env, "s3api", "put-bucket-versioning", "--bucket", "cli-folders",
+        "--versioning-configuration", "Status=Suspended")
+    versioning = json.loads(aws(env, "s3api", "get-bucket-versioning", "--bucket", "cli-folders"))
+    assert versioning == {"Status": "Suspended"}
+    aws(env, "s3", "sync", "s3://cli-folders", str(tmp_path / "down"))  # markers are skipped, as on AWS
+    assert sorted(str(p.relative_to(tmp_path / "down")) for p in (tmp_path / "down").rglob("*")) == [
+        "dir", "dir/f.txt"]
+    removed = aws(env, "s3", "rm", "--recursive", "s3://cli-folders/")
+    assert "delete: s3://cli-folders/dir/" in removed and "delete: s3://cli-folders/dir/sub/" in removed
+    assert aws(env, "s3", "ls", "--recursive", "s3://cli-folders/").strip() == ""
+    aws(env, "s3", "rb", "s3://cli-folders")
+
+
 def test_sagemaker_and_stepfunctions(server_env) -> None:
     _, env = server_env
     assert json.loads(aws(env, "sagemaker", "list-training-jobs")) == {"TrainingJobSummaries": []}

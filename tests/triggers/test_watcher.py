@@ -50,3 +50,16 @@ def test_object_event_is_an_eventbridge_object_created_the_router_accepts(tmp_pa
     (trigger,) = parse(event)
     assert (trigger.bucket, trigger.key, trigger.type) == ("landing", "a/b.csv", "s3")
     assert object_event(store.head("landing", "a/b.csv"))["id"] == event["id"]  # deterministic
+
+
+def test_a_folder_object_fires_once_like_any_object(tmp_path):
+    store, sent, watcher = make(tmp_path)
+    store.create_bucket("landing")
+    watcher.scan()
+    store.put_bytes("landing", "incoming/", b"")
+    watcher.scan()
+    store.put_bytes("landing", "incoming/day1.csv", b"a,b\n")  # moves the directory's mtime
+    watcher.scan()
+    watcher.scan()
+    events = [(e["detail"]["object"]["key"], e["detail"]["object"]["size"]) for e in sent]
+    assert events == [("incoming/", 0), ("incoming/day1.csv", 4)]

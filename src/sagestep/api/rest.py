@@ -30,7 +30,14 @@ S3_ROOTS = {
     "ListBuckets": "ListAllMyBucketsResult", "CreateMultipartUpload": "InitiateMultipartUploadResult",
     "CompleteMultipartUpload": "CompleteMultipartUploadResult", "ListParts": "ListPartsResult",
     "DeleteObjects": "DeleteResult", "ListMultipartUploads": "ListMultipartUploadsResult",
-    "GetBucketLocation": "LocationConstraint",
+    "GetBucketLocation": "LocationConstraint", "GetBucketVersioning": "VersioningConfiguration",
+    "GetBucketTagging": "Tagging", "GetObjectTagging": "Tagging", "GetBucketAcl": "AccessControlPolicy",
+    "GetObjectAcl": "AccessControlPolicy", "GetBucketCors": "CORSConfiguration",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration", "GetBucketWebsite": "WebsiteConfiguration",
+    "GetBucketLogging": "BucketLoggingStatus", "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+    "GetBucketRequestPayment": "RequestPaymentConfiguration", "ListObjectVersions": "ListVersionsResult",
+    "GetObjectAttributes": "GetObjectAttributesResponse",
+    "GetBucketNotificationConfiguration": "NotificationConfiguration",
 }
 
 
@@ -153,7 +160,9 @@ def parse_input(
                 params[name] = shapes.scalar_from_text(member, query[wire][0])
         elif loc == "header":
             value = headers.get(wire.lower())
-            if value is not None:
+            if value is not None and member.type_name == "list":  # sent comma-separated
+                params[name] = [shapes.scalar_from_text(member.member, v.strip()) for v in value.split(",")]
+            elif value is not None:
                 params[name] = shapes.scalar_from_text(member, value, "rfc822")
         elif loc == "headers":
             prefix = wire.lower()

@@ -18,8 +18,10 @@ import botocore.session
 from sagestep.api import body as bodies
 from sagestep.api import rest
 from sagestep.api import s3_buckets as buckets
+from sagestep.api import s3_config as config
 from sagestep.api import s3_multipart as multipart
 from sagestep.api import s3_objects as objects
+from sagestep.api import s3_tags as tags
 from sagestep.api.errors import ApiError
 from sagestep.api.wire import Wire
 from sagestep.stores.objectstore import LocalObjectStore
@@ -58,6 +60,9 @@ class S3Api:
             "HeadBucket": buckets.head_bucket, "DeleteBucket": buckets.delete_bucket,
             "ListObjectsV2": buckets.list_objects_v2, "ListObjects": buckets.list_objects,
             "GetBucketLocation": buckets.get_bucket_location,
+            "ListObjectVersions": buckets.list_object_versions,
+            "GetBucketTagging": tags.get_bucket_tagging, "PutBucketTagging": tags.put_bucket_tagging,
+            "DeleteBucketTagging": tags.delete_bucket_tagging, **config.handlers(),
         }
         self.ops: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             name: partial(fn, store, region=region) for name, fn in region_ops.items()
@@ -73,6 +78,11 @@ class S3Api:
             "ListParts": partial(multipart.list_parts, store),
             "ListMultipartUploads": partial(multipart.list_uploads, store),
             "UploadPartCopy": partial(multipart.upload_part_copy, store),
+            "GetObjectAttributes": partial(objects.get_object_attributes, store),
+            "GetObjectTagging": partial(tags.get_object_tagging, store),
+            "PutObjectTagging": partial(tags.put_object_tagging, store),
+            "DeleteObjectTagging": partial(tags.delete_object_tagging, store),
+            "GetObjectAcl": partial(config.get_object_acl, store),
         })
         self.uploads = {"PutObject", "UploadPart"}
 

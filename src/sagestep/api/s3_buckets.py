@@ -151,3 +151,24 @@ def get_bucket_location(store: LocalObjectStore, p: dict[str, Any], region: str)
     bucket_exists(store, p["Bucket"])
     # us-east-1 is spelled as an empty LocationConstraint (S3's legacy quirk).
     return {"LocationConstraint": None if region == "us-east-1" else region}
+
+
+def list_object_versions(store: LocalObjectStore, p: dict[str, Any], region: str) -> dict[str, Any]:
+    """Every object as its one version: the local store keeps no versions (VersionId "null",
+    what S3 gives objects written while versioning was never enabled). Terraform's
+    force_destroy and ``aws s3api list-object-versions`` empty buckets with it."""
+    bucket_exists(store, p["Bucket"])
+    prefix, delim, enc = p.get("Prefix", ""), p.get("Delimiter", ""), _encoder(p)
+    marker, max_keys = p.get("KeyMarker", ""), _max_keys(p)
+    contents, prefixes, truncated, last = _page(store, p["Bucket"], prefix, delim, marker, max_keys)
+    versions = [{**entry, "VersionId": "null", "IsLatest": True} for entry in _entries(contents, enc)]
+    out: dict[str, Any] = {
+        "Name": p["Bucket"], "Prefix": enc(prefix), "KeyMarker": enc(marker), "MaxKeys": max_keys,
+        "IsTruncated": truncated, "Versions": versions or None,
+        "CommonPrefixes": [{"Prefix": enc(c)} for c in prefixes] or None,
+        "Delimiter": enc(delim) or None, "EncodingType": p.get("EncodingType"),
+        "VersionIdMarker": p.get("VersionIdMarker"),
+    }
+    if truncated:
+        out.update(NextKeyMarker=enc(last), NextVersionIdMarker="null")
+    return out

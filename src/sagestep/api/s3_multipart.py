@@ -63,13 +63,17 @@ def create(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
         store.path(p["Bucket"], p["Key"])
     except StoreError as exc:
         raise ApiError("InvalidArgument", str(exc), Key=p["Key"]) from exc
+    if p["Key"].endswith("/"):  # refused now rather than after every part is uploaded
+        raise ApiError("InvalidArgument", f"cannot upload s3://{p['Bucket']}/{p['Key']} in parts: the "
+                       "local store keeps a key ending in '/' as a folder, which holds no bytes; "
+                       "use a key without the trailing '/'", Key=p["Key"])
     upload_id = secrets.token_urlsafe(24)
     path = _root(store) / upload_id
     path.mkdir(parents=True)
     meta = meta_from(p)
     record = {"Bucket": p["Bucket"], "Key": p["Key"], "Initiated": time.time(),
               "ContentType": meta.content_type, "Metadata": meta.metadata, "Headers": meta.headers,
-              "ChecksumAlgorithm": p.get("ChecksumAlgorithm")}
+              "ChecksumAlgorithm": p.get("ChecksumAlgorithm"), "Tags": meta.tags}
     (path / "upload.json").write_text(json.dumps(record))
     return {"Bucket": p["Bucket"], "Key": p["Key"], "UploadId": upload_id,
             "ChecksumAlgorithm": p.get("ChecksumAlgorithm")}
@@ -244,7 +248,8 @@ def complete(store: LocalObjectStore, p: dict[str, Any]) -> dict[str, Any]:
     md5s = b"".join(bytes.fromhex(have[n]["ETag"].strip('"')) for n in numbers)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(numbers)}"'
     meta = ObjectMeta(record["ContentType"], record["Metadata"], record["Headers"],
-                      _composite([have[n] for n in numbers]))
+                      _composite([have[n] for n in numbers]), record.get("Tags") or {},
+                      [{"Size": have[n]["Size"], "Checksums": have[n]["Checksums"]} for n in numbers])
     _assemble(store, path, [(n, have[n]) for n in numbers], p, meta, etag)
     shutil.rmtree(path, ignore_errors=True)
     return {"Location": f"/{p['Bucket']}/{p['Key']}", "Bucket": p["Bucket"], "Key": p["Key"],

@@ -176,10 +176,10 @@ def _xml(shape: Shape, value: Any, name: str, out: list[str], xmlns: str = "") -
     kind = shape.type_name
     attrs = f' xmlns="{xmlns}"' if xmlns else ""
     if kind == "structure":
-        out.append(f"<{name}{attrs}>")
+        out.append(f"<{name}{attrs}{_xml_attributes(shape, value)}>")
         for mname, member in shape.members.items():
             v = value.get(mname)
-            if v is None or member.serialization.get("location"):
+            if v is None or member.serialization.get("location") or member.serialization.get("xmlAttribute"):
                 continue
             wire = member.serialization.get("name", mname)
             if member.type_name == "list" and member.serialization.get("flattened"):
@@ -203,6 +203,19 @@ def _xml(shape: Shape, value: Any, name: str, out: list[str], xmlns: str = "") -
         out.append(f"</{name}>")
     else:
         out.append(f"<{name}{attrs}>{escape(_xml_scalar(shape, value))}</{name}>")
+
+
+def _xml_attributes(shape: Shape, value: Any) -> str:
+    """Members the model puts in the start tag (S3's ``<Grantee xsi:type="CanonicalUser">``)."""
+    out = ""
+    ns = shape.serialization.get("xmlNamespace")
+    if isinstance(ns, dict) and ns.get("prefix"):
+        out += f' xmlns:{ns["prefix"]}="{escape(ns["uri"])}"'
+    for mname, member in shape.members.items():
+        if member.serialization.get("xmlAttribute") and value.get(mname) is not None:
+            wire = member.serialization.get("name", mname)
+            out += f' {wire}="{escape(_xml_scalar(member, value[mname]), {chr(34): "&quot;"})}"'
+    return out
 
 
 def _xml_scalar(shape: Shape, value: Any) -> str:

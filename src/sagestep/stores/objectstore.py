@@ -4,19 +4,21 @@ Writes are atomic (temp file in <root>/.tmp, then rename), keys that would escap
 (``..`` segments, absolute paths, NUL) are refused, and listeners hear about every created
 object (the local watcher and ``sagestep upload`` turn them into S3 Object Created events).
 
-What S3 keeps beside the bytes (ETag, Content-Type, user metadata, the other standard headers
-and the checksums the writer sent) is a JSON record in the file's ``user.sagestep.s3``
-extended attribute, or, where the filesystem has none, in a hidden sidecar
-``.<name>.sagestep-etag`` next to it; the tree stays a plain ``<bucket>/<key>`` layout that
-jobs read directly. The record holds the file's mtime and size: a file rewritten behind the
-store's back (a job writing into the tree) loses its stale metadata and gets a recomputed
-MD5 ETag.
+What S3 keeps beside the bytes (ETag, headers, checksums, tags) is a record kept by
+``object_meta.py`` on the file itself. A key ending in "/" (a folder object, what the S3 console
+and ``aws s3api put-object --key dir/`` create) is the directory itself carrying such a
+record: it is listed, read and deleted like any object, and the tree jobs read stays plain.
+Keys are files, so "a" and "a/b" cannot both exist (a clear StoreError says so); "a/" and
+"a/b" can, as on S3. Bucket configuration (tags, versioning status) is JSON under
+``<root>/.buckets/``, tied to the bucket directory's inode so a bucket removed by hand and
+made again starts unconfigured.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
+import io
 import os
 import re
 import shutil
@@ -28,28 +30,32 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sagestep.errors import StoreError
+from sagestep.stores import bucket_config
+from sagestep.stores.keys import check_key, parse_uri, relative_key
 from sagestep.stores.nofollow import open_nofollow, regular_files
+from sagestep.stores.object_meta import (
+    DEFAULT_CONTENT_TYPE,
+    EMPTY_ETAG,
+    RECORD_SUFFIX,
+    ObjectMeta,
+    drop_record,
+    md5_etag,
+    read_folder_record,
+    read_record,
+    sidecar_path,
+    write_folder_record,
+    write_record,
+)
 
+__all__ = ["DEFAULT_CONTENT_TYPE", "LocalObjectStore", "ObjectInfo", "ObjectMeta", "check_key",
+           "parse_uri", "relative_key"]
+
+_FOLDER_BYTES = (
+    "cannot store s3://{bucket}/{key} with a body: the local store keeps a key ending in '/' "
+    "as a folder (a directory, so that '{key}x' keys can live below it), which cannot hold "
+    "bytes; send an empty body for a folder object, or use a key without the trailing '/'")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _CHUNK = 1 << 20
-
-
-DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 answers when the writer sent none
-
-
-@dataclass(frozen=True)
-class ObjectMeta:
-    """What S3 stores with an object besides its bytes.
-
-    ``headers`` holds the other standard headers by their boto3 names (CacheControl,
-    ContentDisposition, ContentEncoding, ContentLanguage, Expires); ``checksums`` maps an
-    algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) to the base64 value the writer sent.
-    """
-
-    content_type: str = DEFAULT_CONTENT_TYPE
-    metadata: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,25 +79,6 @@ class ObjectInfo:
 
 
 Listener = Callable[[ObjectInfo], None]
-
-
-def parse_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> (bucket, key); key may be "" or a prefix."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise StoreError(f"{uri!r} is not an S3 URI; expected s3://<bucket>/<key>")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise StoreError(f"{uri!r} names no bucket; expected s3://<bucket>/<key>")
-    return bucket, key
-
-
-def check_key(key: str) -> str:
-    """``key`` if it stays inside its bucket, else StoreError saying why."""
-    if not key or key.startswith("/") or "\x00" in key or "\\" in key:
-        raise StoreError(f"object key {key!r} is empty, absolute or contains NUL/backslash")
-    if any(part in ("..", ".") for part in key.split("/")):
-        raise StoreError(f"object key {key!r} contains a '.' or '..' segment; keys must stay in the bucket")
-    return key
 
 
 class LocalObjectStore:
@@ -148,6 +135,10 @@ class LocalObjectStore:
         self, bucket: str, key: str, stream: BinaryIO | _BytesReader, meta: ObjectMeta | None = None,
     ) -> ObjectInfo:
         """Write an object atomically from a readable binary stream."""
+        if key.endswith("/"):
+            if stream.read(1):
+                raise StoreError(_FOLDER_BYTES.format(bucket=bucket, key=key))
+            return self.put_folder(bucket, key, meta)
         target = self.path(bucket, key)
         tmp_dir = self.tmp_dir()
         digest = hashlib.md5(usedforsecurity=False)
@@ -162,7 +153,7 @@ class LocalObjectStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _sidecar_write(target, f'"{digest.hexdigest()}"', meta)
+        write_record(target, f'"{digest.hexdigest()}"', meta)
         return self._created(bucket, key)
 
     def _created(self, bucket: str, key: str, info: ObjectInfo | None = None) -> ObjectInfo:
@@ -181,8 +172,41 @@ class LocalObjectStore:
                 f"cannot store s3://{bucket}/{key}: a prefix of it is already an object key "
                 "(the local store keeps keys as files, so 'a' and 'a/b' cannot both exist)"
             ) from exc
+        if target.is_dir() and read_folder_record(target) is None:
+            with contextlib.suppress(OSError):  # an empty folder left behind: not an object
+                target.rmdir()
         if target.is_dir():
-            raise StoreError(f"cannot store s3://{bucket}/{key}: objects exist under {key}/")
+            raise StoreError(f"cannot store s3://{bucket}/{key}: the folder {key}/ exists (objects "
+                             f"or a folder object are under it); delete them or pick another key")
+
+    def put_folder(self, bucket: str, key: str, meta: ObjectMeta | None = None) -> ObjectInfo:
+        """Create (or overwrite) the zero-byte folder object ``key`` (which ends in "/")."""
+        target = self.path(bucket, key)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise StoreError(
+                f"cannot store folder object s3://{bucket}/{key}: {key.rstrip('/')} or a prefix of it "
+                "is an object key (the local store keeps keys as files, so 'a' and 'a/' cannot "
+                "both exist); delete that object first") from exc
+        mtime = write_folder_record(target, meta)
+        return self._created(bucket, key, ObjectInfo(bucket, key, 0, mtime, EMPTY_ETAG, meta or ObjectMeta()))
+
+    def set_meta(self, bucket: str, key: str, meta: ObjectMeta) -> ObjectInfo:
+        """Replace an object's metadata record (tags, ...) without touching its bytes."""
+        path = self.path(bucket, key)
+        try:
+            if key.endswith("/"):
+                info = self.head(bucket, key)
+                write_folder_record(path, meta, info.mtime)
+                return ObjectInfo(bucket, key, 0, info.mtime, info.etag, meta)
+            with open(path, "rb") as fh:  # the record goes to the inode it was read from
+                st = os.fstat(fh.fileno())
+                etag, _old = read_record(path, st, fh.fileno())
+                write_record(path, etag, meta, fh.fileno())
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise StoreError(f"s3://{bucket}/{key} does not exist") from exc
+        return ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag, meta)
 
     def adopt_file(
         self, bucket: str, key: str, source: Path | str, meta: ObjectMeta | None = None,
@@ -193,6 +217,11 @@ class LocalObjectStore:
         ``etag`` (quoted, as S3 spells it) is stored when the caller already computed it (the
         HTTP API hashes bodies while receiving them, and multipart ETags are not an MD5).
         """
+        if key.endswith("/"):
+            if os.path.getsize(source):
+                raise StoreError(_FOLDER_BYTES.format(bucket=bucket, key=key))
+            Path(source).unlink()
+            return self.put_folder(bucket, key, meta)
         target = self.path(bucket, key)
         self._make_parent(target, bucket, key)
         try:
@@ -200,10 +229,10 @@ class LocalObjectStore:
         except OSError:
             return self.put_file(bucket, key, source, meta)
         if etag is None and meta is None:
-            _etag_cache_path(target).unlink(missing_ok=True)
+            sidecar_path(target).unlink(missing_ok=True)
             return self._created(bucket, key)
-        etag = etag or _md5_etag(target)
-        st = _sidecar_write(target, etag, meta)
+        etag = etag or md5_etag(target)
+        st = write_record(target, etag, meta)
         return self._created(bucket, key, ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag,
                                                      meta or ObjectMeta()))
 
@@ -215,6 +244,9 @@ class LocalObjectStore:
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         """A binary file object reading the object (StoreError if it does not exist)."""
+        if key.endswith("/"):
+            self.head(bucket, key)
+            return io.BytesIO(b"")
         path = self.path(bucket, key)
         if not path.is_file():
             raise StoreError(f"s3://{bucket}/{key} does not exist")
@@ -225,26 +257,41 @@ class LocalObjectStore:
             return fh.read()
 
     def exists(self, bucket: str, key: str) -> bool:
-        return self.path(bucket, key).is_file()
+        path = self.path(bucket, key)
+        if key.endswith("/"):
+            return path.is_dir() and read_folder_record(path) is not None
+        return path.is_file()
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         path = self.path(bucket, key)
+        if key.endswith("/"):
+            folder = read_folder_record(path) if path.is_dir() else None
+            if folder is None:
+                raise StoreError(f"s3://{bucket}/{key} does not exist")
+            return ObjectInfo(bucket, key, 0, folder[0], EMPTY_ETAG, folder[1])
         if not path.is_file():
             raise StoreError(f"s3://{bucket}/{key} does not exist")
         st = path.stat()
-        etag, meta = _sidecar_read(path, st)
+        etag, meta = read_record(path, st)
         return ObjectInfo(bucket, key, st.st_size, st.st_mtime, etag, meta)
 
     def delete(self, bucket: str, key: str) -> None:
         path = self.path(bucket, key)
-        if path.is_dir():  # "a/" names a folder here, not an object: nothing to delete
+        if key.endswith("/"):
+            if not path.is_dir():
+                return
+            drop_record(path)
+            parent = path
+        elif path.is_dir():  # "a" names no object when "a/..." keys exist: nothing to delete
             return
-        path.unlink(missing_ok=True)
-        _etag_cache_path(path).unlink(missing_ok=True)
-        # Drop folders the delete left empty, so the key's prefix can become an object again.
+        else:
+            path.unlink(missing_ok=True)
+            sidecar_path(path).unlink(missing_ok=True)
+            parent = path.parent
+        # Drop folders the delete left empty, so the key's prefix can become an object again;
+        # a folder object's directory stays (it is an object of its own).
         base = self.bucket_path(bucket)
-        parent = path.parent
-        while parent != base and base in parent.parents:
+        while parent != base and base in parent.parents and read_folder_record(parent) is None:
             try:
                 parent.rmdir()
             except OSError:
@@ -260,6 +307,7 @@ class LocalObjectStore:
             for fname in files:  # only stale sidecars remain once no object is listed
                 Path(dirpath, fname).unlink(missing_ok=True)
             Path(dirpath).rmdir()
+        bucket_config.drop(self.root, bucket)
 
     def list(self, bucket: str, prefix: str = "", after: str = "") -> Iterator[ObjectInfo]:
         """Objects under ``prefix`` whose key sorts after ``after``, in key order (as S3)."""
@@ -270,10 +318,14 @@ class LocalObjectStore:
         if not start.is_dir():
             return
         root, keys = str(base), []  # keys as plain strings: paging a large prefix stays cheap
-        for dirpath, _dirs, files in os.walk(start):
+        for dirpath, dirs, files in os.walk(start):
             rel = dirpath[len(root) + 1:].replace(os.sep, "/")
             folder = f"{rel}/" if rel else ""
-            keys += [key for f in files if not f.endswith(_ETAG_SUFFIX)
+            # Walk only folders that can hold keys under the prefix.
+            dirs[:] = [d for d in dirs if (sub := f"{folder}{d}/").startswith(prefix) or prefix.startswith(sub)]
+            if rel and folder.startswith(prefix) and folder > after and read_folder_record(Path(dirpath)):
+                keys.append(folder)
+            keys += [key for f in files if not f.endswith(RECORD_SUFFIX)
                      and (key := folder + f).startswith(prefix) and key > after]
         for key in sorted(keys):
             yield self.head(bucket, key)
@@ -286,6 +338,9 @@ class LocalObjectStore:
         count = 0
         for info in self.list(bucket, prefix):
             target = dest / relative_key(prefix, info.key)
+            if info.key.endswith("/"):  # a folder object: the folder, as SageMaker makes it
+                target.mkdir(parents=True, exist_ok=True)
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy(self.path(bucket, info.key), target)
             count += 1
@@ -305,84 +360,11 @@ class LocalObjectStore:
         return count
 
 
-def relative_key(prefix: str, key: str) -> str:
-    """Where an object lands below a channel dir: the key relative to the prefix's folder."""
-    if prefix.endswith("/") or not prefix:
-        return key[len(prefix):]
-    if key == prefix:
-        return key.rsplit("/", 1)[-1]
-    if key.startswith(prefix + "/"):
-        return key[len(prefix) + 1:]
-    # partial folder name (s3://b/data/tra matching data/train/x): keep the path from the
-    # prefix's parent folder, as the key structure below it is preserved.
-    return key[prefix.rfind("/") + 1:]
-
-
 def _copy(src: Path, dst: Path) -> None:
     # A copy, not a hard link: File-mode input is writable in the container, and a script
     # editing its input in place must not change the stored object.
     dst.unlink(missing_ok=True)
     shutil.copyfile(src, dst)
-
-
-_ETAG_SUFFIX = ".sagestep-etag"
-
-
-def _etag_cache_path(path: Path) -> Path:
-    return path.parent / f".{path.name}{_ETAG_SUFFIX}"
-
-
-_XATTR = "user.sagestep.s3"
-
-
-def _sidecar_write(path: Path, etag: str, meta: ObjectMeta | None) -> os.stat_result:
-    st = path.stat()
-    meta = meta or ObjectMeta()
-    record = json.dumps({
-        "mtime_ns": st.st_mtime_ns, "size": st.st_size, "etag": etag,
-        "content_type": meta.content_type, "metadata": meta.metadata,
-        "headers": meta.headers, "checksums": meta.checksums,
-    })
-    # An extended attribute on the file itself when the filesystem has them (one syscall, no
-    # file to create; it moves with renames); the hidden sidecar file otherwise.
-    try:
-        os.setxattr(path, _XATTR, record.encode())
-        _etag_cache_path(path).unlink(missing_ok=True)
-    except (OSError, AttributeError):
-        _etag_cache_path(path).write_text(record)
-    return st
-
-
-def _sidecar_read(path: Path, st: os.stat_result) -> tuple[str, ObjectMeta]:
-    """(ETag, metadata) recorded for this file if still current, else MD5 and defaults."""
-    try:
-        text = os.getxattr(path, _XATTR).decode()
-    except (OSError, AttributeError):
-        try:
-            text = _etag_cache_path(path).read_text()
-        except OSError:
-            return _md5_etag(path), ObjectMeta()
-    try:
-        if text.startswith("{"):
-            rec = json.loads(text)
-            if rec["mtime_ns"] == st.st_mtime_ns and rec["size"] == st.st_size:
-                return rec["etag"], ObjectMeta(
-                    rec["content_type"], rec["metadata"], rec["headers"], rec["checksums"])
-        else:  # the earlier "mtime size md5" cache, still found in older workspaces
-            mtime, size, md5 = text.split()
-            if int(mtime) == st.st_mtime_ns and int(size) == st.st_size:
-                return f'"{md5}"', ObjectMeta()
-    except (ValueError, KeyError, TypeError):
-        pass
-    return _md5_etag(path), ObjectMeta()
-
-
-def _md5_etag(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return f'"{digest.hexdigest()}"'
 
 
 class _BytesReader:

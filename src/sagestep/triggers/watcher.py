@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sagestep.stores import sqlite as db
+from sagestep.stores.object_meta import read_folder_record
 
 MIGRATIONS = [
     """
@@ -128,6 +129,12 @@ class Watcher:
         for bucket, _created in self.store.buckets():
             base = root / bucket
             for dirpath, _dirs, files in os.walk(base):
+                # A folder object ("data/", made by the console or `aws s3api put-object --key
+                # data/`) is a directory carrying a record; S3 sends Object Created for it too.
+                folder = read_folder_record(Path(dirpath)) if dirpath != str(base) else None
+                if folder is not None:
+                    rel = Path(dirpath).relative_to(base).as_posix()
+                    found.append((bucket, f"{rel}/", 0, int(folder[0] * 1e9)))
                 for fname in files:
                     if fname.endswith(".sagestep-etag"):  # the store's ETag cache files
                         continue
