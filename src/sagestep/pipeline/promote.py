@@ -15,7 +15,14 @@ from __future__ import annotations
 from sagestep.asl.arns import Pattern, integration_arn
 from sagestep.asl.rules import Catcher, ChoiceRule
 from sagestep.asl.states import Choice, Pass, State, Task
-from sagestep.pipeline.generic import FAILURE_DETAILS, Policy, sdk, string_is, wait
+from sagestep.pipeline.generic import (
+    FAILURE_DETAILS,
+    NOTIFY_FAILURE,
+    Policy,
+    sdk,
+    string_is,
+    wait,
+)
 
 MAX_TARGETS = 3
 ENTRY = "Promotion?"
@@ -117,19 +124,21 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
                                         operator="IsPresent", operand=True)),
                        next=p + "Rolled Back"),
         ), default=p + "Wait For Endpoint"),
+        # The failure is complete here (no caught $.error to merge): straight to the notice,
+        # as the deploy stage's "Endpoint Broken" does.
         Pass(name=p + "Endpoint Broken", parameters={
             "Stage": "promotion", "Error": "Sagestep.EndpointFailed",
             "Cause.$": "States.Format('endpoint {} is {}', $.work.endpoint.EndpointName, "
                        "$.work.endpoint.EndpointStatus)",
             "Message": "The promotion failed."}, result_path="$.failure",
-            next=FAILURE_DETAILS),
+            next=NOTIFY_FAILURE),
         Pass(name=p + "Rolled Back", parameters={
             "Stage": "promotion", "Error": "Sagestep.RolledBack",
             "Cause.$": "States.Format('endpoint {} rolled back to {}: {}', "
                        "$.work.endpoint.EndpointName, $.work.endpoint.EndpointConfigName, "
                        "$.work.endpoint.FailureReason)",
             "Message": "The promotion failed."}, result_path="$.failure",
-            next=FAILURE_DETAILS),
+            next=NOTIFY_FAILURE),
         Choice(name=p + "Smoke Test?", choices=(ChoiceRule(
             variable=f"{t}.smoke_test", operator="IsPresent", operand=True,
             next=p + "Smoke Test"),), default=after),
