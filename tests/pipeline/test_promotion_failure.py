@@ -1,0 +1,85 @@
+"""How a promotion run ends when an endpoint update rolls back or breaks: the compiled
+machine on the local engine with a fake SageMaker whose updates roll back, as a user sees
+the run (DescribeExecution's status, error and cause)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sagestep.pipeline.loader import load_config
+from tests.pipeline.conftest import write
+from tests.pipeline.test_generic_run import FakeS3, FakeSageMaker, Harness
+
+CONFIG = """
+name: promo
+defaults: {bucket: b, role_arn: "arn:aws:iam::123456789012:role/sm"}
+stages:
+  create_model:
+    image: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1
+    model_data: s3://b/model.tar.gz
+promotion:
+  targets:
+    - {name: staging, endpoint_name: promo-staging, wait_seconds: 1}
+    - name: prod
+      endpoint_name: promo-prod
+      wait_seconds: 1
+      deployment: {strategy: CANARY, canary_percent: 20, wait_seconds: 60,
+                   max_execution_seconds: 600}
+"""
+REASON = ("alarm promo-prod-5xx-errors: error rate 25.0% of 8 requests on the new fleet is "
+          "over 5.0%")
+
+
+class RollingBackSageMaker(FakeSageMaker):
+    """Endpoints exist; an update of ``endpoint`` goes Updating -> RollingBack -> ``end``."""
+
+    def __init__(self, endpoint: str, end: str) -> None:
+        super().__init__()
+        self.endpoint, self.end = endpoint, end
+        self.endpoints = {"promo-staging": "InService", "promo-prod": "InService"}
+        self.configs = {"promo-staging": "old-staging", "promo-prod": "old-prod"}
+        self.script: list[str] = []
+
+    def update_endpoint(self, **p: Any) -> Any:
+        out = super().update_endpoint(**p)
+        if p["EndpointName"] == self.endpoint:
+            self.script = ["Updating", "RollingBack", self.end]
+        return out
+
+    def describe_endpoint(self, EndpointName: str) -> Any:  # noqa: N803
+        if EndpointName != self.endpoint or not self.script:
+            return super().describe_endpoint(EndpointName)
+        status = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        doc = {"EndpointName": EndpointName, "EndpointStatus": status,
+               "EndpointConfigName": self.configs[EndpointName]}
+        if status in ("InService", "UpdateRollbackFailed"):
+            doc.update({"EndpointConfigName": "old-prod", "FailureReason": REASON})
+        return doc
+
+
+def _run(tmp_path: Path, end: str) -> tuple[Harness, dict[str, Any]]:
+    item = load_config(write(tmp_path, CONFIG)).item
+    h = Harness(tmp_path, RollingBackSageMaker("promo-prod", end), FakeS3({}))
+    return h, h.run(h.start(item))
+
+
+def test_a_rolled_back_update_fails_the_run_naming_the_alarm(tmp_path: Path) -> None:
+    h, row = _run(tmp_path, "InService")
+    assert row["status"] == "FAILED"
+    assert row["error"] == "Sagestep.RolledBack"
+    # The run fails in the helper's fail Task (so that redrive can resume): the cause is the
+    # Lambda's error document, as DescribeExecution shows it on AWS.
+    assert json.loads(row["cause"])["errorMessage"] == (
+        f"endpoint promo-prod rolled back to old-prod: {REASON}")
+    update = [p for k, p in h.sm.calls if k == "UpdateEndpoint"][-1]
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "promo-prod-5xx-errors"}]
+
+
+def test_a_failed_rollback_fails_the_run_with_the_status(tmp_path: Path) -> None:
+    _, row = _run(tmp_path, "UpdateRollbackFailed")
+    assert row["status"] == "FAILED"
+    assert row["error"] == "Sagestep.EndpointFailed"
+    assert json.loads(row["cause"])["errorMessage"] == "endpoint promo-prod is UpdateRollbackFailed"
