@@ -166,16 +166,22 @@ def test_approve_staging_smoke_approval_prod_canary_rollback(backend, tmp_path):
 
 
 def _broken_release(backend, release, sm, traffic, runtime, rows, example, good_config):
-    """Version 2 parses requests with np.loadtxt: blank fields fail, the sample has none."""
+    """Version 2 parses requests with np.loadtxt: blank fields fail, the sample has none.
+    Driven with the README's commands (`sagestep server`'s part: the test's worker, sweep)."""
     shutil.copy(EXAMPLE / "broken" / "inference.py", example / "code" / "inference.py")
-    backend.register(example / "training.yaml")
-    deploy, package = release.train_and_approve()
+    home = str(backend.runtime.workspace.root)
+    _cli("register", str(example / "training.yaml"), home=home)
+    _cli("run", "promotion-training", home=home)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/promotion/2"
+    assert arn in _cli("models", "list", "--group", "promotion", home=home)
+    _cli("models", "approve", arn, home=home)
+    (deploy,) = release.sweep.scan()
     release.until_prod_approval(deploy)  # staging's 5-row smoke test passed
     smoke = backend.describe_run(deploy.arn)
     assert smoke.status == "RUNNING"
     with traffic.Clients(runtime, "promotion-prod", rows, rate=40) as clients:
         _until(lambda: clients.counts["ok missing"] >= 3)  # blue serves every row
-        backend.approve(deploy.name, "staging looked fine")
+        _cli("approve", deploy.name, "-m", "staging looked fine", "--no-follow", home=home)
         seen = _statuses(sm, "promotion-prod", deploy, backend)
         failed_at_end = clients.failed()
         time.sleep(1.0)
@@ -201,13 +207,24 @@ def _broken_release(backend, release, sm, traffic, runtime, rows, example, good_
     served = green["requests"] + blue["requests"]  # while both generations were routed
     assert green["requests"] <= 0.34 * served + 3 * (served * 0.34 * 0.66) ** 0.5 + 1
     assert clients.counts["ok missing"] > clients.counts["failed missing"]
-    # The CLI shows the rollback in the last deployment's steps
-    out = subprocess.run([sys.executable, "-m", "sagestep", "endpoints", "describe",
-                          "promotion-prod", "--home", str(backend.runtime.workspace.root)],
-                         capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "COLUMNS": "200"})
-    assert out.returncode == 0, out.stderr
-    assert "rolled_back" in out.stdout and "5xx-errors" in out.stdout, out.stdout
+    # The CLI: the run's deploy stage FAILED with the cause; the rollback in the last
+    # deployment's steps
+    status = _cli("status", deploy.name, home=home)
+    assert "FAILED" in status.splitlines()[0], status
+    deploy_row = next(line for line in status.splitlines() if line.strip().startswith("deploy"))
+    assert "FAILED" in deploy_row, status
+    assert "Sagestep.RolledBack" in status and "alarm promotion-prod-5xx-errors" in status
+    described = _cli("endpoints", "describe", "promotion-prod", home=home)
+    assert f"last deployment: {good_config} -> " in described and "rolled_back" in described
+    assert "Rolled back: alarm promotion-prod-5xx-errors" in described, described
+
+
+def _cli(*args: str, home: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "sagestep", *args, "--home", home],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "COLUMNS": "250"})
+    assert out.returncode == 0, (args, out.stdout, out.stderr)
+    return out.stdout
 
 
 def _fixed_release(backend, release, sm, traffic, runtime, rows, example):

@@ -132,7 +132,9 @@ def test_failure_path_notifies_then_fails_with_the_cause() -> None:
                                   "CausePath": "$.failure.Cause"}
     # Every failure path passes the state that notes the redrive it failed in.
     joined = [n for n, st in s.items() if st.get("Next") == "Failure Attempt"]
-    assert sorted(joined) == ["Endpoint Broken", "Failure Record", "Gate Rejected"]
+    targets = [f"Target {i} Endpoint {end}" for i in (1, 2, 3) for end in ("Broken", "Rolled Back")]
+    assert sorted(joined) == sorted(["Endpoint Broken", "Failure Record", "Gate Rejected",
+                                     *targets])
     assert s["Training"]["Parameters"]["redrive.$"] == "$$.Execution.RedriveCount"
     assert s["Notify Failure"]["Resource"] == "arn:aws:states:::sns:publish"
     assert s["Notify Failure"]["Next"] == "Failed"

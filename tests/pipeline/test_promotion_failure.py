@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sagestep.backends.progress import stages
 from sagestep.pipeline.loader import load_config
 from tests.pipeline.conftest import write
 from tests.pipeline.test_generic_run import FakeS3, FakeSageMaker, Harness
@@ -59,9 +60,14 @@ class RollingBackSageMaker(FakeSageMaker):
         return doc
 
 
-def _run(tmp_path: Path, end: str) -> tuple[Harness, dict[str, Any]]:
+class Run(Harness):
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        return [e.to_aws() for e in self.svc.history(arn, 0, 10_000, False)]
+
+
+def _run(tmp_path: Path, end: str) -> tuple[Run, dict[str, Any]]:
     item = load_config(write(tmp_path, CONFIG)).item
-    h = Harness(tmp_path, RollingBackSageMaker("promo-prod", end), FakeS3({}))
+    h = Run(tmp_path, RollingBackSageMaker("promo-prod", end), FakeS3({}))
     return h, h.run(h.start(item))
 
 
@@ -73,13 +79,20 @@ def test_a_rolled_back_update_fails_the_run_naming_the_alarm(tmp_path: Path) -> 
     # Lambda's error document, as DescribeExecution shows it on AWS.
     assert json.loads(row["cause"])["errorMessage"] == (
         f"endpoint promo-prod rolled back to old-prod: {REASON}")
+    # `sagestep status` blames the deploy stage (promotion targets are deploys), not notify
+    views = {v.stage: v for v in stages(h.history(row["arn"]), "FAILED")}
+    assert views["deploy"].status == "FAILED", views
+    assert "rolled back to old-prod: alarm promo-prod-5xx-errors" in views["deploy"].detail
+    assert views["notify"].status != "FAILED"
     update = [p for k, p in h.sm.calls if k == "UpdateEndpoint"][-1]
     assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
         {"AlarmName": "promo-prod-5xx-errors"}]
 
 
 def test_a_failed_rollback_fails_the_run_with_the_status(tmp_path: Path) -> None:
-    _, row = _run(tmp_path, "UpdateRollbackFailed")
+    h, row = _run(tmp_path, "UpdateRollbackFailed")
     assert row["status"] == "FAILED"
     assert row["error"] == "Sagestep.EndpointFailed"
     assert json.loads(row["cause"])["errorMessage"] == "endpoint promo-prod is UpdateRollbackFailed"
+    views = {v.stage: v for v in stages(h.history(row["arn"]), "FAILED")}
+    assert views["deploy"].status == "FAILED" and "UpdateRollbackFailed" in views["deploy"].detail

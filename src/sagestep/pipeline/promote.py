@@ -122,7 +122,7 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
             ChoiceRule(and_=(string_is("$.work.endpoint.EndpointStatus", "InService"),
                              ChoiceRule(variable="$.work.endpoint.FailureReason",
                                         operator="IsPresent", operand=True)),
-                       next=p + "Rolled Back"),
+                       next=p + "Endpoint Rolled Back"),
         ), default=p + "Wait For Endpoint"),
         # The failure is complete here (no caught $.error to merge): straight to the notice,
         # as the deploy stage's "Endpoint Broken" does.
@@ -132,7 +132,7 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
                        "$.work.endpoint.EndpointStatus)",
             "Message": "The promotion failed."}, result_path="$.failure",
             next=NOTIFY_FAILURE),
-        Pass(name=p + "Rolled Back", parameters={
+        Pass(name=p + "Endpoint Rolled Back", parameters={
             "Stage": "promotion", "Error": "Sagestep.RolledBack",
             "Cause.$": "States.Format('endpoint {} rolled back to {}: {}', "
                        "$.work.endpoint.EndpointName, $.work.endpoint.EndpointConfigName, "
