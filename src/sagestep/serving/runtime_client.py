@@ -18,6 +18,7 @@ import functools
 import http.client
 import io
 import random
+import socket
 import sys
 import threading
 import time
@@ -198,6 +199,10 @@ class LocalSageMakerRuntimeClient:
         if conn is None:
             conn = conns[port] = http.client.HTTPConnection("127.0.0.1", port,
                                                             timeout=_TIMEOUT_SECONDS)
+            conn.connect()
+            # http.client writes the headers and the body apart: without TCP_NODELAY the
+            # body waits for the ACK of the headers (Nagle), which the server may delay.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.request("POST", "/invocations", body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
