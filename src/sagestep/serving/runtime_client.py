@@ -108,6 +108,8 @@ class LocalSageMakerRuntimeClient:
             if split:  # only a rollout reads the counts: two generations are routed
                 self.meter.record(name, route.generation, status >= 500,
                                   time.perf_counter() - began)
+            elif self.meter.pending:  # a rollout just ended: its last counts still go out
+                self.meter.flush()
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
             reply = self._response(route, reply_headers, data)
