@@ -60,7 +60,6 @@ class LocalSageMakerRuntimeClient:
 
     def __init__(self, runtime: Any) -> None:
         self._runtime = runtime
-        self._table: RouteTable | None = None
         self._local = threading.local()
         # (endpoint, generation) -> its DataCaptureConfig: one dict lookup per call when
         # capture is off; a new generation (an update) reads the endpoint config again.
@@ -75,9 +74,13 @@ class LocalSageMakerRuntimeClient:
 
     @property
     def _routes(self) -> RouteTable:
-        if self._table is None:
-            self._table = RouteTable(self._runtime.workspace.db_path)
-        return self._table
+        # One table (one SQLite connection, WAL: readers run side by side) per thread: the
+        # local AWS API serves InvokeEndpoint from a thread pool, and one shared connection's
+        # lock serialised every invocation's route lookup (bench/serving.py, api rows).
+        table: RouteTable | None = self._local.__dict__.get("routes")
+        if table is None:
+            table = self._local.routes = RouteTable(self._runtime.workspace.db_path)
+        return table
 
     def invoke_endpoint(self, **params: Any) -> dict[str, Any]:
         """InvokeEndpoint: route to a variant's model server and return its answer."""
