@@ -2,7 +2,7 @@
 
     python bench/serving.py [--duration 10] [--rounds 100] [--no-mlflow] [--no-api]
 
-The same booster (20 features) is served three ways, each a single process on 127.0.0.1:
+The same booster (20 features) is served these ways, each server a single process on 127.0.0.1:
   * sagestep: a local endpoint built through the SageMaker API (CreateModel with the built-in
     XGBoost image, CreateEndpointConfig, CreateEndpoint) -> POST /invocations, text/csv,
     the built-in's CSV parsing, predict and response format;
