@@ -177,9 +177,11 @@ def _broken_release(backend, release, sm, traffic, runtime, rows, example, good_
     assert arn in _cli("models", "list", "--group", "promotion", home=home)
     _cli("models", "approve", arn, home=home)
     (deploy,) = release.sweep.scan()
-    release.until_prod_approval(deploy)  # staging's 5-row smoke test passed
-    smoke = backend.describe_run(deploy.arn)
-    assert smoke.status == "RUNNING"
+    release.until_prod_approval(deploy)
+    payloads = [json.loads(e["taskSucceededEventDetails"]["output"]).get("Payload")
+                for e in backend.history(deploy.arn) if e.get("type") == "TaskSucceeded"]
+    smoke = [p for p in payloads if isinstance(p, dict) and "invocations" in p]
+    assert [p["invocations"] for p in smoke] == [5]  # staging's smoke test passed the bug
     with traffic.Clients(runtime, "promotion-prod", rows, rate=40) as clients:
         _until(lambda: clients.counts["ok missing"] >= 3)  # blue serves every row
         _cli("approve", deploy.name, "-m", "staging looked fine", "--no-follow", home=home)
