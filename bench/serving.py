@@ -1,18 +1,22 @@
 """Benchmark: single-row XGBoost inference, local endpoint vs MLflow's scoring server vs a bare floor.
 
-    python bench/serving.py [--duration 10] [--rounds 100] [--no-mlflow]
+    python bench/serving.py [--duration 10] [--rounds 100] [--no-mlflow] [--no-api]
 
-The same booster (20 features) is served three ways, each a single process on 127.0.0.1:
+The same booster (20 features) is served these ways, each server a single process on 127.0.0.1:
   * sagestep: a local endpoint built through the SageMaker API (CreateModel with the built-in
     XGBoost image, CreateEndpointConfig, CreateEndpoint) -> POST /invocations, text/csv,
     the built-in's CSV parsing, predict and response format;
   * mlflow:   ``mlflow models serve --env-manager local`` (from the venv at .cache/venv-mlflow,
     kept out of sagestep's dependencies; 'n/a' when it is not installed);
-  * floor:    a bare asyncio protocol that parses the row and calls booster.inplace_predict.
+  * floor:    a bare asyncio protocol that parses the row and calls booster.inplace_predict;
+  * api, api-split: InvokeEndpoint as boto3 users send it (SigV4-signed, replayed by wrk)
+    through the local AWS API to the endpoint above (api) and to one mid-rollout with two
+    generations routed 50/50 by the traffic splitter (api-split; bench/invoke_path.py).
 Load comes from ``wrk`` (keep-alive, --latency) at concurrency 1 and 16 for --duration s,
 in --repeat interleaved rounds; each server's best round is reported (the machine is shared).
 Targets (issue 3, raised by issue 8): sagestep >= 80% of the floor's requests/s at both concurrencies, and
-p99 <= 2 ms at concurrency 1.
+p99 <= 2 ms at concurrency 1. Issue 10: api-split >= 80% of the floor, and (the splitter's own
+cost) >= 90% of api.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
+import invoke_path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,23 +123,35 @@ def wait_http(port: int, path: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"nothing answered GET {path} on port {port}")
 
 
-def post(port: int, body: str, content_type: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("POST", "/invocations", body=body, headers={"Content-Type": content_type})
+class Target(NamedTuple):
+    """Where wrk sends its one request: port, body, content type, path, extra headers."""
+
+    port: int
+    body: str
+    content_type: str
+    path: str = "/invocations"
+    headers: dict[str, str] = {}
+
+
+def post(target: Target) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=10)
+    conn.request("POST", target.path, body=target.body,
+                 headers={"Content-Type": target.content_type, **target.headers})
     response = conn.getresponse()
     return f"{response.status} {response.read().decode().strip()}"
 
 
-def wrk(port: int, body: str, content_type: str, connections: int, duration: int,
+def wrk(target: Target, connections: int, duration: int,
         scratch: Path) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms) from wrk; non-2xx answers abort the run."""
-    script = scratch / f"post-{port}.lua"
-    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                      f'wrk.headers["Content-Type"] = "{content_type}"\n')
+    script = scratch / f"post-{target.port}-{abs(hash(target.path))}.lua"
+    headers = {"Content-Type": target.content_type, **target.headers}
+    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(target.body)}\n' + "".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()))
     threads = 1 if connections == 1 else 2
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
-         str(script), f"http://127.0.0.1:{port}/invocations"],
+         str(script), f"http://127.0.0.1:{target.port}{target.path}"],
         capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"non-2xx answers during the run:\n{out}")
@@ -233,6 +251,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="interleaved runs per server and concurrency; the best is shown")
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--no-api", action="store_true",
+                        help="skip InvokeEndpoint through the local AWS API (and its rollout)")
     parser.add_argument("--workers", type=int, default=1,
                         help="sagestep model server workers (1 = like-for-like with the floor)")
     args = parser.parse_args()
@@ -242,42 +262,64 @@ def main() -> None:
     model, row = train(args.rounds, scratch)
     csv_row = ",".join(f"{v:.7g}" for v in row)
     header = ",".join(f"f{i}" for i in range(FEATURES))
-    targets: dict[str, tuple[int, str, str] | str] = {}
+    targets: dict[str, Target | str] = {}
+    signers: dict[str, str] = {}  # target -> the endpoint its signed request invokes
     cleanup = []
-    targets["sagestep"] = (start_sagestep(model, scratch, args.workers), csv_row, "text/csv")
+    home = scratch / "workspace"
+    targets["sagestep"] = Target(start_sagestep(model, scratch, args.workers), csv_row, "text/csv")
     floor, floor_port = start_floor(model, scratch)
     cleanup.append(floor)
-    targets["floor"] = (floor_port, csv_row, "text/csv")
+    targets["floor"] = Target(floor_port, csv_row, "text/csv")
     started = "disabled (--no-mlflow)" if args.no_mlflow else start_mlflow(model, scratch)
     if isinstance(started, str):
         targets["mlflow"] = started
     else:
         cleanup.append(started[0])
-        targets["mlflow"] = (started[1], f"{header}\n{csv_row}\n", "text/csv")
+        targets["mlflow"] = Target(started[1], f"{header}\n{csv_row}\n", "text/csv")
+    if not args.no_api:
+        # InvokeEndpoint as boto3 users send it: the local AWS API and the traffic splitter
+        invoke_path.start_rollout(home, "bench", "bench")
+        api, api_port = invoke_path.start_api(home, scratch)
+        cleanup.append(api)
+        for name, endpoint in (("api", "bench"), ("api-split", invoke_path.SPLIT)):
+            targets[name] = Target(api_port, csv_row, "text/csv",
+                                   f"/endpoints/{endpoint}/invocations")
+            signers[name] = endpoint
     print(f"model: {args.rounds} trees, depth 6, {FEATURES} features; load: wrk "
           f"{args.duration}s per run, best of {args.repeat} interleaved runs; cpus: "
           f"{os.cpu_count()}; sagestep workers: {args.workers}")
+
+    def signed(name: str, target: Target) -> Target:
+        if name not in signers:
+            return target
+        return target._replace(headers=invoke_path.signed_headers(
+            home, target.port, signers[name], target.body))
+
     for name, target in targets.items():
         if not isinstance(target, str):
-            print(f"  {name:8s} sample answer: {post(*target)[:60]}")
+            print(f"  {name:9s} sample answer: {post(signed(name, target))[:60]}")
     results: dict[tuple[str, int], tuple[float, float, float] | None] = {}
     try:
         for connections in (1, 16):
             for name, target in targets.items():
                 results[(name, connections)] = None
                 if not isinstance(target, str):
-                    wrk(*target, connections, 1, scratch)  # warm-up
+                    wrk(signed(name, target), connections, 1, scratch)  # warm-up
             # Interleaved rounds, best run kept: on a shared machine other processes' bursts
             # otherwise decide which server looks faster.
             for _ in range(args.repeat):
                 for name, target in targets.items():
                     if isinstance(target, str):
                         continue
-                    run = wrk(*target, connections, args.duration, scratch)
+                    run = wrk(signed(name, target), connections, args.duration, scratch)
                     best = results[(name, connections)]
                     if best is None or run[0] > best[0]:
                         results[(name, connections)] = run
     finally:
+        if not args.no_api:
+            print(f"requests the meter counted per generation of {invoke_path.SPLIT}: "
+                  f"{invoke_path.meter_rows(home)}")
+            invoke_path.stop_rollout(home)
         stop_sagestep(scratch)
         for proc in cleanup:
             os.killpg(proc.pid, signal.SIGKILL)  # the server and its children (mlflow's uvicorn)
@@ -286,7 +328,7 @@ def main() -> None:
 
 
 def report(results: dict[tuple[str, int], tuple[float, float, float] | None],
-           targets: dict[str, tuple[int, str, str] | str]) -> None:
+           targets: dict[str, Target | str]) -> None:
     print(f"{'server':10s} {'conc':>4s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} "
           f"{'vs floor':>9s}")
     for (name, connections), value in results.items():
@@ -308,6 +350,17 @@ def report(results: dict[tuple[str, int], tuple[float, float, float] | None],
          ours16[0] >= 0.8 * floor16[0]),
         (f"sagestep p99 <= 2 ms at concurrency 1 ({ours1[2]:.3f} ms)", ours1[2] <= 2.0),
     ]
+    for connections in (1, 16):
+        split, plain = results.get(("api-split", connections)), results.get(("api", connections))
+        floor = results[("floor", connections)]
+        if split and plain and floor:
+            # Issue 10: the traffic splitter in the path keeps >= 80% of the floor; the
+            # second line isolates the splitter's own cost (same path, one generation).
+            checks.append((f"api-split >= 80% of floor req/s at concurrency {connections} "
+                           f"({split[0] / floor[0]:.0%})", split[0] >= 0.8 * floor[0]))
+            checks.append((f"api-split >= 90% of api (no rollout) req/s at concurrency "
+                           f"{connections} ({split[0] / plain[0]:.0%})",
+                           split[0] >= 0.9 * plain[0]))
     for text, ok in checks:
         print(f"target {'PASS' if ok else 'FAIL'}: {text}")
 

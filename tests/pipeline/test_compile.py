@@ -13,6 +13,7 @@ from sagestep.asl import parse_definition
 from sagestep.errors import CompileError
 from sagestep.pipeline.compile import CompileOptions, compile_json, compile_state_machine
 from sagestep.pipeline.item import JOB_STAGES, STAGES
+from sagestep.pipeline.promotion_blocks import MAX_TARGETS
 
 GOLDEN = Path(__file__).parent / "golden" / "generic.json"
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +133,10 @@ def test_failure_path_notifies_then_fails_with_the_cause() -> None:
                                   "CausePath": "$.failure.Cause"}
     # Every failure path passes the state that notes the redrive it failed in.
     joined = [n for n, st in s.items() if st.get("Next") == "Failure Attempt"]
-    assert sorted(joined) == ["Endpoint Broken", "Failure Record", "Gate Rejected"]
+    targets = [f"Target {i} Endpoint {end}" for i in range(1, MAX_TARGETS + 1)
+               for end in ("Broken", "Rolled Back")]
+    assert sorted(joined) == sorted(["Endpoint Broken", "Failure Record", "Gate Rejected",
+                                     *targets])
     assert s["Training"]["Parameters"]["redrive.$"] == "$$.Execution.RedriveCount"
     assert s["Notify Failure"]["Resource"] == "arn:aws:states:::sns:publish"
     assert s["Notify Failure"]["Next"] == "Failed"

@@ -39,6 +39,9 @@ _TITLES = sorted(
 # The deploy queue's states (sagestep.pipeline.deploy): waiting for the endpoint, superseded.
 ENDPOINT_QUEUE = "Wait For Endpoint Turn"
 SKIPPED_DEPLOY = "Deploy Skipped"
+# States that fail their stage: its catch path ("Training Failed"), an endpoint that broke
+# or an update that rolled back (deploy and promotion targets: "Target 2 Endpoint Rolled Back").
+_FAILURE_STATES = (" Failed", "Endpoint Broken", "Endpoint Rolled Back")
 _JOB_KEYS = (
     "ProcessingJobName", "TrainingJobName", "HyperParameterTuningJobName", "TransformJobName",
     "ModelName", "EndpointConfigName", "EndpointName", "ModelPackageGroupName",
@@ -159,7 +162,7 @@ class _Tracker:
         rec["fails"].pop(name, None)  # a new entry into a state starts its Retry count over
         if kind != "ChoiceStateEntered":  # a stage that only ran its Choice was skipped
             rec["work"] += 1
-        if name.endswith(" Failed"):  # the generic machine's catch path for this stage
+        if name.endswith(_FAILURE_STATES):  # the generic machine's failure path for this stage
             rec["failed"] = True
         rec["loop_wait"] = _loop_wait(stage, name, input_text, at)
         if name == "Gate Rejected":  # the gate ran and its verdict was "no": it FAILED
@@ -176,7 +179,12 @@ class _Tracker:
                            open_failure=None, end=None)
 
     def _execution_ended(self, kind: str, why: Mapping[str, Any], at: float | None) -> None:
-        if kind == "ExecutionSucceeded" or any(r["failed"] for r in self.seen.values()):
+        if kind == "ExecutionSucceeded":
+            return
+        failed = [r for r in self.seen.values() if r["failed"]]
+        for done in failed:  # a failure Pass holds no error of its own: the run's is its cause
+            done["error"] = done["error"] or _why(why, kind)
+        if failed:
             return
         # A failure belongs to the stage where it happened: the notify stage that runs after
         # it is never blamed unless it is the only stage holding an error.

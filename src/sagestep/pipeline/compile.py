@@ -91,7 +91,8 @@ def compile_state_machine(options: CompileOptions | None = None) -> dict[str, An
         states += monitor_stage(stage, policy, nxt[stage])
     states += job_stage("postprocessing", _ACTIONS["postprocessing"], policy, nxt["postprocessing"])
     states += notify_stage(policy)
-    # A redriven run re-enters its failed stage here (promotion: all its targets again). A
+    # A redriven run re-enters its failed stage here (promotion: from its first target not
+    # done, see pipeline.promote). A
     # deploy that created its endpoint config resumes at the endpoint: the config's name is
     # the run's, so creating it again would fail with "already exists".
     config_made = ChoiceRule(and_=(

@@ -8,6 +8,7 @@ update (UpdateEndpoint carries the target's DeploymentConfig), a poll until the 
 *this* config (an update that rolled back ends InService on the old config with a
 FailureReason: the promotion fails), then the smoke test (helper Lambda, ``pipeline.smoke``).
 Unrolled rather than a Map: the failure path and `sagestep approve` see plain top-level states.
+A redrive re-enters at "Promotion?" and resumes at the first target not done.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from __future__ import annotations
 from sagestep.asl.arns import Pattern, integration_arn
 from sagestep.asl.rules import Catcher, ChoiceRule
 from sagestep.asl.states import Choice, Pass, State, Task
-from sagestep.pipeline.generic import FAILURE_DETAILS, Policy, sdk, string_is, wait
+from sagestep.pipeline.generic import (
+    FAILURE_DETAILS,
+    NOTIFY_FAILURE,
+    Policy,
+    sdk,
+    string_is,
+    wait,
+)
+from sagestep.pipeline.promotion_blocks import MAX_TARGETS
 
-MAX_TARGETS = 3
 ENTRY = "Promotion?"
 FAILED_STATE = "Promotion Failed"
 BROKEN = ("Failed", "OutOfService", "UpdateRollbackFailed")
@@ -41,6 +49,10 @@ def _title(i: int) -> str:
     return f"Target {i + 1}"
 
 
+def _present(variable: str, nxt: str) -> ChoiceRule:
+    return ChoiceRule(variable=variable, operator="IsPresent", operand=True, next=nxt)
+
+
 def _catch(path: str = "$.error") -> tuple[Catcher, ...]:
     return (Catcher(error_equals=("States.ALL",), result_path=path, next=FAILED_STATE),)
 
@@ -48,9 +60,12 @@ def _catch(path: str = "$.error") -> tuple[Catcher, ...]:
 def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
     t, p = f"$.promotion.targets[{i}]", _title(i) + " "
     names = f"{t}.names"
-    present = Choice(name=p.strip() + "?", choices=(ChoiceRule(
-        variable=t, operator="IsPresent", operand=True, next=p + "Approval Mode?"),),
-        default=done)
+    # A redriven run resumes: a target deployed (and smoke-tested) earlier in this run is
+    # skipped, an approval given is not asked again, an endpoint config made is not made
+    # again (its name is the run's: CreateEndpointConfig would fail "already existing").
+    present = Choice(name=p.strip() + "?", choices=(
+        _present(f"$.results.target_{i + 1}_done", after),
+        _present(t, p + "Approval Mode?")), default=done)
     manual = ChoiceRule(and_=(
         ChoiceRule(variable=f"{t}.approval.mode", operator="IsPresent", operand=True),
         string_is(f"{t}.approval.mode", "manual")), next=p + "Approval")
@@ -68,7 +83,9 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
     slot = f"$.work.target_{i + 1}"
     states: list[State] = [
         present,
-        Choice(name=p + "Approval Mode?", choices=(manual,), default=p + "Config Name"),
+        Choice(name=p + "Approval Mode?", choices=(
+            _present(f"$.results.target_{i + 1}_approval", p + "Config Name"), manual),
+            default=p + "Config Name"),
         approval,
         Pass(name=p + "Config Name", parameters={
             "config": {"EndpointConfigName.$": f"{names}.endpoint_config"},
@@ -78,7 +95,10 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
         Pass(name=p + "Config Request", parameters={
             "config.$": f"States.JsonMerge({t}.endpoint_config, {slot}.names.config, false)",
             "update.$": f"States.JsonMerge({slot}.names.update, {t}.update, false)"},
-            result_path=f"{slot}.requests", next=p + "Create Endpoint Config"),
+            result_path=f"{slot}.requests", next=p + "Config Made?"),
+        Choice(name=p + "Config Made?", choices=(
+            _present(f"$.results.target_{i + 1}_config", p + "Find Endpoint"),),
+            default=p + "Create Endpoint Config"),
         Task(name=p + "Create Endpoint Config",
              resource=integration_arn("sagemaker", "createEndpointConfig"),
              input_path=f"{slot}.requests.config",
@@ -115,31 +135,35 @@ def _target(i: int, policy: Policy, after: str, done: str) -> list[State]:
             ChoiceRule(and_=(string_is("$.work.endpoint.EndpointStatus", "InService"),
                              ChoiceRule(variable="$.work.endpoint.FailureReason",
                                         operator="IsPresent", operand=True)),
-                       next=p + "Rolled Back"),
+                       next=p + "Endpoint Rolled Back"),
         ), default=p + "Wait For Endpoint"),
+        # The failure is complete here (no caught $.error to merge): straight to the notice,
+        # as the deploy stage's "Endpoint Broken" does.
         Pass(name=p + "Endpoint Broken", parameters={
             "Stage": "promotion", "Error": "Sagestep.EndpointFailed",
             "Cause.$": "States.Format('endpoint {} is {}', $.work.endpoint.EndpointName, "
                        "$.work.endpoint.EndpointStatus)",
             "Message": "The promotion failed."}, result_path="$.failure",
-            next=FAILURE_DETAILS),
-        Pass(name=p + "Rolled Back", parameters={
+            next=NOTIFY_FAILURE),
+        Pass(name=p + "Endpoint Rolled Back", parameters={
             "Stage": "promotion", "Error": "Sagestep.RolledBack",
             "Cause.$": "States.Format('endpoint {} rolled back to {}: {}', "
                        "$.work.endpoint.EndpointName, $.work.endpoint.EndpointConfigName, "
                        "$.work.endpoint.FailureReason)",
             "Message": "The promotion failed."}, result_path="$.failure",
-            next=FAILURE_DETAILS),
-        Choice(name=p + "Smoke Test?", choices=(ChoiceRule(
-            variable=f"{t}.smoke_test", operator="IsPresent", operand=True,
-            next=p + "Smoke Test"),), default=after),
+            next=NOTIFY_FAILURE),
+        Choice(name=p + "Smoke Test?", choices=(_present(f"{t}.smoke_test", p + "Smoke Test"),),
+               default=p + "Done"),
         Task(name=p + "Smoke Test", resource=integration_arn("lambda", "invoke"),
              parameters={"FunctionName": policy.helper_function, "Payload": {
                  "action": "smoke", "spec.$": f"{t}.smoke_test",
                  "endpoint.$": f"{names}.endpoint"}},
              result_selector={"report.$": "$.Payload"},
              result_path=f"$.results.target_{i + 1}_smoke", retry=policy.lambda_,
-             catch=_catch(), next=after),
+             catch=_catch(), next=p + "Done"),
+        Pass(name=p + "Done", parameters={"endpoint.$": f"{names}.endpoint",
+                                          "endpoint_config.$": f"{names}.endpoint_config"},
+             result_path=f"$.results.target_{i + 1}_done", next=after),
     ]
     return states
 

@@ -103,15 +103,25 @@ class Target(Block):
     wait_seconds: int = doc(30, "Seconds between endpoint status checks.", 10, ge=1, le=3600)
 
 
+# The generic state machine unrolls this many target slots (pipeline.promote): enough for
+# dev, staging, preprod, prod and one more.
+MAX_TARGETS = 5
+
+
 class Promotion(Block):
     """Deploy the run's model to each target in order (staging, then prod)."""
 
-    targets: list[Target] = doc(..., "The targets, in order.",
+    targets: list[Target] = doc(..., f"The targets, in order (at most {MAX_TARGETS}).",
                                 [{"name": "staging", "endpoint_name": "churn-staging"}],
                                 min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> Promotion:
+        if len(self.targets) > MAX_TARGETS:
+            raise ValueError(f"{len(self.targets)} targets, but a promotion holds at most "
+                             f"{MAX_TARGETS} (the generic state machine's target slots): keep "
+                             f"{MAX_TARGETS} here and deploy the rest from a second deploy "
+                             "pipeline")
         for key in ("name", "endpoint_name"):
             seen: list[Any] = [getattr(t, key) for t in self.targets]
             dupes = sorted({v for v in seen if seen.count(v) > 1})

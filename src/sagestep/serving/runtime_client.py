@@ -18,6 +18,7 @@ import functools
 import http.client
 import io
 import random
+import socket
 import sys
 import threading
 import time
@@ -59,7 +60,6 @@ class LocalSageMakerRuntimeClient:
 
     def __init__(self, runtime: Any) -> None:
         self._runtime = runtime
-        self._table: RouteTable | None = None
         self._local = threading.local()
         # (endpoint, generation) -> its DataCaptureConfig: one dict lookup per call when
         # capture is off; a new generation (an update) reads the endpoint config again.
@@ -74,9 +74,13 @@ class LocalSageMakerRuntimeClient:
 
     @property
     def _routes(self) -> RouteTable:
-        if self._table is None:
-            self._table = RouteTable(self._runtime.workspace.db_path)
-        return self._table
+        # One table (one SQLite connection, WAL: readers run side by side) per thread: the
+        # local AWS API serves InvokeEndpoint from a thread pool, and one shared connection's
+        # lock serialised every invocation's route lookup (bench/serving.py, api rows).
+        table: RouteTable | None = self._local.__dict__.get("routes")
+        if table is None:
+            table = self._local.routes = RouteTable(self._runtime.workspace.db_path)
+        return table
 
     def invoke_endpoint(self, **params: Any) -> dict[str, Any]:
         """InvokeEndpoint: route to a variant's model server and return its answer."""
@@ -107,6 +111,8 @@ class LocalSageMakerRuntimeClient:
             if split:  # only a rollout reads the counts: two generations are routed
                 self.meter.record(name, route.generation, status >= 500,
                                   time.perf_counter() - began)
+            elif self.meter.pending:  # a rollout just ended: its last counts still go out
+                self.meter.flush()
             if status >= 400:
                 raise self._model_error(name, status, data.decode("utf-8", "replace"))
             reply = self._response(route, reply_headers, data)
@@ -198,6 +204,10 @@ class LocalSageMakerRuntimeClient:
         if conn is None:
             conn = conns[port] = http.client.HTTPConnection("127.0.0.1", port,
                                                             timeout=_TIMEOUT_SECONDS)
+            conn.connect()
+            # http.client writes the headers and the body apart: without TCP_NODELAY the
+            # body waits for the ACK of the headers (Nagle), which the server may delay.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.request("POST", "/invocations", body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()

@@ -80,6 +80,11 @@ class Meter:
         self._pending = 0
         self._flushed = time.monotonic()
 
+    @property
+    def pending(self) -> int:
+        """Requests counted and not yet flushed."""
+        return self._pending
+
     def record(self, endpoint: str, generation: int, error: bool, seconds: float) -> None:
         with self._lock:
             entry = self._counts.setdefault((endpoint, generation), [0, 0])
