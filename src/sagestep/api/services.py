@@ -8,16 +8,18 @@ and the result written by its output shape: members outside the model (the local
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import botocore.session
 from botocore import xform_name
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.model import OperationModel, ServiceModel
-from starlette.concurrency import run_in_threadpool
 
 from sagestep.api import rest, shapes
 from sagestep.api.errors import ApiError, from_client_error
@@ -29,6 +31,10 @@ TARGETS = {"SageMaker": ("sagemaker", "sagemaker"), "AWSStepFunctions": ("stepfu
            "Logs_20140328": ("logs", "logs")}
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 MAX_JSON_BODY = 64 << 20  # InvokeEndpoint payloads are capped at 25 MB by AWS; leave room
+# The services' own pool, used through the event loop directly: anyio's run_sync (starlette's
+# run_in_threadpool) adds several times the hand-off cost, which an InvokeEndpoint of a small
+# model pays on every call (py-spy on bench/serving.py's api rows; s3.py does the same).
+_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="sagestep-api-json")
 
 
 class JsonServices:
@@ -58,7 +64,8 @@ class JsonServices:
             raise ApiError("UnknownOperationException",
                            f"sagestep's local {service} does not implement {op.name}", 400)
         try:
-            return dict(await run_in_threadpool(lambda: method(**params)) or {})
+            call = partial(method, **params)
+            return dict(await asyncio.get_running_loop().run_in_executor(_POOL, call) or {})
         except ClientError as exc:
             raise from_client_error(exc) from exc
         except ParamValidationError as exc:
