@@ -42,7 +42,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 MLFLOW_VENV = ROOT / ".cache" / "venv-mlflow"
-XGB_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+# The image nearest the host's XGBoost (3.x), so the model server and the floor run the same
+# library; the bench checks that every server answers the same prediction (the same work).
+XGB_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
 FEATURES = 20
 
 
@@ -103,7 +105,10 @@ def train(rounds: int, workdir: Path) -> tuple[Path, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20_000, FEATURES)).astype(np.float32)
     y = x[:, 0] * 2 + np.sin(x[:, 1]) + rng.normal(scale=0.1, size=len(x))
-    booster = xgb.train({"max_depth": 6, "eta": 0.1}, xgb.DMatrix(x, label=y), rounds)
+    # base_score fixed: XGBoost >= 3.1 saves the intercept it estimates in a form older
+    # versions (the images' 1.7.4, 3.0.5) read as 0.5, so they would predict other numbers
+    booster = xgb.train({"max_depth": 6, "eta": 0.1, "base_score": 0.5}, xgb.DMatrix(x, label=y),
+                        rounds)
     path = workdir / "xgboost-model"
     path.write_bytes(bytes(booster.save_raw("ubj")))
     return path, x[0]
@@ -295,11 +300,18 @@ def main() -> None:
         return target._replace(headers=invoke_path.signed_headers(
             home, target.port, signers[name], target.body))
 
-    for name, target in targets.items():
-        if not isinstance(target, str):
-            print(f"  {name:9s} sample answer: {post(signed(name, target))[:60]}")
     results: dict[tuple[str, int], tuple[float, float, float] | None] = {}
     try:
+        answers = {}
+        for name, target in targets.items():
+            if not isinstance(target, str):
+                answers[name] = post(signed(name, target))
+                print(f"  {name:9s} sample answer: {answers[name][:60]}")
+        numbers = {name: round(float(a.split()[-1]), 5) for name, a in answers.items()
+                   if re.fullmatch(r"200 -?[\d.]+(e-?\d+)?", a)}  # mlflow answers JSON
+        if len(set(numbers.values())) > 1:
+            raise SystemExit(f"the servers answer different predictions, so they do different work: "
+                             f"{numbers}")
         for connections in (1, 16):
             for name, target in targets.items():
                 results[(name, connections)] = None
