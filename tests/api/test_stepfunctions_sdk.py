@@ -17,31 +17,11 @@ from sklearn.datasets import load_iris
 from sagestep.api.server import ApiServer
 from sagestep.local import LocalRuntime
 from sagestep.workspace import Workspace
+from tests.api.iris_script import SCRIPT
 from tests.serving.helpers import ROLE
 
 stepfunctions = pytest.importorskip("stepfunctions", reason="the test extra installs stepfunctions")
 pytestmark = pytest.mark.slow
-
-SCRIPT = '''
-import argparse, glob, os
-import joblib, pandas as pd
-from sklearn.linear_model import LogisticRegression
-
-
-def model_fn(model_dir):
-    return joblib.load(os.path.join(model_dir, "model.joblib"))
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"))
-    parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
-    args, _ = parser.parse_known_args()
-    df = pd.concat(pd.read_csv(f, header=None) for f in glob.glob(os.path.join(args.train, "*.csv")))
-    model = LogisticRegression(max_iter=500).fit(df.iloc[:, 1:], df.iloc[:, 0])
-    joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
-    print("trained on", len(df), "rows")
-'''
 
 
 @pytest.fixture
