@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import xgboost as xgb
 
 from sagestep.algorithms.reply import InvocationError, Reply
 from sagestep.algorithms.tabular import parse_csv, parse_libsvm
+from sagestep.algorithms.xgboost.model_version import newer_model_note
 
 CSV_TYPES = ("text/csv",)
 LIBSVM_TYPES = ("text/libsvm", "text/x-libsvm")
@@ -52,6 +54,9 @@ def load_boosters(model_dir: Path) -> list[xgb.Booster]:
                 # XGBoost appends a native stack trace; its first line says what is wrong.
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise InvocationError(500, f"Model at {path} cannot be loaded: {reason}") from exc
+            note = newer_model_note(path.name, raw, xgb.__version__)
+            if note:
+                print(note, file=sys.stderr, flush=True)  # the endpoint's (or job's) log
         boosters.append(booster)
     if not boosters:
         raise InvocationError(500, f"No model file in {model_dir}; expected xgboost-model")
