@@ -50,3 +50,27 @@ def test_a_bare_workspace_without_a_server_gets_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(SagestepError, match="no local AWS API answers for workspace"):
         ensure_api(Workspace.resolve(tmp_path / "ws"))
+
+
+def test_a_server_started_directly_serves_this_process_jobs_too(tmp_path) -> None:
+    """`sagestep server` starts its ApiServer itself: jobs of that process (ensure_api) must get
+    that server, not start a second one racing it for the workspace's files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sagestep.api import sdk_config
+    from sagestep.api.server import ApiServer
+
+    ws = Workspace.resolve(tmp_path / "ws")
+    rt = LocalRuntime(ws)
+    server = ApiServer(rt)
+    try:
+        ep = server.start()
+        ws.api_info_path.unlink()  # even when api.json cannot point at it
+        assert ensure_api(rt).url == ep.url
+        with ThreadPoolExecutor(8) as pool:  # servers starting at once write the SDK file
+            paths = list(pool.map(lambda _: sdk_config.write(ws.root, "us-east-1", "1"), range(32)))
+        assert {p.name for p in paths} == {sdk_config.FILE_NAME}
+        assert not [p for p in ws.root.iterdir() if p.name.startswith(f".{sdk_config.FILE_NAME}")]
+    finally:
+        _started.pop(str(ws.root), None)
+        server.stop()

@@ -53,3 +53,8 @@ def test_settings_precedence_request_then_execution_parameters() -> None:
     default = Settings.from_config({}, None)
     assert (default.max_payload, default.max_concurrent, default.batch_strategy) == \
         (6 * MB, 1, "SingleRecord")
+
+
+def test_a_whitespace_record_is_data_and_trailing_empty_lines_are_not() -> None:
+    assert list(payloads(io.BytesIO(b"\t\n"), _settings())) == [b"\t\n"]
+    assert list(payloads(io.BytesIO(b"\n\n"), _settings())) == []

@@ -15,6 +15,7 @@ offline every call logged a connection traceback. Schema: sagemaker/config/confi
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 ENV_VAR = "SAGEMAKER_ADMIN_CONFIG_OVERRIDE"
@@ -45,9 +46,17 @@ def write(root: Path, region: str, account: str) -> Path:
         "      Session:\n"
         f"        DefaultS3Bucket: {default_bucket(region, account)}\n"
     )
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    # A temp name of its own per call: two API servers starting at once (two processes, or
+    # two threads of one) must not rename each other's file away.
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{FILE_NAME}.")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -96,6 +96,10 @@ class ApiServer:
         sdk_config.write(ws.root, DEFAULT_REGION, ACCOUNT)
         endpoint = self.endpoint()
         _write_info(ws, endpoint.url)
+        with _lock:  # jobs of this process (ensure_api) use this server, not one of their own
+            mine = _started.get(str(ws.root))
+            if mine is None or not mine.alive():
+                _started[str(ws.root)] = self
         return endpoint
 
     def endpoint(self) -> ApiEndpoint:
@@ -161,7 +165,7 @@ def _sdk_config(ws: Workspace) -> str:
 
 
 _started: dict[str, ApiServer] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # ensure_api holds it while the server it starts registers itself
 
 
 def ensure_api(workspace: Workspace | Any) -> ApiEndpoint:

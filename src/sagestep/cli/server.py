@@ -37,16 +37,16 @@ def serve(
     scheduler = watcher = api_server = web = None
     try:  # everything inside: Ctrl-C at any point still closes what was opened
         backend.state_machine_arn  # noqa: B018 - create/update the generic machine first
-        engine.worker.start()
         console.print(f"workspace {runtime.workspace.root}")
-        console.print("engine worker started")
-        console.print(f"endpoints restored: {_restore_endpoints(runtime)}")
-        if api is not None:
+        if api is not None:  # before the worker: the jobs it resumes reach this API
             from sagestep.api.server import ApiServer
 
             api_server = ApiServer(runtime, *api)
             url = api_server.start().url
             console.print(f"AWS API on {url} (eval \"$(sagestep api env)\" points boto3, the AWS CLI and the SageMaker SDK at it)")
+        engine.worker.start()
+        console.print("engine worker started")
+        console.print(f"endpoints restored: {_restore_endpoints(runtime)}")
         db_path = runtime.workspace.db_path
         if schedules:
             scheduler = Scheduler(db_path, backend.configs, backend.send_event)
