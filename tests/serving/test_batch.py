@@ -57,4 +57,5 @@ def test_settings_precedence_request_then_execution_parameters() -> None:
 
 def test_a_whitespace_record_is_data_and_trailing_empty_lines_are_not() -> None:
     assert list(payloads(io.BytesIO(b"\t\n"), _settings())) == [b"\t\n"]
+    assert list(payloads(io.BytesIO(b"\r\n"), _settings())) == [b"\r\n"]
     assert list(payloads(io.BytesIO(b"\n\n"), _settings())) == []

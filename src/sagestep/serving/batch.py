@@ -125,8 +125,8 @@ def _packed(stream: IO[bytes], settings: Settings) -> Iterator[bytes]:
                 if cut == 0:
                     _check_record(pending[: pending.find(b"\n") + 1 or len(pending)], settings)
             chunk, pending = pending[:cut], pending[cut:]
-            # trailing empty lines are skipped; a record of spaces or tabs is data
-            if len(chunk) > 64 or chunk.strip(b"\r\n"):
+            # trailing empty lines are skipped; a record of spaces, tabs or a CR is data
+            if len(chunk) > 64 or chunk.strip(b"\n"):
                 yield chunk
         if not block:
             return
