@@ -313,3 +313,21 @@ def test_old_signatures_are_refused(api, monkeypatch) -> None:
     auth.add_auth(req)
     got = httpx.get(f"{ep.url}/", headers=dict(req.headers.items()))
     assert got.status_code == 403 and b"<Code>RequestTimeTooSkewed</Code>" in got.content
+
+
+def test_keys_the_local_store_cannot_hold_are_refused_clearly(s3) -> None:
+    s3.create_bucket(Bucket="bkt-keys")
+    with pytest.raises(ClientError) as exc:  # S3's own limit: 1,024 bytes of UTF-8
+        s3.put_object(Bucket="bkt-keys", Key="k/" * 600, Body=b"x")
+    assert code(exc) == "KeyTooLongError"
+    with pytest.raises(ClientError) as exc:  # one file name: at most 255 bytes here
+        s3.put_object(Bucket="bkt-keys", Key="a/" + "é" * 200, Body=b"x")
+    assert code(exc) == "InvalidArgument" and "at most 255 bytes" in str(exc.value)
+    s3.put_object(Bucket="bkt-keys", Key="dir", Body=b"data", ContentType="text/csv")
+    for key in (".dir.sagestep-etag", "sub/.x.sagestep-etag"):  # the metadata sidecars' names
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket="bkt-keys", Key=key, Body=b'{"etag": "forged"}')
+        assert code(exc) == "InvalidArgument" and "reserved" in str(exc.value)
+    head = s3.head_object(Bucket="bkt-keys", Key="dir")
+    assert head["ContentType"] == "text/csv" and head["ETag"] == f'"{hashlib.md5(b"data").hexdigest()}"'
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="bkt-keys")["Contents"]] == ["dir"]

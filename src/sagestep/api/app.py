@@ -68,6 +68,11 @@ class ApiApp:
             failure = ApiError("InternalError", f"{type(exc).__name__}: {exc}", 500)
             status, headers, body = self._error(failure, kind, wire, request_id)
         headers.setdefault("x-amz-request-id" if kind == "s3" else "x-amzn-RequestId", request_id)
+        if status >= 400 and wire.body_unread():
+            # Refused before its body was read (a bad key, a signature): the client may still
+            # send that body (it waits for 100-continue, or streams it), and whatever follows
+            # on this connection would be read as the next request. Close it, as S3 does.
+            headers["Connection"] = "close"
         await send(send_fn, status, headers, body, head=wire.method == "HEAD")
 
     def _kind(self, wire: Wire) -> str:

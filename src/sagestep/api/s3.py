@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 import botocore.session
 
@@ -27,6 +28,7 @@ from sagestep.api.wire import Wire
 from sagestep.stores.objectstore import LocalObjectStore
 
 T = TypeVar("T")
+MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 MAX_XML_BODY = 16 << 20  # DeleteObjects with 1000 keys is well below this
 # Operations that only stat, create a directory or write one small file run on the event loop
 # (a hop to the worker pool costs more than they do): GetObject only stats the file and reads
@@ -93,6 +95,10 @@ class S3Api:
         self._check_owner(wire.headers)
         if op.name not in self.ops and op.name not in self.uploads and op.name != "GetObject":
             raise ApiError("NotImplemented", f"sagestep's local S3 does not implement {op.name}", 501)
+        size = len(unquote_to_bytes(labels["Key"])) if "Key" in labels else 0
+        if size > MAX_KEY_BYTES:
+            raise ApiError("KeyTooLongError", "Your key is too long", 400, Size=str(size),
+                           MaxSizeAllowed=str(MAX_KEY_BYTES))
         if op.name in self.uploads:
             params = rest.parse_input(op, labels, wire.query, wire.headers, None, xml=True)
             result = await self._upload(op.name, wire, params)

@@ -39,6 +39,13 @@ class Wire:
         self._consumed = False
         self.body: bytes | None = None
 
+    def body_unread(self) -> bool:
+        """True when the request announced a body that was never read."""
+        if self._consumed:
+            return False
+        length = self.headers.get("content-length", "0").strip()
+        return "transfer-encoding" in self.headers or (length != "0" and length != "")
+
     async def stream(self) -> AsyncIterator[bytes]:
         """The request body as it arrives (once)."""
         if self._consumed:

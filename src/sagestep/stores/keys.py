@@ -4,6 +4,9 @@ key lands below a job's channel directory."""
 from __future__ import annotations
 
 from sagestep.errors import StoreError
+from sagestep.stores.object_meta import RECORD_SUFFIX as RESERVED_SUFFIX  # metadata sidecars
+
+MAX_PART_BYTES = 255  # NAME_MAX of Linux filesystems: one file or directory name
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -20,8 +23,18 @@ def check_key(key: str) -> str:
     """``key`` if it stays inside its bucket, else StoreError saying why."""
     if not key or key.startswith("/") or "\x00" in key or "\\" in key:
         raise StoreError(f"object key {key!r} is empty, absolute or contains NUL/backslash")
-    if any(part in ("..", ".") for part in key.split("/")):
+    parts = key.split("/")
+    if any(part in ("..", ".") for part in parts):
         raise StoreError(f"object key {key!r} contains a '.' or '..' segment; keys must stay in the bucket")
+    long = next((part for part in parts if len(part.encode("utf-8", "surrogatepass")) > MAX_PART_BYTES), None)
+    if long is not None:
+        raise StoreError(
+            f"object key {key[:80]!r}... has a '/'-separated part of {len(long.encode('utf-8', 'surrogatepass'))} "
+            f"bytes; the local store keeps keys as files, so each part may be at most "
+            f"{MAX_PART_BYTES} bytes (S3 itself allows 1,024 for the whole key): split it with '/'")
+    if any(part.endswith(RESERVED_SUFFIX) for part in parts):
+        raise StoreError(f"object key {key!r}: names ending in {RESERVED_SUFFIX!r} are reserved by "
+                         "the local store for object metadata; rename the object")
     return key
 
 
