@@ -9,6 +9,7 @@ Errors that must look like AWS to boto3-shaped callers (the local clients) are r
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -77,3 +78,14 @@ def client_error(code: str, message: str, operation: str, status: int = 400) -> 
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
     return ClientError(response, operation)  # type: ignore[arg-type,unused-ignore]
+
+
+@functools.cache
+def modeled_exceptions(service: str) -> Any:
+    """The modeled exception classes of ``service``, as ``boto3.client(service).exceptions``
+    (``from_code`` gives e.g. ModelError or ResourceNotFoundException)."""
+    import botocore.session
+    from botocore.errorfactory import ClientExceptionsFactory
+
+    model = botocore.session.get_session().get_service_model(service)
+    return ClientExceptionsFactory().create_client_exceptions(model)

@@ -190,7 +190,4 @@ def ensure_api(workspace: Workspace | Any) -> ApiEndpoint:
                 f"no local AWS API answers for workspace {ws.root}: start `sagestep server`, "
                 "or call ensure_api with the workspace's LocalRuntime (runtime.api_endpoint())"
             )
-        server = ApiServer(runtime)
-        endpoint = server.start()
-        _started[str(ws.root)] = server
-        return endpoint
+        return ApiServer(runtime).start()  # which registers it in _started

@@ -44,7 +44,7 @@ class Wire:
         if self._consumed:
             return False
         length = self.headers.get("content-length", "0").strip()
-        return "transfer-encoding" in self.headers or (length != "0" and length != "")
+        return "transfer-encoding" in self.headers or length not in ("0", "")
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The request body as it arrives (once)."""

@@ -14,7 +14,6 @@ only while more results remain. Tokens are byte offsets, so a poll costs what it
 
 from __future__ import annotations
 
-import functools
 import heapq
 import re
 import zlib
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
+from sagestep.errors import modeled_exceptions
 from sagestep.sagemaker.logpattern import PatternError, compile_pattern
 from sagestep.sagemaker.logs import LogStore
 from sagestep.sagemaker.logstream import Event, StreamFile
@@ -40,15 +40,6 @@ EVENT_OVERHEAD = 26
 _TOKEN = re.compile(r"^([fb])/(\d{56})/s$")
 
 
-@functools.cache
-def _exceptions() -> Any:
-    import botocore.session
-    from botocore.errorfactory import ClientExceptionsFactory
-
-    model = botocore.session.get_session().get_service_model("logs")
-    return ClientExceptionsFactory().create_client_exceptions(model)
-
-
 class LocalLogsClient:
     """boto3 ``logs`` read methods over one workspace's log store."""
 
@@ -60,7 +51,7 @@ class LocalLogsClient:
     @property
     def exceptions(self) -> Any:
         """The modeled exception classes, as ``boto3.client("logs").exceptions``."""
-        return _exceptions()
+        return modeled_exceptions("logs")
 
     def _error(self, code: str, message: str, operation: str) -> Exception:
         response = {"Error": {"Code": code, "Message": message},

@@ -59,7 +59,7 @@ class LogStore:
     def stream_file(self, group: str, stream: str) -> Path | None:
         """The file of an existing stream, or None; names that would leave the group's
         directory (empty, "." or ".." segments) name no stream."""
-        if not stream or any(part in ("", ".", "..") for part in stream.split("/")):
+        if not _within(stream):
             return None
         path = self.path(group, stream)
         return path if path.is_file() else None
@@ -88,7 +88,7 @@ class LogStore:
         """Stream names of ``group`` starting with ``prefix``, oldest first."""
         base = self._root / group.strip("/")
         folder, _, _ = prefix.rpartition("/")
-        if any(part in ("", ".", "..") for part in folder.split("/")) and folder:
+        if folder and not _within(folder):
             return []  # no stream name holds such a segment (stream_file refuses them)
         search = base / folder if folder else base  # "<job>/": that job's folder only
         found = [p for p in search.rglob("*.jsonl")] if search.is_dir() else []
@@ -127,3 +127,9 @@ class LogStore:
     def messages(self, group: str, stream: str) -> list[str]:
         """Just the message lines of one stream (for tests and the CLI)."""
         return [e["message"] for e in self.get_log_events(group, stream)["events"]]
+
+
+def _within(name: str) -> bool:
+    """Whether a stream name (or folder of one) stays below its group's directory: not empty,
+    no empty, "." or ".." segment."""
+    return bool(name) and all(part not in ("", ".", "..") for part in name.split("/"))

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.response import StreamingBody
 
-from sagestep.errors import StoreError
+from sagestep.errors import StoreError, modeled_exceptions
 from sagestep.serving.capture import CaptureConfig, CaptureWriter
 from sagestep.serving.rollout import ACTIVE, RolloutTable
 from sagestep.serving.routes import Route, RouteTable
@@ -49,10 +49,9 @@ _HEADERS = {"CustomAttributes": "X-Amzn-SageMaker-Custom-Attributes",
 @functools.cache
 def _service() -> tuple[Any, Any]:
     import botocore.session
-    from botocore.errorfactory import ClientExceptionsFactory
 
     model = botocore.session.get_session().get_service_model("sagemaker-runtime")
-    return model, ClientExceptionsFactory().create_client_exceptions(model)
+    return model, modeled_exceptions("sagemaker-runtime")
 
 
 class LocalSageMakerRuntimeClient:

@@ -26,12 +26,14 @@ def check_key(key: str) -> str:
     parts = key.split("/")
     if any(part in ("..", ".") for part in parts):
         raise StoreError(f"object key {key!r} contains a '.' or '..' segment; keys must stay in the bucket")
-    long = next((part for part in parts if len(part.encode("utf-8", "surrogatepass")) > MAX_PART_BYTES), None)
-    if long is not None:
+    # UTF-8 takes at most 4 bytes a character: shorter parts cannot be too long
+    sizes = (len(p.encode("utf-8", "surrogatepass")) for p in parts if 4 * len(p) > MAX_PART_BYTES)
+    size = max(sizes, default=0)
+    if size > MAX_PART_BYTES:
         raise StoreError(
-            f"object key {key[:80]!r}... has a '/'-separated part of {len(long.encode('utf-8', 'surrogatepass'))} "
-            f"bytes; the local store keeps keys as files, so each part may be at most "
-            f"{MAX_PART_BYTES} bytes (S3 itself allows 1,024 for the whole key): split it with '/'")
+            f"object key {key[:80]!r}... has a '/'-separated part of {size} bytes; the local "
+            f"store keeps keys as files, so each part may be at most {MAX_PART_BYTES} bytes "
+            "(S3 itself allows 1,024 for the whole key): split it with '/'")
     if any(part.endswith(RESERVED_SUFFIX) for part in parts):
         raise StoreError(f"object key {key!r}: names ending in {RESERVED_SUFFIX!r} are reserved by "
                          "the local store for object metadata; rename the object")
